@@ -1,0 +1,39 @@
+{#- The published KPI marts by month, quarter and year are slices of int_hotline_kpis_by_period,
+    where every formula is defined once. -#}
+{% macro kpi_hotline_for_grain(grain) %}
+with periods as (
+
+    select * from {{ ref('int_hotline_kpis_by_period') }}
+
+),
+
+final as (
+
+    select
+        period_start,
+        period_end,
+        is_complete_period,
+        work_orders,
+        work_orders_last_year,
+        work_orders_yoy,
+        complaints,
+        complaints_last_year,
+        complaints_yoy,
+        direct_answers,
+        direct_answer_rate,
+        dispatched,
+        signed_on_time,
+        signed_on_time_rate,
+        due,
+        completed_on_time,
+        completed_on_time_rate,
+        rated,
+        satisfied,
+        satisfaction_rate
+    from periods
+    where period_grain = '{{ grain }}'
+
+)
+
+select * from final
+{% endmacro %}

@@ -1,0 +1,105 @@
+-- Deadlines and working-day durations per work order, on the official calendar.
+-- Sign-off: within N working days of dispatch (N hours for urgent orders); completion:
+-- within the limit for the appeal type, or the exported deadline after an approved extension.
+with cases as (
+
+    select * from {{ ref('stg_hotline__work_orders') }}
+
+),
+
+time_limits as (
+
+    select * from {{ ref('stg_reference__time_limits') }}
+
+),
+
+calendar as (
+
+    select * from {{ ref('int_calendar_workdays') }}
+
+),
+
+workdays as (
+
+    select calendar_date, workday_index from calendar where is_workday
+
+),
+
+with_limits as (
+
+    select
+        cases.work_order_id,
+        cases.dispatched_at,
+        cases.signed_at,
+        cases.completed_at,
+        cases.due_at,
+        cases.is_extended,
+        limits.sign_limit_working_days,
+        limits.sign_limit_hours,
+        limits.completion_limit_working_days,
+        cast(cases.dispatched_at as date) as dispatched_date,
+        cast(cases.signed_at as date) as signed_date,
+        cast(cases.completed_at as date) as completed_date
+    from cases
+    left join time_limits as limits
+        on cases.appeal_type = limits.appeal_type
+        and cases.urgency = limits.urgency
+
+),
+
+indexed as (
+
+    select
+        with_limits.*,
+        dispatch_day.workday_index as dispatched_workday_index,
+        signed_day.workday_index as signed_workday_index,
+        completed_day.workday_index as completed_workday_index
+    from with_limits
+    left join calendar as dispatch_day on with_limits.dispatched_date = dispatch_day.calendar_date
+    left join calendar as signed_day on with_limits.signed_date = signed_day.calendar_date
+    left join calendar as completed_day on with_limits.completed_date = completed_day.calendar_date
+
+),
+
+deadlines as (
+
+    select
+        indexed.*,
+        sign_deadline.calendar_date as sign_due_date,
+        completion_deadline.calendar_date as standard_completion_due_date
+    from indexed
+    left join workdays as sign_deadline
+        on sign_deadline.workday_index = indexed.dispatched_workday_index + indexed.sign_limit_working_days
+    left join workdays as completion_deadline
+        on completion_deadline.workday_index
+        = indexed.dispatched_workday_index + indexed.completion_limit_working_days
+
+),
+
+final as (
+
+    select
+        work_order_id,
+
+        -- deadlines
+        sign_due_date,
+        case
+            when sign_limit_hours is not null
+                then {{ dbt.dateadd('hour', 'sign_limit_hours', 'dispatched_at') }}
+        end as sign_due_at,
+        case
+            when is_extended and due_at is not null then cast(due_at as date)
+            else standard_completion_due_date
+        end as completion_due_date,
+
+        -- working-day durations
+        cast(signed_workday_index - dispatched_workday_index as integer) as sign_working_days,
+        cast(completed_workday_index - dispatched_workday_index as integer) as handling_working_days,
+
+        -- a dispatch date outside the official calendar cannot be timed: report, never guess
+        (dispatched_at is not null and dispatched_workday_index is null) as is_beyond_calendar
+    from deadlines
+
+)
+
+select * from final

@@ -1,0 +1,148 @@
+-- One row per work order: its latest state, category codes, deadlines and on-time flags.
+with cases as (
+
+    select * from {{ ref('stg_hotline__work_orders') }}
+
+),
+
+deadlines as (
+
+    select * from {{ ref('int_cases_deadlines') }}
+
+),
+
+categories as (
+
+    select * from {{ ref('appeal_categories') }}
+
+),
+
+satisfaction_levels as (
+
+    select * from {{ ref('satisfaction_levels') }}
+
+),
+
+data_cut as (
+
+    -- the newest export seen: "now" for open orders, so reruns give the same answer
+    select max(last_snapshot_date) as as_of_date from cases
+
+),
+
+joined as (
+
+    select
+        cases.*,
+        deadlines.sign_due_date,
+        deadlines.sign_due_at,
+        deadlines.completion_due_date,
+        deadlines.sign_working_days,
+        deadlines.handling_working_days,
+        deadlines.is_beyond_calendar,
+        categories.level_1_code as category_l1_code,
+        categories.level_2_code as category_l2_code,
+        categories.level_3_code as category_l3_code,
+        levels.satisfaction is not null as is_rated,
+        coalesce(levels.counts_as_satisfied, false) as is_satisfied,
+        data_cut.as_of_date
+    from cases
+    inner join deadlines on cases.work_order_id = deadlines.work_order_id
+    cross join data_cut
+    left join categories
+        on cases.category_l1_name = categories.level_1_name
+        and cases.category_l2_name = categories.level_2_name
+        and coalesce(cases.category_l3_name, '') = coalesce(categories.level_3_name, '')
+    left join satisfaction_levels as levels on cases.satisfaction = levels.satisfaction
+
+),
+
+flagged as (
+
+    select
+        *,
+        dispatched_at is not null as is_dispatched,
+        dispatched_at is null and completed_at is not null as is_direct_answer,
+        completed_at is not null as is_completed,
+        case
+            when dispatched_at is null then null
+            when signed_at is not null and sign_due_at is not null then signed_at <= sign_due_at
+            when signed_at is not null then cast(signed_at as date) <= sign_due_date
+            -- not signed yet: late once the deadline has passed, undecided before
+            when coalesce(cast(sign_due_at as date), sign_due_date) < as_of_date then false
+        end as is_signed_on_time,
+        case
+            when dispatched_at is null or completion_due_date is null then null
+            when completed_at is not null then cast(completed_at as date) <= completion_due_date
+            when completion_due_date < as_of_date then false
+        end as is_completed_on_time
+    from joined
+
+),
+
+final as (
+
+    select
+        -- ids
+        work_order_id,
+        hotline_order_id,
+
+        -- classification
+        appeal_type,
+        channel,
+        urgency,
+        category_l1_code,
+        category_l1_name,
+        category_l2_code,
+        category_l2_name,
+        category_l3_code,
+        category_l3_name,
+
+        -- place and routing
+        district,
+        town,
+        handling_unit,
+
+        -- timestamps (Asia/Shanghai local time) and dates
+        received_at,
+        dispatched_at,
+        signed_at,
+        completed_at,
+        followed_up_at,
+        cast(received_at as date) as received_date,
+        cast(dispatched_at as date) as dispatched_date,
+        cast(completed_at as date) as completed_date,
+        sign_due_date,
+        sign_due_at,
+        completion_due_date,
+
+        -- durations in working days
+        sign_working_days,
+        handling_working_days,
+
+        -- status and flags
+        status,
+        is_dispatched,
+        is_direct_answer,
+        is_completed,
+        is_signed_on_time,
+        is_completed_on_time,
+        is_extended,
+        is_repeat,
+        is_beyond_calendar,
+
+        -- evaluation
+        satisfaction,
+        is_rated,
+        is_satisfied,
+
+        -- lineage
+        first_seen_date,
+        last_snapshot_date,
+        snapshot_count,
+        as_of_date
+    from flagged
+
+)
+
+select * from final

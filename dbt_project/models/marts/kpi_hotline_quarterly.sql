@@ -1,0 +1,2 @@
+-- Hotline KPIs by quarter; the formulas live in int_hotline_kpis_by_period.
+{{ kpi_hotline_for_grain('quarter') }}

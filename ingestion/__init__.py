@@ -1,0 +1,1 @@
+"""Reads exports, maps them through source profiles, masks personal data, lands rows in `raw`."""

@@ -1,0 +1,124 @@
+"""The raw schema: landed rows, quarantined rows and the load ledger (one row per file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ingestion.profiles import SourceProfile
+
+SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "flag": "boolean"}
+
+LEDGER_DDL = """
+create table if not exists raw.load_ledger (
+    file_id varchar primary key,      -- SHA-256 of the file's bytes
+    file_name varchar not null,
+    source_profile varchar,
+    file_format varchar,
+    encoding varchar,
+    snapshot_date date,
+    status varchar not null,          -- loaded | rejected
+    rows_read integer,
+    rows_loaded integer,
+    rows_quarantined integer,
+    error varchar,
+    loaded_at timestamp not null
+)
+"""
+
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    file_id varchar not null,
+    file_name varchar not null,
+    source_profile varchar not null,
+    row_number integer not null,      -- row in the file, header = 1
+    reason varchar not null,
+    raw_values json,                  -- the row's cells by header, personal data hashed or masked
+    quarantined_at timestamp not null
+)
+"""
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    file_id: str
+    file_name: str
+    source_profile: str | None
+    file_format: str | None
+    encoding: str | None
+    snapshot_date: dt.date | None
+    status: str
+    rows_read: int | None
+    rows_loaded: int | None
+    rows_quarantined: int | None
+    error: str | None
+    loaded_at: dt.datetime
+
+
+def file_id(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[SourceProfile]) -> None:
+    connection.execute("create schema if not exists raw")
+    connection.execute(LEDGER_DDL)
+    connection.execute(QUARANTINE_DDL)
+    for profile in profiles:
+        columns = ",\n".join(f"    {column.name} {SQL_TYPES[column.type]}" for column in profile.columns)
+        connection.execute(
+            f"""
+            create table if not exists raw.{profile.table} (
+            {columns},
+                _file_id varchar not null,
+                _file_name varchar not null,
+                _row_number integer not null,
+                _snapshot_date date,
+                _loaded_at timestamp not null
+            )
+            """
+        )
+        # a profile that gains a column widens the table; older rows keep nulls there
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = ?",
+                [profile.table],
+            ).fetchall()
+        }
+        for column in profile.columns:
+            if column.name not in existing:
+                connection.execute(f"alter table raw.{profile.table} add column {column.name} {SQL_TYPES[column.type]}")
+
+
+def loaded_file_ids(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Files already loaded, by content hash → file name. Rejected files are tried again."""
+    return dict(connection.execute("select file_id, file_name from raw.load_ledger where status = 'loaded'").fetchall())
+
+
+def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
+    connection.execute("delete from raw.load_ledger where file_id = ?", [entry.file_id])
+    connection.execute(
+        "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            entry.file_id,
+            entry.file_name,
+            entry.source_profile,
+            entry.file_format,
+            entry.encoding,
+            entry.snapshot_date,
+            entry.status,
+            entry.rows_read,
+            entry.rows_loaded,
+            entry.rows_quarantined,
+            entry.error,
+            entry.loaded_at,
+        ],
+    )

@@ -1,0 +1,80 @@
+"""The pipeline's steps. The DAGs, the CLI and the tests call these functions and nothing else.
+
+Each step takes the settings (paths) and returns a small report; a problem the user can fix
+raises PipelineError with a one-line message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+def generate(settings: Settings, *, scale: float = 1.0, seed: int = 12345, progress: Progress | None = None):
+    """Write the demo exports into the landing folder (the hotline's daily files, 2022-2023)."""
+    from demodata.hotline_exports import generate_hotline_exports
+
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+
+    def report(done: int, total: int) -> None:
+        if progress:
+            progress(done, total, "exports")
+
+    return generate_hotline_exports(settings.landing_dir, scale=scale, seed=seed, progress=report)
+
+
+def ingest(settings: Settings, *, until: dt.date | None = None, progress: Progress | None = None):
+    """Load every landed export not yet in the ledger (exports dated up to `until`, when given)."""
+    from ingestion.loader import ingest_landing
+    from ingestion.profiles import load_profiles
+    from pipeline.warehouse import connect, writer_lock
+
+    profiles = load_profiles(settings.profiles_dir)
+    key = settings.hash_key()
+    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path) as connection:
+        report = ingest_landing(connection, settings.landing_dir, profiles, key, until=until, progress=progress)
+    log.info("ingest: %s", report.summary())
+    return report
+
+
+def build(settings: Settings):
+    """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests."""
+    from pipeline.dbt_runner import run_dbt
+    from pipeline.warehouse import writer_lock
+
+    with writer_lock(settings.warehouse_path):
+        results = run_dbt(settings, ["build"])
+    failed = [r for r in results if r.status in ("error", "fail")]
+    if failed:
+        names = ", ".join(f"{r.unique_id} ({r.status})" for r in failed[:5])
+        raise PipelineError(
+            f"dbt build: {len(failed)} node(s) failed: {names}; see {settings.dbt_target_dir / 'run_results.json'}"
+        )
+    log.info("build: %d dbt nodes passed", len(results))
+    return results
+
+
+def check(settings: Settings):
+    """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
+    from quality.gate import run_gate
+
+    report = run_gate(settings)
+    if not report.passed:
+        raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path}")
+    log.info("gate: %d checks passed", len(report.checks))
+    return report
+
+
+def publish(settings: Settings):
+    """Copy the gated marts to the published file BI tools read; keeps the last good one otherwise."""
+    from publication.publish import publish_marts
+
+    return publish_marts(settings)
