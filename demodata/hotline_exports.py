@@ -82,7 +82,7 @@ LATE_DONE_SHARE = 0.04
 EXTENDED_SHARE = 0.02
 EXTENSION_DAYS = 10
 SENT_BACK_SHARE = 0.02
-IN_PROGRESS_SHARE = 0.40
+IN_PROGRESS_SHARE = 0.30
 FOLLOW_UP_SHARE = 0.85
 UNREACHABLE_SHARE = 0.08
 URGENT_SHARE = 0.03
@@ -199,6 +199,7 @@ DETAILS: dict[str, tuple[str, ...]] = {
                  "询问退休后养老金领取手续"),
     "医疗保险": ("询问异地就医备案流程", "想了解城乡居民医保缴费时间", "询问门诊慢特病报销比例"),
 }  # fmt: skip
+QUESTION_DETAILS = ("养老保险", "医疗保险")
 GENERIC_DETAILS: dict[str, tuple[str, ...]] = {
     "咨询": ("想了解相关政策和办理流程", "询问办理需要准备哪些材料", "询问具体办理地点和时间"),
     "求助": ("目前生活遇到困难", "多次联系相关单位未果", "问题长期得不到解决"),
@@ -252,15 +253,20 @@ def _cat(*parts: np.ndarray | str) -> np.ndarray:
     return np.asarray(out, dtype=object)
 
 
-def _pick(rng: np.random.Generator, options: Sequence[str], n: int, p=None) -> np.ndarray:
+def _pick(
+    rng: np.random.Generator,
+    options: Sequence[str],
+    n: int,
+    p: Sequence[float] | None = None,
+) -> np.ndarray:
     return np.asarray(options, dtype=object)[rng.choice(len(options), size=n, p=p)]
 
 
 def _format_ts(ts: np.ndarray, shown: np.ndarray) -> np.ndarray:
     """`YYYY-MM-DD HH:MM:SS` for shown timestamps, "" otherwise."""
     safe = np.where(shown, ts, 0).astype("datetime64[s]")
-    text = np.datetime_as_string(safe, unit="s")
-    chars = text.view(np.uint32).reshape(len(text), -1).copy()
+    text = np.datetime_as_string(safe, unit="s").astype("<U19")
+    chars = text.view(np.uint32).reshape(len(text), 19).copy()
     chars[:, 10] = ord(" ")  # ISO "T" -> space
     return np.where(shown, chars.view("<U19").ravel().astype(object), "")
 
@@ -418,10 +424,11 @@ def _people(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     g2 = np.where(rng.random(n) < 0.7, given[rng.integers(0, len(given), n)], "")
     phone = _cat(_pick(rng, PHONE_PREFIXES, n), _zpad(rng.integers(0, 10**8, n), 8))
     birth = rng.integers(_day_index(date(1945, 1, 1)), _day_index(date(2005, 12, 31)), n)
-    birth_text = np.datetime_as_string(birth.astype("datetime64[D]"))
-    birth_digits = np.char.replace(birth_text.astype(str), "-", "")
+    birth_text = np.datetime_as_string(birth.astype("datetime64[D]")).astype("<U10")
+    birth_chars = birth_text.view(np.uint32).reshape(n, 10)[:, [0, 1, 2, 3, 5, 6, 8, 9]].copy()
+    birth_digits = birth_chars.view("<U8").ravel()
     body = _cat(_pick(rng, ID_REGIONS, n), birth_digits, _zpad(rng.integers(0, 1000, n), 3))
-    digits = np.array([list(s) for s in body.astype("<U17")], dtype=np.int64)
+    digits = body.astype("<U17").view(np.uint32).reshape(n, 17).astype(np.int64) - ord("0")
     check = ID_CHECK[(digits * ID_WEIGHTS).sum(axis=1) % 11]
     return {
         "name": _cat(surname, g1, g2),
@@ -461,13 +468,11 @@ def _places(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         community[idx] = names[rng.integers(0, len(names), len(idx))]
     town = place_names[place]
     urban_place = np.isin(town, ["汇龙镇", "经济开发区"])
-    road = np.where(
-        urban_place, _pick(rng, URBAN_ROADS, n), _pick(rng, TOWN_ROADS, n)
-    ).astype(object)
+    road = np.where(urban_place, _pick(rng, URBAN_ROADS, n), _pick(rng, TOWN_ROADS, n)).astype(object)
     number = rng.integers(1, 300, n).astype(str).astype(object)
     building = rng.integers(1, 30, n).astype(str).astype(object)
     group = rng.integers(1, 25, n).astype(str).astype(object)
-    is_village = np.array([c.endswith("村") for c in community])
+    is_village = np.char.endswith(community.astype(str), "村")
     street = _cat("启东市", town, road, number, "号", building, "幢")
     village = _cat("启东市", town, community, group, "组", number, "号")
     return {
@@ -548,11 +553,9 @@ def _repeat_sources(rng: np.random.Generator, recv: np.ndarray) -> np.ndarray:
 def _ids(rng: np.random.Generator, recv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """工单编号 yymmdd + 9-digit sequence + '-01'; 热线单号 RX + yymmdd + 7 digits."""
     day = recv // DAY
-    iso = np.datetime_as_string(day.astype("datetime64[D]")).astype(str)
-    yymmdd = np.char.add(np.char.add(np.char.ljust(np.char.lstrip(iso, "0"), 0), ""), "")
-    yymmdd = np.array([s[2:4] + s[5:7] + s[8:10] for s in np.unique(iso)])[
-        np.unique(iso, return_inverse=True)[1]
-    ]
+    iso = np.datetime_as_string(day.astype("datetime64[D]")).astype("<U10")
+    chars = iso.view(np.uint32).reshape(len(iso), 10)[:, [2, 3, 5, 6, 8, 9]].copy()
+    yymmdd = chars.view("<U6").ravel()
     first_of_day = np.searchsorted(day, day, side="left")
     rank = np.arange(len(day)) - first_of_day
     steps = np.cumsum(rng.integers(1, 4, len(day)))
@@ -567,18 +570,20 @@ def _texts(
     community: np.ndarray, phone: np.ndarray, id_number: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     n = len(type_code)
-    type_name = np.asarray(TYPES, dtype=object)[type_code]
     detail = np.empty(n, dtype=object)
     for t, name in enumerate(TYPES):
         idx = np.flatnonzero(type_code == t)
         detail[idx] = _pick(rng, GENERIC_DETAILS[name], len(idx))
     for category, options in DETAILS.items():
-        idx = np.flatnonzero((l3 == category) & ~np.isin(type_code, (4, 5)))
+        # questions only fit consultations; problem descriptions fit all but 建议/表扬
+        fits = (type_code == CONSULT) if category in QUESTION_DETAILS else ~np.isin(type_code, (4, 5))
+        idx = np.flatnonzero((l3 == category) & fits)
         detail[idx] = _pick(rng, options, len(idx))
+    issue = np.where(np.char.endswith(topic.astype(str), "问题"), topic, _cat(topic, "问题"))
     templates = {
         "咨询": ("来电人咨询", topic, "相关问题，", detail, "，请相关部门予以答复。"),
         "求助": ("来电人称", community, detail, "，涉及", topic, "，希望相关部门帮助解决。"),
-        "投诉": ("来电人反映", community, topic, "问题：", detail, "，要求相关部门尽快处理。"),
+        "投诉": ("来电人反映", community, issue, "：", detail, "，要求相关部门尽快处理。"),
         "举报": ("来电人举报", community, "附近", topic, "方面", detail, "，请相关部门核实查处。"),
         "建议": ("来电人就", topic, "提出建议：", detail, "。"),
         "表扬/感谢": ("来电人对", topic, "相关工作表示感谢，", detail, "。"),
@@ -595,11 +600,27 @@ def _texts(
     with_id = rng.random(n) < ID_IN_TEXT_SHARE
     content[with_id] = _cat(content[with_id], "来电人身份证号", id_number[with_id], "。")
     word = np.array([TITLE_WORD.get(t, t) for t in TYPES], dtype=object)[type_code]
-    title = np.where(
-        type_code == CONSULT, _cat("咨询", topic), _cat("关于", community, topic, "的", word)
-    ).astype(object)
-    del type_name
+    title = np.where(type_code == CONSULT, _cat("咨询", topic), _cat("关于", community, topic, "的", word)).astype(
+        object
+    )
     return title, content
+
+
+def _deadline(cal: _Calendar, day: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """办结期限: the end (23:59:59) of the k-th working day after `day`."""
+    return cal.add_workdays(day, k) * DAY + DAY - 1
+
+
+def _office_hours(rng: np.random.Generator, ts: np.ndarray) -> np.ndarray:
+    """Units do not work at night: move 22:00-07:00 to the next morning 07:30-09:30."""
+    second = ts % DAY
+    morning = (ts // DAY) * DAY + _time_of_day(rng, len(ts), 7.5, 9.5)
+    shifted = np.where(second >= 22 * HOUR, morning + DAY, morning)
+    return np.where((second >= 22 * HOUR) | (second < 7 * HOUR), np.maximum(shifted, ts), ts)
+
+
+def _yes_no(flag: np.ndarray) -> np.ndarray:
+    return np.where(flag, "是", "否").astype(object)
 
 
 def _lifecycle(
@@ -615,6 +636,7 @@ def _lifecycle(
     dispatch_delay = np.clip(rng.gamma(1.2, 2.5 * HOUR, n), 0.2 * HOUR, 20 * HOUR)
     dispatch_delay = np.where(urgent, np.minimum(dispatch_delay, 1.5 * HOUR), dispatch_delay)
     dispatch = recv + dispatch_delay.astype(np.int64)
+    dispatch = np.where(urgent, dispatch, _office_hours(rng, dispatch))
     sent_back = ~direct & (rng.random(n) < SENT_BACK_SHARE)
     back = dispatch + rng.integers(HOUR // 2, 20 * HOUR, n)
     redispatch = back + rng.integers(HOUR // 2, 24 * HOUR, n)
@@ -626,7 +648,8 @@ def _lifecycle(
     sign_delay = np.where(urgent, np.minimum(sign_delay, 1.8 * HOUR), sign_delay)
     late_sign = rng.random(n) < LATE_SIGN_SHARE
     late_sign_ts = cal.add_workdays(eff_day, rng.integers(2, 4, n)) * DAY + _time_of_day(rng, n, 9, 17)
-    sign = np.where(late_sign, late_sign_ts, effective + 60 + sign_delay.astype(np.int64))
+    sign = effective + 60 + sign_delay.astype(np.int64)
+    sign = np.where(late_sign, late_sign_ts, np.where(urgent, sign, _office_hours(rng, sign)))
     sign_day = sign // DAY
 
     # completion: working days after dispatch, within the limit for most
@@ -645,10 +668,9 @@ def _lifecycle(
     done_day = np.where(offset == 0, eff_day, cal.add_workdays(eff_day, np.maximum(offset, 1)))
     done = np.maximum(done_day * DAY + _time_of_day(rng, n, 8.5, 18.5), sign + rng.integers(900, 3 * HOUR, n))
 
-    deadline = lambda day, k: cal.add_workdays(day, k) * DAY + DAY - 1  # noqa: E731
-    deadline_first = deadline(dispatch // DAY, limit)
-    deadline_final = deadline(eff_day, limit)
-    deadline_extended = deadline(eff_day, limit + EXTENSION_DAYS)
+    deadline_first = _deadline(cal, dispatch // DAY, limit)
+    deadline_final = _deadline(cal, eff_day, limit)
+    deadline_extended = _deadline(cal, eff_day, limit + EXTENSION_DAYS)
 
     # 办理中: optional; extension approvals always show up as one
     ext_ts = np.minimum(cal.add_workdays(sign_day, 1) * DAY + _time_of_day(rng, n, 9, 17), done - 600)
@@ -721,9 +743,7 @@ def _build_orders(
     swap = np.where(unit_first == local, bureau, local)
     unit_final = np.where(reassigned, swap, unit_first).astype(object)
     all_bureaus = np.unique(_category_units(cats))
-    assisting = np.where(
-        rng.random(n) < ASSISTING_SHARE, _pick(rng, list(all_bureaus), n), ""
-    ).astype(object)
+    assisting = np.where(rng.random(n) < ASSISTING_SHARE, _pick(rng, list(all_bureaus), n), "").astype(object)
     assisting = np.where(assisting == unit_final, local, assisting).astype(object)
 
     order_id, hotline_id = _ids(rng, recv)
@@ -742,18 +762,17 @@ def _build_orders(
     extra = np.where(l3 == COVID_CATEGORY, "疫情防控", extra)
     tags = np.where((tags != "") & (extra != ""), _cat(tags, ";", extra), tags + extra)
 
-    yes_no = lambda flag: np.where(flag, "是", "否").astype(object)  # noqa: E731
     static = {
         "工单编号": order_id, "热线单号": hotline_id, "工单标题": title,
         "来电人": people["name"], "来电号码": people["phone"], "性别": people["gender"],
         "证件号码": people["id_number"], "详细地址": places["address"],
-        "是否保密": yes_no(secret), "诉求内容": content,
+        "是否保密": _yes_no(secret), "诉求内容": content,
         "诉求类型": np.asarray(TYPES, dtype=object)[type_code],
         "诉求渠道": _pick(rng, CHANNELS, n, p=CHANNEL_SHARES),
         "一级分类": l1, "二级分类": l2, "三级分类": l3,
         "紧急程度": np.where(urgent, "紧急", "一般").astype(object),
         "区县": np.full(n, "启东市", dtype=object), "镇街": places["town"],
-        "社区": places["community"], "是否重复件": yes_no(repeat), "标签": tags,
+        "社区": places["community"], "是否重复件": _yes_no(repeat), "标签": tags,
     }  # fmt: skip
     return _Orders(
         n=n, static=static, stage_ts=life["stage_ts"], unit_first=unit_first,
@@ -789,7 +808,7 @@ def _plan_broken_rows(
     last_day = np.full(n_orders, -1, dtype=np.int64)
     np.maximum.at(last_day, row_order, row_day)
     candidates = np.flatnonzero(row_day != last_day[row_order])
-    n_broken = min(int(round(BROKEN_ROW_SHARE * len(row_day))), len(candidates))
+    n_broken = min(round(BROKEN_ROW_SHARE * len(row_day)), len(candidates))
     kinds = np.full(len(row_day), -1, dtype=np.int64)
     chosen = rng.choice(candidates, size=n_broken, replace=False)
     kinds[chosen] = rng.permutation(np.arange(n_broken) % len(BROKEN_KINDS))
@@ -865,16 +884,13 @@ def write_export(frame: pd.DataFrame, path: Path, *, encoding: str = "gb18030") 
     for name in frame.columns:
         series = frame[name]
         if pd.api.types.is_datetime64_any_dtype(series):
-            text = series.dt.strftime("%Y-%m-%d %H:%M:%S")
-        else:
-            text = series.astype(object).where(series.notna(), "").astype(str)
+            series = series.dt.strftime("%Y-%m-%d %H:%M:%S")
+        text = series.astype(object).where(series.notna(), "").astype(str)
         columns.append(text.to_numpy(dtype=object))
     _write_table(list(frame.columns), columns, Path(path), encoding=encoding)
 
 
-def _write_table(
-    headers: Sequence[str], columns: Sequence[np.ndarray], path: Path, *, encoding: str
-) -> None:
+def _write_table(headers: Sequence[str], columns: Sequence[np.ndarray], path: Path, *, encoding: str) -> None:
     if path.suffix.lower() == ".xlsx":
         _write_xlsx(headers, columns, path)
         return
@@ -906,7 +922,7 @@ def _write_xlsx(headers: Sequence[str], columns: Sequence[np.ndarray], path: Pat
             sheet.set_column(j, j, 20)
             serials = _excel_serials(values)
             for i, (text, serial) in enumerate(zip(values, serials, strict=True), start=1):
-                if serial == serial:  # not NaN
+                if not np.isnan(serial):
                     sheet.write_number(i, j, serial, stamp)
                 elif text:
                     sheet.write_string(i, j, text)
@@ -947,7 +963,7 @@ def _write_rejected(landing: Path, orders: _Orders, start: date, end: date) -> l
     stats = frame.groupby("镇街", sort=False)["done"].agg(["size", "mean"])
     stats = stats.sort_values("size", ascending=False, kind="stable")
     lines = ["镇街,工单量,办结率"]
-    lines += [f"{town},{row['size']},{row['mean']:.2%}" for town, row in stats.iterrows()]
+    lines += [f"{town},{int(row['size'])},{row['mean']:.2%}" for town, row in stats.iterrows()]
     lines.append(f"合计,{int(frame.shape[0])},{frame['done'].mean():.2%}")
     (landing / REJECTED_STATS).write_bytes(("\r\n".join(lines) + "\r\n").encode("gb18030"))
     return [REJECTED_XLSX, REJECTED_STATS]
@@ -968,8 +984,9 @@ def generate_hotline_exports(
     landing = Path(landing_dir)
     landing.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    # deadlines and follow-ups run past `end`; 20 wd fit easily in 120 calendar days
-    cal = _build_calendar(start, end + timedelta(days=120))
+    # whole years for the seasonal weights; deadlines and follow-ups run past `end`
+    # (20 working days fit easily in 120 calendar days)
+    cal = _build_calendar(date(start.year, 1, 1), max(date(end.year, 12, 31), end + timedelta(days=120)))
     orders = _build_orders(rng, load_categories(), cal, start, end, round(TOTAL_ORDERS * scale))
 
     first_day, last_day = _day_index(start), _day_index(end)
@@ -997,7 +1014,7 @@ def generate_hotline_exports(
     broken = np.bincount(kinds[kinds >= 0], minlength=len(BROKEN_KINDS))
     return ExportSummary(
         files=len(days),
-        rows=int(len(row_day)),
+        rows=len(row_day),
         work_orders=orders.n,
         work_orders_by_year={int(y): int(c) for y, c in zip(years, counts, strict=True)},
         complaints_by_year={int(y): int((complaints == y).sum()) for y in years},

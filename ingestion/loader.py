@@ -184,7 +184,9 @@ def ingest_landing(
 ) -> IngestReport:
     """Load every landed file not yet in the ledger (with an export date up to `until`)."""
     if not landing_dir.is_dir():
-        raise PipelineError(f"{landing_dir}: landing folder not found; set HOTLINE_LANDING_DIR or run `hotline generate`")
+        raise PipelineError(
+            f"{landing_dir}: landing folder not found; set HOTLINE_LANDING_DIR or run `hotline generate`"
+        )
     ledger.ensure_raw_schema(connection, profiles)
     already = ledger.loaded_file_ids(connection)
     report = IngestReport()
@@ -207,13 +209,22 @@ def ingest_landing(
                     entry = load_file(connection, path, file_hash, profiles, key, loaded_at)
                 except PipelineError as error:
                     reason = str(error)
-                    log.warning("rejected %s", reason)
                     report.rejected.append((path.name, reason))
                     ledger.record(
                         connection,
                         ledger.LedgerEntry(
-                            file_hash, path.name, None, path.suffix.lstrip(".").lower(), None, snapshot,
-                            "rejected", None, None, None, reason, loaded_at,
+                            file_hash,
+                            path.name,
+                            None,
+                            path.suffix.lstrip(".").lower(),
+                            None,
+                            snapshot,
+                            "rejected",
+                            None,
+                            None,
+                            None,
+                            reason,
+                            loaded_at,
                         ),
                     )
                 else:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 import pandas as pd
 
 # An 18-digit ID-card number (last may be X), a mobile number, a landline with area code.
-ID_NUMBER = r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])"
-MOBILE = r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])"
-LANDLINE = r"(?<![0-9])0[1-9][0-9]{1,2}-?[0-9]{7,8}(?![0-9])"
+# Bounded by anything but ASCII letters and digits, so hex digests never look like numbers.
+ID_NUMBER = r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])"
+MOBILE = r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])"
+LANDLINE = r"(?<![0-9A-Za-z])0[1-9][0-9]{1,2}-?[0-9]{7,8}(?![0-9A-Za-z])"
 ID_MASK = "[证件号码已隐去]"
 PHONE_MASK = "[电话已隐去]"
 

@@ -77,8 +77,7 @@ def load_profile(path: Path) -> SourceProfile:
         raise PipelineError(f"{where}: not valid YAML ({error.__class__.__name__}); fix the profile") from error
     try:
         columns = tuple(
-            _column_spec(name, spec, raw.get("timestamp_formats", []), where)
-            for name, spec in raw["columns"].items()
+            _column_spec(name, spec, raw.get("timestamp_formats", []), where) for name, spec in raw["columns"].items()
         )
         names = {column.name for column in columns}
         for required in raw.get("required", []):
@@ -96,7 +95,9 @@ def load_profile(path: Path) -> SourceProfile:
             path=path,
         )
     except KeyError as error:
-        raise PipelineError(f"{where}: setting {error.args[0]} is missing; see the comments in the shipped profiles") from error
+        raise PipelineError(
+            f"{where}: setting {error.args[0]} is missing; see the comments in the shipped profiles"
+        ) from error
 
 
 def load_profiles(directory: Path) -> list[SourceProfile]:

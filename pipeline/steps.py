@@ -64,9 +64,11 @@ def build(settings: Settings):
 
 def check(settings: Settings):
     """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
+    from pipeline.warehouse import writer_lock
     from quality.gate import run_gate
 
-    report = run_gate(settings)
+    with writer_lock(settings.warehouse_path):
+        report = run_gate(settings)
     if not report.passed:
         raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path}")
     log.info("gate: %d checks passed", len(report.checks))
@@ -78,3 +80,13 @@ def publish(settings: Settings):
     from publication.publish import publish_marts
 
     return publish_marts(settings)
+
+
+def published_kpis(settings: Settings) -> dict:
+    """The KPIs as last published (what BI tools see)."""
+    import json
+
+    path = settings.published_dir / "kpis.json"
+    if not path.exists():
+        raise PipelineError(f"{path}: nothing published yet; run `make run` or `hotline run`")
+    return json.loads(path.read_text(encoding="utf-8"))

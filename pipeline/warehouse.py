@@ -34,3 +34,27 @@ def connect(warehouse_path: Path, *, read_only: bool = False) -> Iterator[duckdb
         yield connection
     finally:
         connection.close()
+
+
+def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def marts_fingerprint(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> str:
+    """A digest of every mart's content (row count and order-independent sum of row hashes).
+
+    Equal content gives an equal fingerprint, whatever order dbt wrote the rows in: the gate
+    stamps its report with it and publication compares it with what it is about to copy.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for table in mart_tables(connection, schema):
+        count, total = connection.execute(
+            f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {schema}."{table}" as t'
+        ).fetchone()
+        digest.update(f"{table}:{count}:{total};".encode())
+    return digest.hexdigest()

@@ -1,0 +1,140 @@
+"""Copy the gated marts to `data/published/`, atomically, keeping earlier publications.
+
+Layout:
+    published/warehouse.duckdb   the marts, one table each, for BI tools (open it read-only)
+    published/kpis.json          the KPI marts as JSON
+    published/manifest.json      what was published: fingerprint, gate, tables and row counts
+    published/versions/<id>/     each publication in full, plus Parquet files of every mart
+    published/history.jsonl     one line per publication
+
+Each file is written under a temporary name and renamed over the old one, so a reader sees
+the previous publication or the new one, never half of either; a BI tool that holds the old
+file open keeps reading it. A failed gate publishes nothing and leaves all of this alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipeline.errors import PipelineError
+from pipeline.settings import Settings
+from pipeline.warehouse import marts_fingerprint, writer_lock
+
+KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
+PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "manifest.json")
+
+
+@dataclass(frozen=True)
+class PublicationReport:
+    changed: bool
+    fingerprint: str
+    directory: Path
+    tables: dict[str, int]
+
+    def summary(self) -> str:
+        state = "published" if self.changed else "unchanged since the last publication"
+        return f"{len(self.tables)} marts {state}: {self.directory / 'warehouse.duckdb'}"
+
+
+def _kpis_document(connection: duckdb.DuckDBPyConnection, fingerprint: str) -> dict:
+    as_of = connection.execute("select max(as_of_date) from wh.marts.fct_cases").fetchone()[0]
+    document: dict = {"publication": fingerprint[:16], "data_as_of": as_of.isoformat() if as_of else None}
+    for grain, table in KPI_TABLES.items():
+        frame = connection.execute(f"select * from wh.marts.{table} order by period_start").df()
+        document[grain] = json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+        for row in document[grain]:  # dates, not midnight timestamps
+            for key in ("period_start", "period_end"):
+                row[key] = row[key][:10] if row[key] else None
+    return document
+
+
+def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, gate: dict) -> dict[str, int]:
+    version_dir.mkdir(parents=True)
+    connection = duckdb.connect(str(version_dir / "warehouse.duckdb"))
+    try:
+        connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
+        tables = {}
+        for table in _attached_marts(connection):
+            connection.execute(f'create table main."{table}" as select * from wh.marts."{table}" order by all')
+            connection.execute(f"copy main.\"{table}\" to '{version_dir / (table + '.parquet')}' (format parquet)")
+            tables[table] = connection.execute(f'select count(*) from main."{table}"').fetchone()[0]
+        kpis = _kpis_document(connection, fingerprint)
+        connection.execute("detach wh")
+    finally:
+        connection.close()
+    (version_dir / "kpis.json").write_text(json.dumps(kpis, ensure_ascii=False, indent=2), encoding="utf-8")
+    manifest = {
+        "fingerprint": fingerprint,
+        "data_as_of": kpis["data_as_of"],
+        "published_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "gate_checked_at": gate.get("checked_at"),
+        "dbt_invocation_id": gate.get("dbt_invocation_id"),
+        "tables": tables,
+    }
+    (version_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return tables
+
+
+def _attached_marts(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = 'marts' "
+        "order by table_name"
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _swap_in(version_dir: Path, published_dir: Path) -> None:
+    for name in PUBLISHED_FILES:
+        temporary = published_dir / f".{name}.tmp"
+        temporary.unlink(missing_ok=True)
+        os.link(version_dir / name, temporary)  # versions are immutable, so a hard link is a copy
+        os.replace(temporary, published_dir / name)
+
+
+def _prune(versions_dir: Path, keep: int) -> None:
+    versions = sorted(path for path in versions_dir.iterdir() if path.is_dir())
+    for old in versions[:-keep]:
+        shutil.rmtree(old)
+
+
+def current_fingerprint(published_dir: Path) -> str | None:
+    manifest = published_dir / "manifest.json"
+    return json.loads(manifest.read_text())["fingerprint"] if manifest.exists() else None
+
+
+def publish_marts(settings: Settings) -> PublicationReport:
+    gate_path = settings.quality_dir / "gate_report.json"
+    if not gate_path.exists():
+        raise PipelineError(f"{gate_path}: no quality gate report; run `hotline check` before publishing")
+    gate = json.loads(gate_path.read_text())
+    if not gate["passed"]:
+        raise PipelineError(
+            f"{gate_path}: the last quality gate failed; nothing published, the last good publication stays"
+        )
+
+    published = settings.published_dir
+    with writer_lock(settings.warehouse_path):
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+            fingerprint = marts_fingerprint(connection)
+        if fingerprint != gate["marts_fingerprint"]:
+            raise PipelineError(
+                "the marts changed after the quality gate checked them; run `hotline check` again, then publish"
+            )
+        if fingerprint == current_fingerprint(published):
+            manifest = json.loads((published / "manifest.json").read_text())
+            return PublicationReport(False, fingerprint, published, manifest["tables"])
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
+        tables = _write_version(version_dir, settings.warehouse_path, fingerprint, gate)
+    _swap_in(version_dir, published)
+    with (published / "history.jsonl").open("a", encoding="utf-8") as history:
+        history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
+    _prune(published / "versions", int(os.environ.get("HOTLINE_PUBLISH_KEEP", "10")))
+    return PublicationReport(True, fingerprint, published, tables)

@@ -1,0 +1,1 @@
+"""The quality gate: expectation suites as code and the decision whether a run may publish."""

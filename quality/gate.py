@@ -1,0 +1,173 @@
+"""The gate: may this build publish? dbt's test results plus the expectation suites.
+
+Writes `data/quality/gate_report.json` naming every check, and for each failing one the
+rows it failed on, and stamps the report with the fingerprint of the marts it judged, so
+publication can refuse marts that changed after the gate looked at them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.settings import Settings
+from quality.suites import SUITES, Suite
+
+log = logging.getLogger(__name__)
+SAMPLE_ROWS = 5
+
+
+@dataclass
+class CheckResult:
+    source: str  # "dbt" or "expectations"
+    table: str
+    check: str
+    passed: bool
+    failing_rows: int = 0
+    sample: list = field(default_factory=list)
+    message: str = ""
+
+
+@dataclass
+class GateReport:
+    passed: bool
+    checks: list[CheckResult]
+    marts_fingerprint: str | None
+    dbt_invocation_id: str | None
+    checked_at: str
+    path: Path | None = None
+
+    def failures(self) -> list[CheckResult]:
+        return [check for check in self.checks if not check.passed]
+
+    def first_failure(self) -> str:
+        failures = self.failures()
+        if not failures:
+            return ""
+        first = failures[0]
+        rows = f" on {first.failing_rows} row(s), e.g. {first.sample[:3]}" if first.failing_rows else ""
+        more = f" (+{len(failures) - 1} more failing check(s))" if len(failures) > 1 else ""
+        return f"{first.table}: {first.check}{rows}{': ' + first.message if first.message else ''}{more}"
+
+    def to_json(self) -> str:
+        payload = asdict(self)
+        payload.pop("path")
+        return json.dumps(payload, ensure_ascii=False, indent=2, default=str)
+
+
+def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
+    """Every dbt data test and unit test of the last build, as gate checks."""
+    if not run_results_path.exists():
+        return [
+            CheckResult("dbt", "dbt", "dbt build has run", False, message="no run_results.json; run `hotline build`")
+        ], None
+    run_results = json.loads(run_results_path.read_text())
+    invocation = run_results["metadata"].get("invocation_id")
+    checks = []
+    for item in run_results["results"]:
+        kind = item["unique_id"].split(".")[0]
+        if kind not in ("test", "unit_test", "model", "seed"):
+            continue
+        passed = item["status"] in ("pass", "success", "warn")
+        name = item["unique_id"].split(".")[2]
+        checks.append(
+            CheckResult(
+                "dbt",
+                name if kind in ("model", "seed") else kind,
+                item["unique_id"].split(".", 2)[2] if kind != "test" else name,
+                passed,
+                failing_rows=item.get("failures") or 0,
+                message="" if passed else (item.get("message") or item["status"]).strip().splitlines()[0],
+            )
+        )
+    if not any(check.table in ("test", "unit_test") for check in checks):
+        checks.append(
+            CheckResult(
+                "dbt", "dbt", "dbt tests ran", False, message="the last dbt run had no tests; run `hotline build`"
+            )
+        )
+    return checks, invocation
+
+
+def _validate(suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one line per check is enough
+    batch = (
+        context.data_sources.add_pandas(suite.name)
+        .add_dataframe_asset(name=suite.name)
+        .add_batch_definition_whole_dataframe("all")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    expectations = gx.ExpectationSuite(
+        name=suite.name,
+        expectations=[getattr(gx.expectations, check.expectation)(**check.kwargs) for check in suite.checks],
+    )
+    validation = batch.validate(
+        expectations,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.key)},
+    )
+    results = []
+    for check, result in zip(suite.checks, validation.results, strict=True):
+        described = ", ".join(f"{k}={v}" for k, v in check.kwargs.items() if k != "regex")
+        unexpected = result.result.get("unexpected_index_list") or []
+        if check.sensitive:  # name the rows, never show their values
+            unexpected = [{key: row.get(key) for key in suite.key} for row in unexpected]
+        results.append(
+            CheckResult(
+                "expectations",
+                suite.name,
+                f"{check.expectation}({described})",
+                bool(result.success),
+                failing_rows=int(result.result.get("unexpected_count") or (0 if result.success else 1)),
+                sample=[{k: str(v) for k, v in row.items()} for row in unexpected[:SAMPLE_ROWS]],
+                message="" if result.success else _observed(result.result),
+            )
+        )
+    return results
+
+
+def _observed(result: dict) -> str:
+    if "observed_value" in result:
+        return f"observed {result['observed_value']}"
+    return ""
+
+
+def run_gate(settings: Settings) -> GateReport:
+    from pipeline.warehouse import connect, marts_fingerprint
+
+    checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
+    with connect(settings.warehouse_path, read_only=True) as connection:
+        for suite in SUITES:
+            frame = connection.execute(suite.query).df()
+            checks.extend(_validate(suite, frame))
+        fingerprint = marts_fingerprint(connection)
+    report = GateReport(
+        passed=all(check.passed for check in checks),
+        checks=checks,
+        marts_fingerprint=fingerprint,
+        dbt_invocation_id=invocation,
+        checked_at=dt.datetime.now().isoformat(timespec="seconds"),
+        path=settings.quality_dir / "gate_report.json",
+    )
+    settings.quality_dir.mkdir(parents=True, exist_ok=True)
+    report.path.write_text(report.to_json(), encoding="utf-8")
+    for failure in report.failures():
+        log.error(
+            "gate: %s: %s failed on %d row(s) %s", failure.table, failure.check, failure.failing_rows, failure.sample
+        )
+    return report
+
+
+def load_report(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.exists() else None
