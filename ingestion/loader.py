@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,8 @@ from ingestion.readers import RawExport, read_export
 from ingestion.validation import row_problems
 from pipeline.errors import PipelineError
 
-log = logging.getLogger(__name__)
-
 Progress = Callable[[int, int, str], None]
+BATCH_ROWS = 50_000  # rows validated and loaded together, in one transaction
 
 
 @dataclass
@@ -76,86 +74,116 @@ def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.Data
     return masked
 
 
-def _mapped(export: RawExport, profile: SourceProfile) -> pd.DataFrame:
-    """Canonical columns as text; a mapped header absent from this export gives empty cells."""
+@dataclass
+class MappedFile:
+    """One export, read and mapped to canonical columns (as text), waiting to be validated and loaded."""
+
+    path: Path
+    file_id: str
+    profile: SourceProfile
+    export: RawExport
+    mapped: pd.DataFrame  # canonical columns as text, plus _file_id and _row_number
+
+
+def read_mapped(path: Path, file_id: str, profiles: list[SourceProfile]) -> MappedFile:
+    """Read one file and map its headers. Raises PipelineError when the file cannot be read at all."""
+    export = read_export(path)
+    profile = match_profile(path, list(export.frame.columns), profiles)
     frame = export.frame
-    return pd.DataFrame(
+    mapped = pd.DataFrame(
         {
+            # a mapped header absent from this export gives empty cells
             column.name: (frame[column.header].fillna("") if column.header in frame else "")
             for column in profile.columns
         },
         index=frame.index,
     ).astype("string")
+    mapped["_file_id"] = file_id
+    mapped["_row_number"] = pd.Series(export.row_numbers, index=frame.index, dtype="int32")
+    return MappedFile(path, file_id, profile, export, mapped)
 
 
-def load_file(
-    connection: duckdb.DuckDBPyConnection,
-    path: Path,
-    file_id: str,
-    profiles: list[SourceProfile],
-    key: bytes,
-    loaded_at: dt.datetime,
-) -> ledger.LedgerEntry:
-    """Load one file in one transaction. Raises PipelineError when the file cannot be read at all."""
-    export = read_export(path)
-    profile = match_profile(path, list(export.frame.columns), profiles)
-    mapped = _masked(_mapped(export, profile), profile, key)
-    typed, problems = row_problems(mapped, profile)
-
-    good = problems.eq("")
-    rows = typed[good].copy()
-    rows["_file_id"] = file_id
-    rows["_file_name"] = path.name
-    rows["_row_number"] = pd.Series(export.row_numbers, index=typed.index)[good].astype("int32")
-    rows["_snapshot_date"] = profile.snapshot_date(path.name)
-    rows["_loaded_at"] = loaded_at
-
-    headers = {column.name: column.header for column in profile.columns}
-    quarantined = pd.DataFrame(
+def _malformed_rows(file: MappedFile, loaded_at: dt.datetime) -> pd.DataFrame:
+    header_cells = len(file.export.frame.columns)
+    return pd.DataFrame(
         {
-            "file_id": file_id,
-            "file_name": path.name,
-            "source_profile": profile.name,
-            "row_number": pd.Series(export.row_numbers, index=typed.index)[~good].astype("int32"),
-            "reason": problems[~good],
-            "raw_values": [
-                json.dumps({headers[name]: value for name, value in row.items()}, ensure_ascii=False)
-                for row in mapped[~good].to_dict("records")
-            ],
-            "quarantined_at": loaded_at,
-        }
-    )
-    malformed = pd.DataFrame(
-        {
-            "file_id": file_id,
-            "file_name": path.name,
-            "source_profile": profile.name,
-            "row_number": [number for number, _ in export.malformed_rows],
+            "file_id": file.file_id,
+            "file_name": file.path.name,
+            "source_profile": file.profile.name,
+            "row_number": [number for number, _ in file.export.malformed_rows],
             "reason": [
-                f"row has {line.count(',') + 1} cells, the header has {len(export.frame.columns)}"
-                for _, line in export.malformed_rows
+                f"row has {line.count(',') + 1} cells, the header has {header_cells}"
+                for _, line in file.export.malformed_rows
             ],
             # the cells cannot be told apart, so nothing of the line is kept; the file stays in landing
             "raw_values": None,
             "quarantined_at": loaded_at,
         }
     )
-    quarantined = pd.concat([quarantined, malformed], ignore_index=True) if len(malformed) else quarantined
 
-    entry = ledger.LedgerEntry(
-        file_id=file_id,
-        file_name=path.name,
-        source_profile=profile.name,
-        file_format=export.file_format,
-        encoding=export.encoding,
-        snapshot_date=profile.snapshot_date(path.name),
-        status="loaded",
-        rows_read=len(export.frame) + len(export.malformed_rows),
-        rows_loaded=int(good.sum()),
-        rows_quarantined=len(quarantined),
-        error=None,
-        loaded_at=loaded_at,
+
+def load_batch(
+    connection: duckdb.DuckDBPyConnection, files: list[MappedFile], key: bytes, loaded_at: dt.datetime
+) -> list[ledger.LedgerEntry]:
+    """Validate, mask and load files of one profile together, in one transaction with their ledger rows.
+
+    Batching keeps pandas' per-column cost per batch rather than per file; the transaction
+    keeps each file all-or-nothing (a crash loads none of the batch, and a rerun loads it).
+    """
+    profile = files[0].profile
+    names = {file.file_id: file.path.name for file in files}
+    snapshot_dates = {file.file_id: profile.snapshot_date(file.path.name) for file in files}
+    mapped = pd.concat([file.mapped for file in files], ignore_index=True)
+    masked = _masked(mapped, profile, key)
+    typed, problems = row_problems(masked, profile)
+    good = problems.eq("")
+
+    rows = typed[good].copy()
+    rows["_file_id"] = mapped["_file_id"][good]
+    rows["_file_name"] = rows["_file_id"].map(names)
+    rows["_row_number"] = mapped["_row_number"][good]
+    rows["_snapshot_date"] = rows["_file_id"].map(snapshot_dates)
+    rows["_loaded_at"] = loaded_at
+
+    headers = {column.name: column.header for column in profile.columns}
+    bad = masked[~good]
+    quarantined = pd.DataFrame(
+        {
+            "file_id": bad["_file_id"],
+            "file_name": bad["_file_id"].map(names),
+            "source_profile": profile.name,
+            "row_number": bad["_row_number"],
+            "reason": problems[~good],
+            "raw_values": [
+                json.dumps({headers[name]: row[name] for name in headers}, ensure_ascii=False)
+                for row in bad.to_dict("records")
+            ],
+            "quarantined_at": loaded_at,
+        }
     )
+    malformed = [_malformed_rows(file, loaded_at) for file in files if file.export.malformed_rows]
+    if malformed:
+        quarantined = pd.concat([quarantined, *malformed], ignore_index=True)
+
+    loaded_counts = rows["_file_id"].value_counts()
+    quarantined_counts = quarantined["file_id"].value_counts()
+    entries = [
+        ledger.LedgerEntry(
+            file_id=file.file_id,
+            file_name=file.path.name,
+            source_profile=profile.name,
+            file_format=file.export.file_format,
+            encoding=file.export.encoding,
+            snapshot_date=snapshot_dates[file.file_id],
+            status="loaded",
+            rows_read=len(file.export.frame) + len(file.export.malformed_rows),
+            rows_loaded=int(loaded_counts.get(file.file_id, 0)),
+            rows_quarantined=int(quarantined_counts.get(file.file_id, 0)),
+            error=None,
+            loaded_at=loaded_at,
+        )
+        for file in files
+    ]
     connection.execute("begin transaction")
     try:
         connection.register("landed_rows", rows)
@@ -165,12 +193,13 @@ def load_file(
             connection.register("quarantined_rows", quarantined)
             connection.execute("insert into raw.quarantine by name select * from quarantined_rows")
             connection.unregister("quarantined_rows")
-        ledger.record(connection, entry)
+        for entry in entries:
+            ledger.record(connection, entry)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
         raise
-    return entry
+    return entries
 
 
 def ingest_landing(
@@ -195,44 +224,44 @@ def ingest_landing(
         key=lambda path: (snapshot_date_of(path, profiles) or dt.date.min, path.name),
     )
     loaded_at = dt.datetime.now().replace(microsecond=0)
+    pending: dict[str, list[MappedFile]] = {}
+
+    def flush(profile_name: str) -> None:
+        for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at):
+            already[entry.file_id] = entry.file_name
+            report.files_loaded += 1
+            report.rows_read += entry.rows_read or 0
+            report.rows_loaded += entry.rows_loaded or 0
+            report.rows_quarantined += entry.rows_quarantined or 0
+
     for done, path in enumerate(files, start=1):
         report.files_seen += 1
         snapshot = snapshot_date_of(path, profiles)
         if until is not None and snapshot is not None and snapshot > until:
             report.files_not_due += 1
+        elif (file_hash := ledger.file_id(path)) in already or any(
+            file.file_id == file_hash for batch in pending.values() for file in batch
+        ):
+            report.files_already_loaded += 1
         else:
-            file_hash = ledger.file_id(path)
-            if file_hash in already:
-                report.files_already_loaded += 1
+            try:
+                mapped = read_mapped(path, file_hash, profiles)
+            except PipelineError as error:
+                report.rejected.append((path.name, str(error)))
+                ledger.record(
+                    connection,
+                    ledger.LedgerEntry(
+                        file_hash, path.name, None, path.suffix.lstrip(".").lower(), None, snapshot,
+                        "rejected", None, None, None, str(error), loaded_at,
+                    ),
+                )  # fmt: skip
             else:
-                try:
-                    entry = load_file(connection, path, file_hash, profiles, key, loaded_at)
-                except PipelineError as error:
-                    reason = str(error)
-                    report.rejected.append((path.name, reason))
-                    ledger.record(
-                        connection,
-                        ledger.LedgerEntry(
-                            file_hash,
-                            path.name,
-                            None,
-                            path.suffix.lstrip(".").lower(),
-                            None,
-                            snapshot,
-                            "rejected",
-                            None,
-                            None,
-                            None,
-                            reason,
-                            loaded_at,
-                        ),
-                    )
-                else:
-                    already[file_hash] = path.name
-                    report.files_loaded += 1
-                    report.rows_read += entry.rows_read or 0
-                    report.rows_loaded += entry.rows_loaded or 0
-                    report.rows_quarantined += entry.rows_quarantined or 0
+                batch = pending.setdefault(mapped.profile.name, [])
+                batch.append(mapped)
+                if sum(len(file.mapped) for file in batch) >= BATCH_ROWS:
+                    flush(mapped.profile.name)
         if progress:
             progress(done, len(files), path.name)
+    for profile_name in list(pending):
+        flush(profile_name)
     return report

@@ -27,7 +27,12 @@ def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
     """HMAC-SHA256 of each non-empty value (trimmed); empty stays null. Hashes each distinct value once."""
     cleaned = values.fillna("").str.strip()
     distinct = cleaned[cleaned != ""].unique()
-    digests = {value: hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest() for value in distinct}
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key schedule once; each value copies it
+    digests = {}
+    for value in distinct:
+        state = keyed.copy()
+        state.update(value.encode("utf-8"))
+        digests[value] = state.hexdigest()
     return cleaned.map(digests).astype("string")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ingestion.profiles import ColumnSpec, SourceProfile
+from ingestion.profiles import SourceProfile
 
 FLAG_VALUES = {
     **dict.fromkeys(["是", "y", "yes", "true", "1", "有"], True),
@@ -27,41 +27,41 @@ def parse_flags(values: pd.Series) -> pd.Series:
     return values.str.strip().str.lower().map(FLAG_VALUES).astype("boolean")
 
 
-def typed_column(values: pd.Series, column: ColumnSpec) -> tuple[pd.Series, pd.Series]:
-    """The typed column and, per row, the problem with its value ('' when fine)."""
-    present = values.ne("")
-    if column.type == "timestamp":
-        typed = parse_timestamps(values, column.formats)
-        bad = present & typed.isna()
-        expected = column.formats[0] if column.formats else "a timestamp"
-        problem = f"{column.header} is not a timestamp like {expected}: '" + values + "'"
-    elif column.type == "flag":
-        typed = parse_flags(values)
-        bad = present & typed.isna()
-        problem = f"{column.header} is not 是/否: '" + values + "'"
-    else:
-        typed = values.where(present, None)
-        bad = pd.Series(False, index=values.index)
-        problem = pd.Series("", index=values.index)
-    return typed, problem.where(bad, "")
+class Problems:
+    """Each row's problems, joined by '; ' ('' for a good row). Built sparsely: few rows are bad."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.messages = pd.Series("", index=index, dtype="object")
+
+    def note(self, bad: pd.Series, message: pd.Series | str) -> None:
+        if not bad.any():
+            return
+        new = message[bad] if isinstance(message, pd.Series) else message
+        current = self.messages[bad]
+        self.messages[bad] = current.where(current.eq(""), current + "; ") + new
 
 
 def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed columns for every row, and each row's problems joined by '; ' ('' for a good row)."""
+    """Typed columns for every row, and each row's problems ('' for a good row)."""
     typed = {}
-    problems = []
+    problems = Problems(mapped.index)
     for column in profile.columns:
         values = mapped[column.name]
-        typed[column.name], problem = typed_column(values, column)
+        present = values.ne("")
+        if column.type == "timestamp":
+            typed[column.name] = parse_timestamps(values, column.formats)
+            expected = column.formats[0] if column.formats else "a timestamp"
+            bad = present & typed[column.name].isna()
+            problems.note(bad, f"{column.header} is not a timestamp like {expected}: '" + values + "'")
+        elif column.type == "flag":
+            typed[column.name] = parse_flags(values)
+            bad = present & typed[column.name].isna()
+            problems.note(bad, f"{column.header} is not 是/否: '" + values + "'")
+        else:
+            typed[column.name] = values.where(present, None)
         if column.name in profile.required:
-            problem = problem.mask(values.eq(""), f"{column.header} is empty")
+            problems.note(~present, f"{column.header} is empty")
         if column.name in profile.allowed:
-            unknown = values.ne("") & ~values.isin(profile.allowed[column.name])
-            problem = problem.mask(unknown, f"{column.header} '" + values + "' is not one of the known values")
-        problems.append(problem)
-    frame = pd.concat(problems, axis=1)
-    has_problem = frame.ne("").any(axis=1)
-    joined = pd.Series("", index=mapped.index, dtype="string")
-    if has_problem.any():
-        joined[has_problem] = frame[has_problem].apply(lambda row: "; ".join(p for p in row if p), axis=1)
-    return pd.DataFrame(typed, index=mapped.index), joined
+            unknown = present & ~values.isin(profile.allowed[column.name])
+            problems.note(unknown, f"{column.header} '" + values + "' is not one of the known values")
+    return pd.DataFrame(typed, index=mapped.index), problems.messages.astype("string")

@@ -36,13 +36,17 @@ def _log_progress(done: int, total: int, item: str) -> None:
         log.info("ingest: %d/%d files (%s)", done, total, item)
 
 
+def last_export_date(data_interval_end: dt.datetime) -> dt.date:
+    """Exports are dated by the day they cover: the run for [D, D+1) loads exports up to D.
+
+    D is a day in the exports' own time zone; Airflow hands the interval over in UTC.
+    """
+    # date arithmetic on a plain date: pendulum's datetime arithmetic shifts across zones
+    return data_interval_end.astimezone(ZoneInfo(EXPORT_TIME_ZONE)).date() - dt.timedelta(days=1)
+
+
 def ingest_until(data_interval_end: dt.datetime | None) -> dict:
-    # exports are dated by the day they cover; the run for [D, D+1) loads exports up to D,
-    # D in the exports' own time zone (Airflow hands over UTC)
-    until = None
-    if data_interval_end is not None:
-        local_end = data_interval_end.astimezone(ZoneInfo(EXPORT_TIME_ZONE))
-        until = (local_end - dt.timedelta(days=1)).date()
+    until = last_export_date(data_interval_end) if data_interval_end is not None else None
     report = _failing_fast(lambda: steps.ingest(get_settings(), until=until, progress=_log_progress))
     for name, reason in report.rejected:
         log.warning("rejected %s: %s", name, reason)

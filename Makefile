@@ -1,0 +1,43 @@
+# The README's verbs. `make run` and `make test` set everything up on first use.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+# the daily run that follows the last demo export (data interval 2023-12-31 → 2024-01-01)
+RUN_DATE ?= 2024-01-01
+SCALE ?= 1.0
+
+export HOTLINE_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: setup run test lint benchmark clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+run: setup
+	$(VENV)/bin/hotline generate --scale $(SCALE)
+	scripts/airflow.sh dags test hotline_daily $(RUN_DATE) > $(HOTLINE_DATA_DIR)/last_run.log 2>&1 \
+		|| { tail -n 40 $(HOTLINE_DATA_DIR)/last_run.log; echo "the pipeline run failed; full log: $(HOTLINE_DATA_DIR)/last_run.log"; exit 1; }
+	@grep -E "ingest: |rejected |gate: |publish: " $(HOTLINE_DATA_DIR)/last_run.log | sed -E 's/^.*\] //; s/ \[[a-z_.]+\] loc=.*$$//' || true
+	$(VENV)/bin/hotline kpis --grain yearly
+
+test: setup lint
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+benchmark: setup
+	$(VENV)/bin/python benchmarks/pipeline_steps.py
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,81 @@
+"""Shared fixtures: a private data folder per test, and small exports in every real format."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from demodata.hotline_exports import EXPORT_HEADERS
+from pipeline.settings import Settings, get_settings
+
+HASH_KEY = "test-key-not-a-secret"
+
+# Airflow imported by the tests keeps its config and metadata out of the user's ~/airflow
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-tests-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
+    monkeypatch.delenv("HOTLINE_LANDING_DIR", raising=False)
+    current = get_settings()
+    current.landing_dir.mkdir(parents=True)
+    return current
+
+
+def export_row(**cells: str) -> dict[str, str]:
+    """One valid export row (a complaint about noise, dispatched); override cells by header."""
+    row = dict.fromkeys(EXPORT_HEADERS, "")
+    row.update(
+        {
+            "工单编号": "230103000000001-01",
+            "热线单号": "RX2301030000001",
+            "工单标题": "噪音扰民",
+            "来电人": "张伟",
+            "来电号码": "13812345678",
+            "性别": "男",
+            "证件号码": "320681199001011234",
+            "详细地址": "启东市汇龙镇人民中路88号3幢",
+            "是否保密": "否",
+            "诉求内容": "夜间施工噪音扰民，请尽快处理，联系电话13812345678。",
+            "诉求类型": "投诉",
+            "诉求渠道": "电话",
+            "一级分类": "自然资源与环境保护",
+            "二级分类": "污染防治",
+            "三级分类": "噪声污染",
+            "紧急程度": "一般",
+            "区县": "启东市",
+            "镇街": "汇龙镇",
+            "社区": "城中社区",
+            "承办单位": "启东市生态环境局",
+            "来电时间": "2023-01-03 09:12:00",
+            "派单时间": "2023-01-03 10:00:00",
+            "是否延期": "否",
+            "工单状态": "已派单",
+            "是否重复件": "否",
+        }
+    )
+    row.update(cells)
+    return row
+
+
+@pytest.fixture
+def land(settings: Settings) -> Callable[..., Path]:
+    """Write rows as one export file in the landing folder, in the format its name and encoding say."""
+    from demodata.hotline_exports import write_export
+
+    def write(name: str, rows: list[dict[str, str]], encoding: str = "gb18030") -> Path:
+        path = settings.landing_dir / name
+        write_export(
+            pd.DataFrame(rows, columns=list(rows[0]) if rows else list(EXPORT_HEADERS)), path, encoding=encoding
+        )
+        return path
+
+    return write

@@ -1,0 +1,149 @@
+"""Loading landed exports: every row loaded or quarantined with its reason, each file once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from pipeline import steps
+from pipeline.settings import PROJECT_DIR
+from tests.conftest import export_row
+
+
+def query(settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_rows_with_bad_values_are_quarantined_with_file_row_and_reason(settings, land):
+    land(
+        "12345_gongdan_20230103.csv",
+        [
+            export_row(),
+            export_row(工单编号="230103000000002-01", 来电时间="2023-02-30 10:00:00"),
+            export_row(工单编号=""),
+            export_row(工单编号="230103000000004-01", 诉求类型="咨询类"),
+            export_row(工单编号="230103000000005-01", 是否延期="也许"),
+        ],
+    )
+    report = steps.ingest(settings)
+
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (5, 1, 4)
+    quarantined = query(settings, "select row_number, reason from raw.quarantine order by row_number")
+    assert quarantined == [
+        (3, "来电时间 is not a timestamp like %Y-%m-%d %H:%M:%S: '2023-02-30 10:00:00'"),
+        (4, "工单编号 is empty"),
+        (5, "诉求类型 '咨询类' is not one of the known values"),
+        (6, "是否延期 is not 是/否: '也许'"),
+    ]
+    assert query(settings, "select file_name, rows_read, rows_loaded, rows_quarantined from raw.load_ledger") == [
+        ("12345_gongdan_20230103.csv", 5, 1, 4)
+    ]
+
+
+def test_a_malformed_csv_line_is_quarantined_not_lost(settings, land):
+    path = land("12345_gongdan_20230103.csv", [export_row()])
+    with path.open("ab") as handle:
+        handle.write("只有,三个,单元格\n".encode("gb18030"))
+    report = steps.ingest(settings)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 1, 1)
+    assert query(settings, "select row_number, reason from raw.quarantine") == [
+        (3, "row has 3 cells, the header has 35")
+    ]
+
+
+def test_a_file_already_loaded_loads_nothing_the_second_time(settings, land):
+    path = land("12345_gongdan_20230103.csv", [export_row()])
+    first = steps.ingest(settings)
+    shutil.copy(path, settings.landing_dir / "12345_gongdan_20230103-copy.csv")  # same bytes, new name
+    second = steps.ingest(settings)
+
+    assert first.files_loaded == 1 and first.rows_loaded == 1
+    assert second.files_loaded == 0 and second.files_already_loaded == 2
+    assert query(settings, "select count(*) from raw.hotline_work_orders") == [(1,)]
+
+
+def test_unreadable_and_unknown_files_are_rejected_with_one_line_and_others_still_load(settings, land):
+    land("12345_gongdan_20230103.csv", [export_row()])
+    (settings.landing_dir / "12345_gongdan_20230104.xlsx").write_text("<html>error page</html>")
+    (settings.landing_dir / "12345_tongji_202306.csv").write_text("镇街,工单量\n汇龙镇,12\n", encoding="gb18030")
+    missing = [{k: v for k, v in export_row().items() if k != "来电时间"}]
+    land("12345_gongdan_20230105.csv", missing)
+
+    report = steps.ingest(settings)
+
+    assert report.files_loaded == 1
+    reasons = dict(report.rejected)
+    assert "not a readable spreadsheet" in reasons["12345_gongdan_20230104.xlsx"]
+    assert "no source profile matches" in reasons["12345_tongji_202306.csv"]
+    assert "column 来电时间 missing" in reasons["12345_gongdan_20230105.csv"]
+    assert all("\n" not in reason for reason in reasons.values())
+    statuses = dict(query(settings, "select file_name, status from raw.load_ledger"))
+    assert statuses["12345_gongdan_20230104.xlsx"] == "rejected"
+    assert statuses["12345_gongdan_20230103.csv"] == "loaded"
+
+
+def test_personal_data_never_lands_in_clear(settings, land):
+    land("12345_gongdan_20230103.xlsx", [export_row(), export_row(工单编号="", 诉求内容="身份证320681199001011234")])
+    steps.ingest(settings)
+
+    everything = json.dumps(
+        query(settings, "select * from raw.hotline_work_orders") + query(settings, "select * from raw.quarantine"),
+        ensure_ascii=False,
+        default=str,
+    )
+    for clear in ("张伟", "13812345678", "320681199001011234", "人民中路88号"):
+        assert clear not in everything
+    [(name_hash, phone_hash, text)] = query(
+        settings, "select caller_name_hash, caller_phone_hash, appeal_text from raw.hotline_work_orders"
+    )
+    assert len(name_hash) == 64 and len(phone_hash) == 64
+    assert text == "夜间施工噪音扰民，请尽快处理，联系电话[电话已隐去]。"
+
+
+def test_a_new_export_layout_is_a_new_profile_file_not_new_code(settings, land, monkeypatch, tmp_path):
+    profiles = tmp_path / "profiles"
+    shutil.copytree(PROJECT_DIR / "ingestion" / "profiles", profiles)
+    text = (profiles / "hotline_qidong_v2023.yaml").read_text(encoding="utf-8")
+    renamed = (
+        text.replace("name: hotline_qidong_v2023", "name: hotline_haian_v2024")
+        .replace("^12345_gongdan_", "^haian_12345_")
+        .replace("来电时间", "受理时间")
+    )
+    (profiles / "hotline_haian_v2024.yaml").write_text(renamed, encoding="utf-8")
+    monkeypatch.setattr(type(settings), "profiles_dir", property(lambda self: profiles))
+    row = export_row()
+    row["受理时间"] = row.pop("来电时间")
+    land("haian_12345_20230103.csv", [row], encoding="utf-8-sig")
+
+    report = steps.ingest(settings)
+
+    assert report.rows_loaded == 1 and not report.rejected
+    assert query(settings, "select received_at, _row_number from raw.hotline_work_orders") == [
+        (dt.datetime(2023, 1, 3, 9, 12), 2)
+    ]
+    assert query(settings, "select source_profile from raw.load_ledger") == [("hotline_haian_v2024",)]
+
+
+def test_until_leaves_later_exports_for_a_later_run(settings, land):
+    land("12345_gongdan_20230103.csv", [export_row()])
+    land("12345_gongdan_20230104.csv", [export_row(工单状态="已签收", 签收时间="2023-01-04 09:00:00")])
+
+    first = steps.ingest(settings, until=dt.date(2023, 1, 3))
+    second = steps.ingest(settings, until=dt.date(2023, 1, 4))
+
+    assert (first.files_loaded, first.files_not_due) == (1, 1)
+    assert (second.files_loaded, second.files_already_loaded) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["12345_gongdan_20230103.csv", "12345_gongdan_20230103.xlsx"])
+def test_timestamps_land_typed_in_local_time(settings, land, name):
+    land(name, [export_row(签收时间="2023/01/03 11:30:00")], encoding="utf-8-sig")
+    steps.ingest(settings)
+    assert query(settings, "select received_at, signed_at, _snapshot_date from raw.hotline_work_orders") == [
+        (dt.datetime(2023, 1, 3, 9, 12), dt.datetime(2023, 1, 3, 11, 30), dt.date(2023, 1, 3))
+    ]

@@ -1,0 +1,186 @@
+"""The whole pipeline, run by Airflow itself, checked against counts made from the landed files.
+
+Runs `airflow dags test hotline_daily` (SQLite metadata, the real DAG, dbt on DuckDB, the gate,
+publication) on a small generated data set, then treats the published artifact as a BI tool
+would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from demodata.hotline_exports import generate_hotline_exports
+from pipeline import steps
+from pipeline.errors import PipelineError
+from pipeline.settings import PROJECT_DIR, get_settings
+from tests.conftest import HASH_KEY
+
+pytestmark = pytest.mark.slow
+
+SCALE = 0.02
+RUN_DATE = "2024-01-01"  # the daily run after the last demo export (2023-12-31)
+DAILY_EXPORT = re.compile(r"^12345_gongdan_\d{8}\.(csv|xlsx)$")
+APPEAL_TYPES = {"咨询", "求助", "投诉", "举报", "建议", "表扬/感谢", "其他"}
+
+
+def run_dag(data_dir: Path) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "HOTLINE_DATA_DIR": str(data_dir),
+        "HOTLINE_HASH_KEY": HASH_KEY,
+        "HOTLINE_TASK_RETRIES": "0",
+    }
+    environment.pop("AIRFLOW_HOME", None)  # scripts/airflow.sh puts it under the data folder
+    return subprocess.run(
+        [str(PROJECT_DIR / "scripts" / "airflow.sh"), "dags", "test", "hotline_daily", RUN_DATE],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def read_landed(path: Path) -> pd.DataFrame:
+    """The test's own reading of an export, independent of the ingestion package."""
+    if path.suffix == ".xlsx":
+        frame = pd.read_excel(path, engine="calamine", dtype=object)
+        frame["来电时间"] = frame["来电时间"].map(
+            lambda v: v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, dt.datetime) else ("" if pd.isna(v) else str(v))
+        )
+        return frame.fillna("").astype(str)
+    encoding = "utf-8-sig" if path.read_bytes()[:3] == b"\xef\xbb\xbf" else "gb18030"
+    return pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("e2e") / "data"
+    landing = data_dir / "landing"
+    landing.mkdir(parents=True)
+    planted = generate_hotline_exports(landing, scale=SCALE)
+    first = run_dag(data_dir)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    return data_dir, planted
+
+
+@pytest.fixture(scope="module")
+def landed_counts(pipeline_run) -> dict:
+    """Work orders and complaints per year, counted straight from the landed daily exports."""
+    data_dir, _ = pipeline_run
+    frames = [read_landed(path) for path in sorted((data_dir / "landing").iterdir()) if DAILY_EXPORT.match(path.name)]
+    rows = pd.concat(frames, ignore_index=True)
+    rows["received"] = pd.to_datetime(rows["来电时间"], format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    valid = rows[(rows["工单编号"] != "") & rows["received"].notna() & rows["诉求类型"].isin(APPEAL_TYPES)]
+    orders = valid.drop_duplicates("工单编号")
+    counts = {"rows": len(rows)}
+    for year in (2022, 2023):
+        in_year = orders[orders["received"].dt.year == year]
+        counts[year] = {"work_orders": len(in_year), "complaints": int((in_year["诉求类型"] == "投诉").sum())}
+    return counts
+
+
+def published_kpis(data_dir: Path) -> dict:
+    return json.loads((data_dir / "published" / "kpis.json").read_text(encoding="utf-8"))
+
+
+def test_published_2023_figures_equal_a_direct_count_of_the_landed_exports(pipeline_run, landed_counts):
+    data_dir, planted = pipeline_run
+    yearly = {row["period_start"][:4]: row for row in published_kpis(data_dir)["yearly"]}
+    this, last = landed_counts[2023], landed_counts[2022]
+
+    assert yearly["2023"]["work_orders"] == this["work_orders"] == planted.work_orders_by_year[2023]
+    assert yearly["2023"]["complaints"] == this["complaints"] == planted.complaints_by_year[2023]
+    assert yearly["2023"]["work_orders_yoy"] == pytest.approx(this["work_orders"] / last["work_orders"] - 1)
+    assert yearly["2023"]["complaints_yoy"] == pytest.approx(this["complaints"] / last["complaints"] - 1)
+    # what the city reported, as planted: volume up about 12 %, complaints down about 6 %
+    assert yearly["2023"]["work_orders_yoy"] == pytest.approx(0.12, abs=0.01)
+    assert yearly["2023"]["complaints_yoy"] == pytest.approx(-0.06, abs=0.02)
+
+
+def test_every_row_read_is_loaded_or_quarantined(pipeline_run, landed_counts):
+    data_dir, planted = pipeline_run
+    with duckdb.connect(str(data_dir / "warehouse" / "hotline.duckdb"), read_only=True) as connection:
+        read, loaded, quarantined = connection.execute(
+            "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger "
+            "where status = 'loaded'"
+        ).fetchone()
+        rejected = {
+            name
+            for (name,) in connection.execute(
+                "select file_name from raw.load_ledger where status = 'rejected'"
+            ).fetchall()
+        }
+    assert read == landed_counts["rows"] == planted.rows
+    assert loaded + quarantined == read
+    assert quarantined == sum(planted.broken_rows.values())
+    assert rejected == set(planted.rejected_files)
+
+
+def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
+    data_dir, _ = pipeline_run
+    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as bi:
+        tables = {name for (name,) in bi.execute("select table_name from information_schema.tables").fetchall()}
+        months = bi.execute("select count(*), min(period_start), max(period_start) from kpi_hotline_monthly").fetchone()
+    assert {"fct_cases", "kpi_hotline_monthly", "kpi_hotline_quarterly", "kpi_hotline_yearly"} <= tables
+    assert months == (24, dt.date(2022, 1, 1), dt.date(2023, 12, 1))  # no month missing
+
+
+def test_a_second_run_changes_nothing_published(pipeline_run):
+    data_dir, _ = pipeline_run
+    published = data_dir / "published"
+    before = {name: (published / name).read_bytes() for name in ("kpis.json", "manifest.json", "warehouse.duckdb")}
+
+    second = run_dag(data_dir)
+
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert {name: (published / name).read_bytes() for name in before} == before
+    assert len((published / "history.jsonl").read_text().splitlines()) == 1
+
+
+def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(pipeline_run, monkeypatch):
+    data_dir, _ = pipeline_run
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
+    settings = get_settings()
+    published_before = (settings.published_dir / "kpis.json").read_bytes()
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "update marts.kpi_hotline_monthly set satisfaction_rate = 1.5 where period_start = date '2023-05-01'"
+        )
+
+    with pytest.raises(PipelineError) as failed:
+        steps.check(settings)
+    with pytest.raises(PipelineError, match="quality gate failed"):
+        steps.publish(settings)
+
+    message = str(failed.value)
+    assert "kpi_hotline_monthly" in message and "satisfaction_rate" in message and "2023-05-01" in message
+    report = json.loads((settings.quality_dir / "gate_report.json").read_text())
+    assert not report["passed"]
+    assert (settings.published_dir / "kpis.json").read_bytes() == published_before
+
+    # the next good build publishes again, while a BI tool keeps the old file open read-only
+    with duckdb.connect(str(settings.published_dir / "warehouse.duckdb"), read_only=True) as bi:
+        rows_seen = bi.execute("select count(*) from fct_cases").fetchone()
+        with duckdb.connect(str(settings.warehouse_path)) as connection:
+            connection.execute(
+                "delete from marts.fct_cases where work_order_id = (select min(work_order_id) from marts.fct_cases)"
+            )
+            connection.execute(
+                "update marts.kpi_hotline_monthly set satisfaction_rate = 0.9 where period_start = date '2023-05-01'"
+            )
+        steps.check(settings)
+        report = steps.publish(settings)
+        assert report.changed
+        assert bi.execute("select count(*) from fct_cases").fetchone() == rows_seen
+    with duckdb.connect(str(settings.published_dir / "warehouse.duckdb"), read_only=True) as reopened:
+        assert reopened.execute("select count(*) from fct_cases").fetchone()[0] == rows_seen[0] - 1
