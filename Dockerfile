@@ -17,7 +17,7 @@ WORKDIR /app
 COPY --chown=hotline:hotline . .
 # bootstraps uv (pinned in the Makefile) into .tools/ and runs `uv sync --frozen` into .venv;
 # the download caches are dropped so they do not bloat the layer
-RUN make install \
+RUN make setup \
     && rm -rf "$HOME/.cache"
 
 # everything the pipeline and Airflow write (landing, warehouse, publication, Airflow's SQLite)
