@@ -17,7 +17,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON)
 	touch $@
 
 setup: $(VENV)/.synced
@@ -26,8 +26,9 @@ run: setup
 	$(VENV)/bin/hotline generate --scale $(SCALE)
 	scripts/airflow.sh dags test hotline_daily $(RUN_DATE) > $(HOTLINE_DATA_DIR)/last_run.log 2>&1 \
 		|| { tail -n 40 $(HOTLINE_DATA_DIR)/last_run.log; echo "the pipeline run failed; full log: $(HOTLINE_DATA_DIR)/last_run.log"; exit 1; }
-	@grep -E "ingest: |rejected |gate: |publish: " $(HOTLINE_DATA_DIR)/last_run.log | sed -E 's/^.*\] //; s/ \[[a-z_.]+\] loc=.*$$//' || true
-	$(VENV)/bin/hotline kpis --grain yearly
+	@echo "pipeline run log: $(HOTLINE_DATA_DIR)/last_run.log"
+	@$(VENV)/bin/hotline report
+	@$(VENV)/bin/hotline kpis --grain yearly
 
 test: setup lint
 	$(VENV)/bin/pytest

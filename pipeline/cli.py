@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Annotated, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -114,31 +115,73 @@ def publish() -> None:
     console.print(report.summary())
 
 
+PERIOD_LABELS = {
+    "yearly": lambda start: start[:4],
+    "quarterly": lambda start: f"{start[:4]}-Q{(int(start[5:7]) + 2) // 3}",
+    "monthly": lambda start: start[:7],
+}
+
+
 @app.command()
 def kpis(grain: Annotated[str, typer.Option(help="yearly, quarterly or monthly")] = "yearly") -> None:
     """Show the published KPIs as a table."""
-    settings = get_settings()
-    document = run_step(lambda: steps.published_kpis(settings))
-    if grain not in ("yearly", "quarterly", "monthly"):
+    if grain not in PERIOD_LABELS:
         console.print(f"[red]error:[/red] --grain {grain}: use yearly, quarterly or monthly")
         raise typer.Exit(code=1)
-    table = Table(title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})")
+    settings = get_settings()
+    document = run_step(lambda: steps.published_kpis(settings))
+    table = Table(
+        title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})",
+        caption="signed / completed: on time, within the limits of the time_limits seed",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     columns = [
-        ("period", "period_start", str),
-        ("work orders", "work_orders", "{:,}".format),
-        ("YoY", "work_orders_yoy", _change),
+        ("period", "period_start", PERIOD_LABELS[grain]),
+        ("orders", "work_orders", "{:,}".format),
+        ("YoY", "work_orders_yoy", "{:+.1%}".format),
         ("complaints", "complaints", "{:,}".format),
-        ("YoY", "complaints_yoy", _change),
-        ("signed on time", "signed_on_time_rate", _percent),
-        ("completed on time", "completed_on_time_rate", _percent),
-        ("satisfied", "satisfaction_rate", _percent),
+        ("YoY", "complaints_yoy", "{:+.1%}".format),
+        ("signed", "signed_on_time_rate", "{:.2%}".format),
+        ("completed", "completed_on_time_rate", "{:.2%}".format),
+        ("satisfied", "satisfaction_rate", "{:.2%}".format),
     ]
     for header, _, _ in columns:
-        table.add_column(header, justify="right")
+        table.add_column(header, justify="right", no_wrap=True)
     for row in document[grain]:
         table.add_row(*(fmt(row[key]) if row[key] is not None else "–" for _, key, fmt in columns))
     console.print(table)
     console.print(f"published: {settings.published_dir / 'warehouse.duckdb'}")
+
+
+@app.command()
+def report() -> None:
+    """What the last runs did: files loaded and rejected, the quality gate, the publication."""
+    state = run_step(lambda: steps.status(get_settings()))
+    console.print(
+        f"loaded: {state['files_loaded']} files, {state['rows_read']:,} rows read = {state['rows_loaded']:,} loaded "
+        f"+ {state['rows_quarantined']:,} quarantined (raw.quarantine); newest export {state['newest_export']}"
+    )
+    for name, reason in state["rejected"]:
+        console.print(f"[yellow]rejected[/yellow] {name}: {reason}", soft_wrap=True)
+    gate = state["gate"]
+    if gate is None:
+        console.print("quality gate: not run yet")
+    else:
+        failed = [check for check in gate["checks"] if not check["passed"]]
+        verdict = "[green]passed[/green]" if gate["passed"] else f"[red]failed[/red] ({len(failed)} checks)"
+        console.print(
+            f"quality gate {verdict}: {len(gate['checks'])} checks at {gate['checked_at']}; {state['gate_path']}"
+        )
+    publication = state["publication"]
+    if publication is None:
+        console.print("publication: nothing published yet")
+    else:
+        console.print(
+            f"published {publication['published_at']} (data as of {publication['data_as_of']}, "
+            f"fingerprint {publication['fingerprint'][:12]}): {state['published_file']}"
+        )
 
 
 @app.command(name="run")
@@ -159,14 +202,6 @@ def calendar_seed() -> None:
 
     path = get_settings().dbt_project_dir / "seeds" / "cn_calendar.csv"
     console.print(f"{write_calendar_seed(path)} days written to {path}")
-
-
-def _percent(value: float) -> str:
-    return f"{value:.2%}"
-
-
-def _change(value: float) -> str:
-    return f"{value:+.2%}"
 
 
 def _parse_date(text: str) -> dt.date:

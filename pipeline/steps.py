@@ -90,3 +90,38 @@ def published_kpis(settings: Settings) -> dict:
     if not path.exists():
         raise PipelineError(f"{path}: nothing published yet; run `make run` or `hotline run`")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def status(settings: Settings) -> dict:
+    """What the last runs did: files and rows loaded, rejected files, the gate, the publication."""
+    import json
+
+    from pipeline.warehouse import connect
+
+    with connect(settings.warehouse_path, read_only=True) as connection:
+        loaded = connection.execute(
+            """
+            select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                   coalesce(sum(rows_quarantined), 0), max(snapshot_date)
+            from raw.load_ledger where status = 'loaded'
+            """
+        ).fetchone()
+        rejected = connection.execute(
+            "select file_name, error from raw.load_ledger where status = 'rejected' order by file_name"
+        ).fetchall()
+    gate_path = settings.quality_dir / "gate_report.json"
+    gate = json.loads(gate_path.read_text()) if gate_path.exists() else None
+    manifest_path = settings.published_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
+    return {
+        "files_loaded": loaded[0],
+        "rows_read": loaded[1],
+        "rows_loaded": loaded[2],
+        "rows_quarantined": loaded[3],
+        "newest_export": loaded[4],
+        "rejected": rejected,
+        "gate": gate,
+        "gate_path": gate_path,
+        "publication": manifest,
+        "published_file": settings.published_dir / "warehouse.duckdb",
+    }

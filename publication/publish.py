@@ -3,6 +3,8 @@
 Layout:
     published/warehouse.duckdb   the marts, one table each, for BI tools (open it read-only)
     published/kpis.json          the KPI marts as JSON
+    published/kpis.xlsx          the same as a workbook, one sheet per grain
+    published/kpi_trends.png     monthly volume, complaints and rates as a chart
     published/manifest.json      what was published: fingerprint, gate, tables and row counts
     published/versions/<id>/     each publication in full, plus Parquet files of every mart
     published/history.jsonl     one line per publication
@@ -26,9 +28,10 @@ import duckdb
 from pipeline.errors import PipelineError
 from pipeline.settings import Settings
 from pipeline.warehouse import marts_fingerprint, writer_lock
+from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
-PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "manifest.json")
+PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "kpis.xlsx", "kpi_trends.png", "manifest.json")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
     finally:
         connection.close()
     (version_dir / "kpis.json").write_text(json.dumps(kpis, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_workbook(kpis, version_dir / "kpis.xlsx")
+    write_trend_chart(kpis, version_dir / "kpi_trends.png")
     manifest = {
         "fingerprint": fingerprint,
         "data_as_of": kpis["data_as_of"],

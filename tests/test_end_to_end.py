@@ -134,10 +134,22 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
     assert months == (24, dt.date(2022, 1, 1), dt.date(2023, 12, 1))  # no month missing
 
 
+def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
+    data_dir, _ = pipeline_run
+    published = data_dir / "published"
+    workbook = pd.read_excel(published / "kpis.xlsx", sheet_name=None, engine="calamine")
+    assert list(workbook) == ["按年 yearly", "按季 quarterly", "按月 monthly"]
+    yearly = workbook["按年 yearly"]
+    assert yearly["work_orders"].tolist() == [row["work_orders"] for row in published_kpis(data_dir)["yearly"]]
+    assert len(workbook["按月 monthly"]) == 24
+    assert (published / "kpi_trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_a_second_run_changes_nothing_published(pipeline_run):
     data_dir, _ = pipeline_run
     published = data_dir / "published"
-    before = {name: (published / name).read_bytes() for name in ("kpis.json", "manifest.json", "warehouse.duckdb")}
+    names = ("kpis.json", "kpis.xlsx", "kpi_trends.png", "manifest.json", "warehouse.duckdb")
+    before = {name: (published / name).read_bytes() for name in names}
 
     second = run_dag(data_dir)
 
