@@ -95,17 +95,23 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
     return checks, invocation
 
 
-def _validate(suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
+def _expectations_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # its INFO lines are for its developers
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one line per check is enough
+    return context
+
+
+def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
+    import great_expectations as gx
+
     batch = (
-        context.data_sources.add_pandas(suite.name)
-        .add_dataframe_asset(name=suite.name)
+        context.data_sources.add_pandas(f"suite {len(context.data_sources.all())}")
+        .add_dataframe_asset(name="rows")
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})
     )
@@ -147,10 +153,11 @@ def run_gate(settings: Settings) -> GateReport:
     from pipeline.warehouse import connect, marts_fingerprint
 
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
+    context = _expectations_context()
     with connect(settings.warehouse_path, read_only=True) as connection:
         for suite in SUITES:
             frame = connection.execute(suite.query).df()
-            checks.extend(_validate(suite, frame))
+            checks.extend(_validate(context, suite, frame))
         fingerprint = marts_fingerprint(connection)
     report = GateReport(
         passed=all(check.passed for check in checks),

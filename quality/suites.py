@@ -12,7 +12,34 @@ from dataclasses import dataclass, field
 
 from ingestion.masking import CLEAR_PERSONAL_NUMBER
 
-RATE_COLUMNS = ("direct_answer_rate", "signed_on_time_rate", "completed_on_time_rate", "satisfaction_rate")
+RATE_COLUMNS = (
+    "direct_answer_rate",
+    "repeat_rate",
+    "signed_on_time_rate",
+    "completion_rate",
+    "send_back_rate",
+    "extension_rate",
+    "completed_on_time_rate",
+    "overdue_rate",
+    "follow_up_rate",
+    "satisfaction_rate",
+    "dissatisfaction_rate",
+)
+# counts that must add up from the parts (towns, units, categories) to the whole city
+ADDITIVE_COLUMNS = ("work_orders", "complaints", "dispatched", "due", "completions", "rated")
+# marts split by a dimension, with the columns that name a row besides period_start
+SPLIT_MARTS = {
+    "kpi_town_monthly": ("town",),
+    "kpi_unit_monthly": ("handling_unit",),
+    "kpi_category_monthly": ("category_level", "category_code", "category_name"),
+}
+# (mart, filter): each filter selects one complete split of the city
+SPLITS = (
+    ("kpi_town_monthly", "true"),
+    ("kpi_unit_monthly", "true"),
+    ("kpi_category_monthly", "category_level = '1'"),
+    ("kpi_category_monthly", "category_level = '2'"),
+)
 APPEAL_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬/感谢", "其他")
 
 
@@ -31,15 +58,17 @@ class Suite:
     checks: tuple[Check, ...] = field(default_factory=tuple)
 
 
-def _kpi_suite(table: str) -> Suite:
+def _kpi_suite(table: str, key: tuple[str, ...] = ("period_start",)) -> Suite:
     return Suite(
         name=table,
         query=f"select * from marts.{table}",
-        key=("period_start",),
+        key=key,
         checks=(
             Check("ExpectTableRowCountToBeBetween", {"min_value": 1}),
             Check("ExpectColumnValuesToNotBeNull", {"column": "period_start"}),
-            Check("ExpectColumnValuesToBeUnique", {"column": "period_start"}),
+            Check("ExpectCompoundColumnsToBeUnique", {"column_list": list(key)})
+            if len(key) > 1
+            else Check("ExpectColumnValuesToBeUnique", {"column": "period_start"}),
             Check("ExpectColumnValuesToBeBetween", {"column": "work_orders", "min_value": 0}),
             Check("ExpectColumnValuesToBeBetween", {"column": "complaints", "min_value": 0}),
             *(
@@ -51,6 +80,52 @@ def _kpi_suite(table: str) -> Suite:
                 {"column_A": "work_orders", "column_B": "complaints", "or_equal": True},
             ),
         ),
+    )
+
+
+def _parts_add_up_suite(mart: str, where: str) -> Suite:
+    """Each month, the parts of a split mart add up to the city's figures."""
+    sums = ", ".join(f"sum(parts.{c}) as parts_{c}" for c in ADDITIVE_COLUMNS)
+    city = ", ".join(f"city.{c}" for c in ADDITIVE_COLUMNS)
+    return Suite(
+        name=f"{mart} adds up to the city" + (f" ({where})" if where != "true" else ""),
+        query=f"""
+            with parts as (
+                select period_start, {sums} from marts.{mart} as parts where {where} group by period_start
+            )
+            select city.period_start, {city}, {", ".join(f"parts.parts_{c}" for c in ADDITIVE_COLUMNS)}
+            from marts.kpi_hotline_monthly as city
+            full join parts using (period_start)
+        """,
+        key=("period_start",),
+        checks=tuple(
+            Check("ExpectColumnPairValuesToBeEqual", {"column_A": column, "column_B": f"parts_{column}"})
+            for column in ADDITIVE_COLUMNS
+        ),
+    )
+
+
+def _periods_complete_suite() -> Suite:
+    """No month, quarter or year missing between a KPI mart's first and last period."""
+    marts = {
+        "kpi_hotline_monthly": "month",
+        "kpi_hotline_quarterly": "quarter",
+        "kpi_hotline_yearly": "year",
+        **dict.fromkeys(SPLIT_MARTS, "month"),
+    }
+    steps = {"month": 1, "quarter": 3, "year": 12}
+    query = " union all ".join(
+        f"""select '{mart}' as mart, count(distinct period_start) as periods,
+                   cast(datediff('month', min(period_start), max(period_start)) / {steps[grain]} + 1 as bigint)
+                       as expected_periods
+            from marts.{mart}"""
+        for mart, grain in marts.items()
+    )
+    return Suite(
+        name="kpi periods complete",
+        query=query,
+        key=("mart",),
+        checks=(Check("ExpectColumnPairValuesToBeEqual", {"column_A": "periods", "column_B": "expected_periods"}),),
     )
 
 
@@ -70,6 +145,9 @@ SUITES: tuple[Suite, ...] = (
     _kpi_suite("kpi_hotline_monthly"),
     _kpi_suite("kpi_hotline_quarterly"),
     _kpi_suite("kpi_hotline_yearly"),
+    *(_kpi_suite(mart, ("period_start", *dimensions)) for mart, dimensions in SPLIT_MARTS.items()),
+    *(_parts_add_up_suite(mart, where) for mart, where in SPLITS),
+    _periods_complete_suite(),
     Suite(
         # per loaded file: rows read = rows loaded + rows quarantined, and the rows are really there
         name="load_ledger_reconciliation",

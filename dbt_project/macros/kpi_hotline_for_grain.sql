@@ -21,15 +21,31 @@ final as (
         complaints_yoy,
         direct_answers,
         direct_answer_rate,
+        repeats,
+        repeat_rate,
         dispatched,
         signed_on_time,
         signed_on_time_rate,
+        dispatched_completed,
+        completion_rate,
+        sent_back,
+        send_back_rate,
+        extended,
+        extension_rate,
         due,
         completed_on_time,
         completed_on_time_rate,
+        overdue,
+        overdue_rate,
+        completions,
+        followed_up,
+        follow_up_rate,
         rated,
         satisfied,
-        satisfaction_rate
+        satisfaction_rate,
+        dissatisfied,
+        dissatisfaction_rate,
+        avg_handling_working_days
     from periods
     where period_grain = '{{ grain }}'
 

@@ -23,6 +23,23 @@ satisfaction_levels as (
 
 ),
 
+repeats as (
+
+    select * from {{ ref('int_cases_repeats') }}
+
+),
+
+event_counts as (
+
+    select
+        work_order_id,
+        cast(sum(case when event_type in ('dispatched', 're_dispatched') then 1 else 0 end) as integer) as dispatch_count,
+        cast(sum(case when event_type = 'sent_back' then 1 else 0 end) as integer) as send_back_count
+    from {{ ref('fct_case_events') }}
+    group by 1
+
+),
+
 data_cut as (
 
     -- the newest export seen: "now" for open orders, so reruns give the same answer
@@ -45,10 +62,18 @@ joined as (
         categories.level_3_code as category_l3_code,
         levels.satisfaction is not null as is_rated,
         coalesce(levels.counts_as_satisfied, false) as is_satisfied,
+        coalesce(levels.counts_as_dissatisfied, false) as is_dissatisfied,
+        coalesce(event_counts.dispatch_count, 0) as dispatch_count,
+        coalesce(event_counts.send_back_count, 0) as send_back_count,
+        coalesce(repeats.is_repeat_by_rule, false) as is_repeat_by_rule,
+        repeats.repeat_of_work_order_id,
+        coalesce(repeats.is_false_closure, false) as is_false_closure,
         data_cut.as_of_date
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
     cross join data_cut
+    left join event_counts on cases.work_order_id = event_counts.work_order_id
+    left join repeats on cases.work_order_id = repeats.work_order_id
     left join categories
         on cases.category_l1_name = categories.level_1_name
         and cases.category_l2_name = categories.level_2_name
@@ -64,6 +89,8 @@ flagged as (
         dispatched_at is not null as is_dispatched,
         dispatched_at is null and completed_at is not null as is_direct_answer,
         completed_at is not null as is_completed,
+        followed_up_at is not null as is_followed_up,
+        send_back_count > 0 as is_sent_back,
         case
             when dispatched_at is null then null
             when signed_at is not null and sign_due_at is not null then signed_at <= sign_due_at
@@ -127,14 +154,22 @@ final as (
         is_completed,
         is_signed_on_time,
         is_completed_on_time,
+        is_followed_up,
         is_extended,
+        is_sent_back,
+        dispatch_count,
+        send_back_count,
         is_repeat,
+        is_repeat_by_rule,
+        repeat_of_work_order_id,
+        is_false_closure,
         is_beyond_calendar,
 
         -- evaluation
         satisfaction,
         is_rated,
         is_satisfied,
+        is_dissatisfied,
 
         -- lineage
         first_seen_date,

@@ -1,7 +1,7 @@
 -- Latest state of each work order from the successive export snapshots.
 with snapshots as (
 
-    select * from {{ source('raw', 'hotline_work_orders') }}
+    select * from {{ ref('stg_hotline__work_order_snapshots') }}
 
 ),
 
@@ -12,10 +12,10 @@ ranked as (
         row_number() over (
             partition by work_order_id
             -- newest export first; within one export, the row furthest down wins
-            order by _snapshot_date desc, _loaded_at desc, _row_number desc
+            order by snapshot_date desc, loaded_at desc, row_number desc
         ) as snapshot_rank,
         cast(count(*) over (partition by work_order_id) as integer) as snapshot_count,
-        min(_snapshot_date) over (partition by work_order_id) as first_seen_date
+        min(snapshot_date) over (partition by work_order_id) as first_seen_date
     from snapshots
 
 ),
@@ -24,8 +24,8 @@ final as (
 
     select
         -- ids
-        trim(work_order_id) as work_order_id,
-        nullif(trim(hotline_order_id), '') as hotline_order_id,
+        work_order_id,
+        hotline_order_id,
         title,
 
         -- caller, hashed
@@ -33,29 +33,26 @@ final as (
         caller_phone_hash,
         caller_id_number_hash,
         address_hash,
-        nullif(trim(caller_gender), '') as caller_gender,
-        coalesce(is_confidential, false) as is_confidential,
+        caller_gender,
+        is_confidential,
 
         -- content
         appeal_text,
-        case
-            when trim(appeal_type) in ('表扬', '感谢') then '表扬/感谢'
-            else trim(appeal_type)
-        end as appeal_type,
-        nullif(trim(channel), '') as channel,
-        nullif(trim(category_l1_name), '') as category_l1_name,
-        nullif(trim(category_l2_name), '') as category_l2_name,
-        nullif(trim(category_l3_name), '') as category_l3_name,
-        coalesce(nullif(trim(urgency), ''), '一般') as urgency,
+        appeal_type,
+        channel,
+        category_l1_name,
+        category_l2_name,
+        category_l3_name,
+        urgency,
 
         -- location
-        nullif(trim(district), '') as district,
-        nullif(trim(town), '') as town,
-        nullif(trim(community), '') as community,
+        district,
+        town,
+        community,
 
         -- routing
-        nullif(trim(handling_unit), '') as handling_unit,
-        nullif(trim(assisting_units), '') as assisting_units,
+        handling_unit,
+        assisting_units,
 
         -- timestamps (Asia/Shanghai local time)
         received_at,
@@ -67,20 +64,20 @@ final as (
         due_at,
 
         -- status and result
-        coalesce(is_extended, false) as is_extended,
-        trim(status) as status,
+        is_extended,
+        status,
         handling_result,
-        nullif(trim(follow_up_result), '') as follow_up_result,
-        nullif(trim(satisfaction), '') as satisfaction,
-        coalesce(is_repeat, false) as is_repeat,
-        nullif(trim(tags), '') as tags,
+        follow_up_result,
+        satisfaction,
+        is_repeat,
+        tags,
 
         -- lineage
-        _snapshot_date as last_snapshot_date,
-        first_seen_date,
         snapshot_count,
-        _file_id as last_file_id,
-        _row_number as last_row_number
+        first_seen_date,
+        snapshot_date as last_snapshot_date,
+        file_id as last_file_id,
+        row_number as last_row_number
     from ranked
     where snapshot_rank = 1
 

@@ -1,0 +1,128 @@
+-- The status history of every work order, derived from successive export snapshots.
+-- A timestamp column gives an event at its own time (a new 派单时间 after the first is a
+-- re-dispatch); a status seen in an export (已退单, 已归档) or a flag turning on (是否延期)
+-- gives an event on that export's date, its time unknown.
+{%- set timestamp_events = [
+    ('received_at', 'accepted'),
+    ('signed_at', 'signed'),
+    ('completed_at', 'completed'),
+    ('replied_at', 'replied'),
+    ('followed_up_at', 'followed_up'),
+] %}
+{%- set event_order = {
+    'accepted': 1, 'dispatched': 2, 'sent_back': 3, 're_dispatched': 4, 'signed': 5,
+    'extended': 6, 'completed': 7, 'replied': 8, 'followed_up': 9, 'archived': 10,
+} %}
+
+with snapshots as (
+
+    select * from {{ ref('stg_hotline__work_order_snapshots') }}
+
+),
+
+stamped as (
+
+    {%- for column, event in timestamp_events %}
+    select
+        work_order_id,
+        '{{ event }}' as event_type,
+        {{ column }} as event_at,
+        min(snapshot_date) as seen_in_export_date
+    from snapshots
+    where {{ column }} is not null
+    group by 1, 2, 3
+    union all
+    {%- endfor %}
+    select
+        work_order_id,
+        case when dispatch_number = 1 then 'dispatched' else 're_dispatched' end as event_type,
+        dispatched_at as event_at,
+        seen_in_export_date
+    from (
+        select
+            work_order_id,
+            dispatched_at,
+            min(snapshot_date) as seen_in_export_date,
+            row_number() over (partition by work_order_id order by dispatched_at) as dispatch_number
+        from snapshots
+        where dispatched_at is not null
+        group by 1, 2
+    ) as dispatches
+
+),
+
+status_changes as (
+
+    select
+        work_order_id,
+        snapshot_date,
+        status,
+        is_extended,
+        lag(status) over (
+            partition by work_order_id order by snapshot_date, loaded_at, row_number
+        ) as previous_status,
+        lag(is_extended) over (
+            partition by work_order_id order by snapshot_date, loaded_at, row_number
+        ) as previous_is_extended
+    from snapshots
+
+),
+
+seen_in_exports as (
+
+    select
+        work_order_id,
+        case
+            when status = '已退单' then 'sent_back'
+            when status = '已归档' then 'archived'
+        end as event_type,
+        cast(null as timestamp) as event_at,
+        snapshot_date as seen_in_export_date
+    from status_changes
+    where status in ('已退单', '已归档') and coalesce(previous_status, '') != status
+
+    union all
+
+    select
+        work_order_id,
+        'extended' as event_type,
+        cast(null as timestamp) as event_at,
+        snapshot_date as seen_in_export_date
+    from status_changes
+    where is_extended and not coalesce(previous_is_extended, false)
+
+),
+
+events as (
+
+    select *, 'timestamp' as evidence from stamped
+    union all
+    select *, 'export_status' as evidence from seen_in_exports
+
+),
+
+final as (
+
+    select
+        work_order_id,
+        cast(row_number() over (
+            partition by work_order_id
+            order by
+                -- an event known only by its export date sorts at the end of that day
+                coalesce(event_at, {{ dbt.dateadd('second', 86399, 'cast(seen_in_export_date as timestamp)') }}),
+                case event_type
+                    {%- for event, position in event_order.items() %}
+                    when '{{ event }}' then {{ position }}
+                    {%- endfor %}
+                end
+        ) as integer) as event_sequence,
+        event_type,
+        event_at,
+        coalesce(cast(event_at as date), seen_in_export_date) as event_date,
+        seen_in_export_date,
+        evidence
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,63 @@
+-- Hotline KPIs per handling unit and month, with the weighted three-rate score (响应, 解决,
+-- 满意; weights in the unit_score_weights seed) and the unit's rank in the month.
+-- A rate with no denominator drops out and the other weights carry the score.
+with unit_kpis as (
+
+    select * from {{ ref('int_unit_kpis_monthly') }}
+
+),
+
+weights as (
+
+    select
+        max(case when component = 'response' then weight end) as response_weight,
+        max(case when component = 'resolution' then weight end) as resolution_weight,
+        max(case when component = 'satisfaction' then weight end) as satisfaction_weight
+    from {{ ref('unit_score_weights') }}
+
+),
+
+rules as (
+
+    select max(case when rule = 'unit_rank_min_dispatched' then value end) as min_dispatched
+    from {{ ref('case_rules') }}
+
+),
+
+scored as (
+
+    select
+        unit_kpis.*,
+        100.0 * (
+            coalesce(signed_on_time_rate * response_weight, 0)
+            + coalesce(completion_rate * resolution_weight, 0)
+            + coalesce(satisfaction_rate * satisfaction_weight, 0)
+        ) / nullif(
+            case when signed_on_time_rate is not null then response_weight else 0 end
+            + case when completion_rate is not null then resolution_weight else 0 end
+            + case when satisfaction_rate is not null then satisfaction_weight else 0 end,
+            0
+        ) as unit_score,
+        handling_unit != '(未填)' and dispatched >= rules.min_dispatched as is_ranked
+    from unit_kpis
+    cross join weights
+    cross join rules
+
+),
+
+final as (
+
+    select
+        scored.*,
+        case
+            when is_ranked and unit_score is not null
+                then cast(rank() over (
+                    partition by period_start, (is_ranked and unit_score is not null)
+                    order by unit_score desc
+                ) as integer)
+        end as unit_rank
+    from scored
+
+)
+
+select * from final
