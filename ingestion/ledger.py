@@ -11,7 +11,7 @@ import duckdb
 
 from ingestion.profiles import SourceProfile
 
-SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "flag": "boolean"}
+SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "date": "date", "flag": "boolean"}
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (

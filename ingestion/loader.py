@@ -220,7 +220,11 @@ def ingest_landing(
     already = ledger.loaded_file_ids(connection)
     report = IngestReport()
     files = sorted(
-        (path for path in landing_dir.iterdir() if path.is_file() and not path.name.startswith(".")),
+        (
+            path
+            for path in landing_dir.rglob("*")
+            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(landing_dir).parts)
+        ),
         key=lambda path: (snapshot_date_of(path, profiles) or dt.date.min, path.name),
     )
     loaded_at = dt.datetime.now().replace(microsecond=0)

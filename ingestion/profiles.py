@@ -11,7 +11,7 @@ import yaml
 
 from pipeline.errors import PipelineError
 
-COLUMN_TYPES = ("text", "timestamp", "flag")
+COLUMN_TYPES = ("text", "timestamp", "date", "flag")
 PERSONAL_KINDS = ("hash", "mask_text")
 
 
@@ -65,7 +65,7 @@ def _column_spec(name: str, raw: str | dict, default_formats: list[str], where: 
         raise PipelineError(f"{where}: column {name} has type {column_type!r}; use one of {COLUMN_TYPES}")
     if personal is not None and personal not in PERSONAL_KINDS:
         raise PipelineError(f"{where}: column {name} has personal {personal!r}; use one of {PERSONAL_KINDS}")
-    formats = tuple(raw.get("formats") or (default_formats if column_type == "timestamp" else ()))
+    formats = tuple(raw.get("formats") or (default_formats if column_type in ("timestamp", "date") else ()))
     return ColumnSpec(name=name, header=raw["from"], type=column_type, formats=formats, personal=personal)
 
 

@@ -48,11 +48,13 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
     for column in profile.columns:
         values = mapped[column.name]
         present = values.ne("")
-        if column.type == "timestamp":
+        if column.type in ("timestamp", "date"):
             typed[column.name] = parse_timestamps(values, column.formats)
-            expected = column.formats[0] if column.formats else "a timestamp"
+            if column.type == "date":
+                typed[column.name] = typed[column.name].dt.normalize()
+            expected = column.formats[0] if column.formats else f"a {column.type}"
             bad = present & typed[column.name].isna()
-            problems.note(bad, f"{column.header} is not a timestamp like {expected}: '" + values + "'")
+            problems.note(bad, f"{column.header} is not a {column.type} like {expected}: '" + values + "'")
         elif column.type == "flag":
             typed[column.name] = parse_flags(values)
             bad = present & typed[column.name].isna()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.settings import Settings
-from quality.suites import SUITES, Suite
+from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
@@ -150,12 +150,14 @@ def _observed(result: dict) -> str:
 
 
 def run_gate(settings: Settings) -> GateReport:
+    from ingestion.profiles import load_profiles
     from pipeline.warehouse import connect, marts_fingerprint
 
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
+    raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dir)})
     context = _expectations_context()
     with connect(settings.warehouse_path, read_only=True) as connection:
-        for suite in SUITES:
+        for suite in build_suites(raw_tables):
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
         fingerprint = marts_fingerprint(connection)

@@ -129,31 +129,14 @@ def _periods_complete_suite() -> Suite:
     )
 
 
-SUITES: tuple[Suite, ...] = (
-    Suite(
-        name="fct_cases",
-        query="select work_order_id, appeal_type, received_at from marts.fct_cases",
-        key=("work_order_id",),
-        checks=(
-            Check("ExpectTableRowCountToBeBetween", {"min_value": 1}),
-            Check("ExpectColumnValuesToNotBeNull", {"column": "work_order_id"}),
-            Check("ExpectColumnValuesToBeUnique", {"column": "work_order_id"}),
-            Check("ExpectColumnValuesToNotBeNull", {"column": "received_at"}),
-            Check("ExpectColumnValuesToBeInSet", {"column": "appeal_type", "value_set": list(APPEAL_TYPES)}),
-        ),
-    ),
-    _kpi_suite("kpi_hotline_monthly"),
-    _kpi_suite("kpi_hotline_quarterly"),
-    _kpi_suite("kpi_hotline_yearly"),
-    *(_kpi_suite(mart, ("period_start", *dimensions)) for mart, dimensions in SPLIT_MARTS.items()),
-    *(_parts_add_up_suite(mart, where) for mart, where in SPLITS),
-    _periods_complete_suite(),
-    Suite(
-        # per loaded file: rows read = rows loaded + rows quarantined, and the rows are really there
+def _ledger_suite(raw_tables: list[str]) -> Suite:
+    """Per loaded file: rows read = rows loaded + rows quarantined, and the rows are really there."""
+    landed = " union all ".join(f"select _file_id as file_id from raw.{table}" for table in raw_tables)
+    return Suite(
         name="load_ledger_reconciliation",
-        query="""
+        query=f"""
             with landed as (
-                select _file_id as file_id, count(*) as rows_in_raw from raw.hotline_work_orders group by 1
+                select file_id, count(*) as rows_in_raw from ({landed}) as landed_rows group by 1
             ),
             quarantined as (
                 select file_id, count(*) as rows_in_quarantine from raw.quarantine group by 1
@@ -179,22 +162,47 @@ SUITES: tuple[Suite, ...] = (
                 "ExpectColumnPairValuesToBeEqual", {"column_A": "rows_quarantined", "column_B": "rows_in_quarantine"}
             ),
         ),
-    ),
+    )
+
+
+def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
+    """Every suite the gate runs; `raw_tables` are the tables the source profiles load into."""
+    return (*MART_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE)
+
+
+MART_SUITES: tuple[Suite, ...] = (
     Suite(
-        # phone and ID numbers never reach staging in clear, nor the quarantine
-        name="personal_data",
-        query="""
+        name="fct_cases",
+        query="select work_order_id, appeal_type, received_at from marts.fct_cases",
+        key=("work_order_id",),
+        checks=(
+            Check("ExpectTableRowCountToBeBetween", {"min_value": 1}),
+            Check("ExpectColumnValuesToNotBeNull", {"column": "work_order_id"}),
+            Check("ExpectColumnValuesToBeUnique", {"column": "work_order_id"}),
+            Check("ExpectColumnValuesToNotBeNull", {"column": "received_at"}),
+            Check("ExpectColumnValuesToBeInSet", {"column": "appeal_type", "value_set": list(APPEAL_TYPES)}),
+        ),
+    ),
+    _kpi_suite("kpi_hotline_monthly"),
+    _kpi_suite("kpi_hotline_quarterly"),
+    _kpi_suite("kpi_hotline_yearly"),
+    *(_kpi_suite(mart, ("period_start", *dimensions)) for mart, dimensions in SPLIT_MARTS.items()),
+    *(_parts_add_up_suite(mart, where) for mart, where in SPLITS),
+    _periods_complete_suite(),
+)
+
+PERSONAL_DATA_SUITE = Suite(
+    # phone and ID numbers never reach staging in clear, nor the quarantine
+    name="personal_data",
+    query="""
             select 'work_order ' || work_order_id as record, appeal_text as text
             from staging.stg_hotline__work_orders
             union all
             select 'quarantine ' || file_name || ' row ' || row_number, cast(raw_values as varchar)
             from raw.quarantine
         """,
-        key=("record",),
-        checks=(
-            Check(
-                "ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": CLEAR_PERSONAL_NUMBER}, sensitive=True
-            ),
-        ),
+    key=("record",),
+    checks=(
+        Check("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": CLEAR_PERSONAL_NUMBER}, sensitive=True),
     ),
 )

@@ -1,0 +1,152 @@
+-- For each consulted topic: appeals, complaint share and satisfaction in its categories and
+-- towns over the N whole months before the consultation month and the N after it (N in the
+-- topic_rules seed), so the committee sees whether a class of problems actually shrank.
+-- Months after the newest export are not counted; the monthly means use the months observed.
+with topics as (
+
+    select topic_id, title, consulted_on
+    from {{ ref('fct_consultation_topics') }}
+    where consulted_on is not null
+
+),
+
+scopes as (
+
+    select * from {{ ref('int_topic_scopes') }}
+
+),
+
+cases as (
+
+    select category_l3_name, town, received_date, appeal_type, is_rated, is_satisfied, as_of_date
+    from {{ ref('fct_cases') }}
+
+),
+
+rules as (
+
+    select
+        max(case when rule = 'impact_window_months' then value end) as window_months,
+        max(case when rule = 'impact_change_threshold_percent' then value end) / 100.0 as change_threshold
+    from {{ ref('topic_rules') }}
+
+),
+
+data_range as (
+
+    select min(received_date) as first_date, max(as_of_date) as as_of_date from cases
+
+),
+
+observed as (
+
+    -- whole months of data on each side of the consultation month, capped at the window
+    select
+        topics.topic_id,
+        least(rules.window_months, greatest(0, {{ dbt.datediff(
+            dbt.date_trunc('month', 'data_range.first_date'), dbt.date_trunc('month', 'topics.consulted_on'), 'month'
+        ) }} - case when data_range.first_date > {{ dbt.date_trunc('month', 'data_range.first_date') }} then 1 else 0 end
+        )) as months_before,
+        least(rules.window_months, greatest(0, {{ dbt.datediff(
+            dbt.date_trunc('month', 'topics.consulted_on'),
+            dbt.date_trunc('month', dbt.dateadd('day', 1, 'data_range.as_of_date')), 'month'
+        ) }} - 1)) as months_after
+    from topics
+    cross join rules
+    cross join data_range
+
+),
+
+scoped_cases as (
+
+    select
+        scopes.topic_id,
+        cases.appeal_type,
+        cases.is_rated,
+        cases.is_satisfied,
+        {{ dbt.datediff(
+            dbt.date_trunc('month', 'topics.consulted_on'), dbt.date_trunc('month', 'cases.received_date'), 'month'
+        ) }} as month_offset
+    from topics
+    inner join scopes on topics.topic_id = scopes.topic_id
+    inner join cases
+        on scopes.category_l3_name = cases.category_l3_name
+        and scopes.town = cases.town
+
+),
+
+sides as (
+
+    select
+        scoped_cases.topic_id,
+        {%- for side, condition in [
+            ('before', 'month_offset < 0 and month_offset >= -observed.months_before'),
+            ('after', 'month_offset > 0 and month_offset <= observed.months_after'),
+        ] %}
+        sum(case when {{ condition }} then 1 else 0 end) as appeals_{{ side }},
+        sum(case when {{ condition }} and appeal_type = '投诉' then 1 else 0 end) as complaints_{{ side }},
+        sum(case when {{ condition }} and is_rated then 1 else 0 end) as rated_{{ side }},
+        sum(case when {{ condition }} and is_rated and is_satisfied then 1 else 0 end) as satisfied_{{ side }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from scoped_cases
+    inner join observed on scoped_cases.topic_id = observed.topic_id
+    group by 1
+
+),
+
+measured as (
+
+    select
+        topics.topic_id,
+        topics.title,
+        topics.consulted_on,
+        cast(observed.months_before as integer) as months_before,
+        cast(observed.months_after as integer) as months_after,
+        cast(coalesce(sides.appeals_before, 0) as {{ dbt.type_bigint() }}) as appeals_before,
+        cast(coalesce(sides.appeals_after, 0) as {{ dbt.type_bigint() }}) as appeals_after,
+        coalesce(sides.appeals_before, 0) * 1.0 / nullif(observed.months_before, 0) as monthly_appeals_before,
+        coalesce(sides.appeals_after, 0) * 1.0 / nullif(observed.months_after, 0) as monthly_appeals_after,
+        sides.complaints_before * 1.0 / nullif(sides.appeals_before, 0) as complaint_share_before,
+        sides.complaints_after * 1.0 / nullif(sides.appeals_after, 0) as complaint_share_after,
+        sides.satisfied_before * 1.0 / nullif(sides.rated_before, 0) as satisfaction_rate_before,
+        sides.satisfied_after * 1.0 / nullif(sides.rated_after, 0) as satisfaction_rate_after,
+        rules.change_threshold
+    from topics
+    cross join rules
+    inner join observed on topics.topic_id = observed.topic_id
+    left join sides on topics.topic_id = sides.topic_id
+
+),
+
+final as (
+
+    select
+        topic_id,
+        title,
+        consulted_on,
+        months_before,
+        months_after,
+        appeals_before,
+        appeals_after,
+        monthly_appeals_before,
+        monthly_appeals_after,
+        (monthly_appeals_after - monthly_appeals_before) / nullif(monthly_appeals_before, 0) as monthly_appeals_change,
+        complaint_share_before,
+        complaint_share_after,
+        satisfaction_rate_before,
+        satisfaction_rate_after,
+        case
+            when months_before = 0 or months_after = 0 or monthly_appeals_before is null then 'not yet measurable'
+            when monthly_appeals_before = 0 then 'no appeals before'
+            when (monthly_appeals_after - monthly_appeals_before) / monthly_appeals_before <= -change_threshold
+                then 'fell'
+            when (monthly_appeals_after - monthly_appeals_before) / monthly_appeals_before >= change_threshold
+                then 'rose'
+            else 'unchanged'
+        end as appeals_trend
+    from measured
+
+)
+
+select * from final
