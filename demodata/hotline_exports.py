@@ -6,6 +6,12 @@ day. The generator plants the published KPIs (volume +12 % and complaints -6 % y
 year), realistic personal data that the loader must hash or mask, a few broken rows and two
 files that a loader must reject.
 
+It also plants the committee's consultation topics (`demodata.committee_topics`): after a
+topic's consultation, a share of the appeals in its categories and towns goes to other
+categories (same order, type, town and time), and the topic register and 三清单 are written
+into the `committee` sub-folder. Moving orders between categories leaves the yearly volume
+and complaint totals exactly as they are without topics.
+
 Everything is vectorised over orders with numpy; only the per-day file writing loops.
 Timestamps are handled as int64 seconds since 1970-01-01 (naive local time); "never
 happened" is the sentinel ``_NEVER`` so that ``ts < cutoff`` is simply False for it.
@@ -19,11 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import chinese_calendar
 import numpy as np
 import pandas as pd
 import xlsxwriter
+
+if TYPE_CHECKING:  # committee_topics imports this module; at run time it is imported lazily
+    from demodata.committee_topics import PlantedTopic
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATEGORY_CSV = REPO_ROOT / "dbt_project" / "seeds" / "appeal_categories.csv"
@@ -102,6 +112,7 @@ REPEAT_SHARE = 0.08
 REPEAT_WINDOW_DAYS = 30
 REJECTED_XLSX = "12345_gongdan_20230615(1).xlsx"
 REJECTED_STATS = "12345_tongji_202306.csv"
+COMMITTEE_DIR = "committee"  # a sub-folder: the hotline loader reads only files directly in landing
 
 # --- places (DOMAIN.md §5) --------------------------------------------------------------
 TOWNS = ("汇龙镇", "北新镇", "惠萍镇", "东海镇", "南阳镇", "海复镇", "合作镇", "王鲍镇", "吕四港镇")
@@ -231,6 +242,10 @@ class ExportSummary:
     complaints_by_year: dict[int, int]  # 诉求类型 == 投诉
     broken_rows: dict[str, int]  # planted broken rows by kind
     rejected_files: list[str]  # names of planted files that must be rejected
+    topics: int = 0  # consultation topics in the committee register (committee/议题登记_*.xlsx)
+    topic_list_items: int = 0  # rows of the 三清单 (committee/三清单_*.xlsx)
+    overdue_topic_items: int = 0  # 三清单 items past their time limit and not completed
+    topic_orders_moved: int = 0  # orders moved out of a topic's categories after its consultation
 
 
 # ======================================================================================
@@ -402,11 +417,13 @@ def _category_weights(cats: pd.DataFrame, rng: np.random.Generator) -> dict[str,
 
 def _assign_categories(
     rng: np.random.Generator, cats: pd.DataFrame, types: np.ndarray, years: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, dict[tuple[int, bool], np.ndarray]]:
+    """Category row per order, and the mix each was drawn from by (year, problem type)."""
     mixes = _category_weights(cats, rng)
     covid = np.flatnonzero(cats["level_3_name"].to_numpy() == COVID_CATEGORY)
     problem = np.isin(types, COMPLAINT_GROUP)
     out = np.empty(len(types), dtype=np.int64)
+    used: dict[tuple[int, bool], np.ndarray] = {}
     for year in np.unique(years):
         covid_w = COVID_WEIGHTS.get(int(year), COVID_WEIGHTS_LATER)
         for col, (label, group) in enumerate((("consult", ~problem), ("problem", problem))):
@@ -414,6 +431,43 @@ def _assign_categories(
             weights[covid] = covid_w[col]
             idx = np.flatnonzero((years == year) & group)
             out[idx] = rng.choice(len(weights), size=len(idx), p=weights / weights.sum())
+            used[(int(year), bool(col))] = weights
+    return out, used
+
+
+def _plant_topic_effects(
+    rng: np.random.Generator, cats: pd.DataFrame, category: np.ndarray, mixes: dict[tuple[int, bool], np.ndarray],
+    topics: Sequence[PlantedTopic], town: np.ndarray, recv: np.ndarray, types: np.ndarray, years: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Categories after the topics' effects.
+
+    An order in a topic's (category, town) pairs received after its consultation day goes,
+    with probability -effect, to a category drawn from the same mix without any topic's
+    categories. Type, town and time stay, so the yearly volume and complaint totals do not
+    change; units and texts are derived from the new category later on.
+    """
+    names = cats["level_3_name"].to_numpy(dtype=object)
+    places = set(TOWNS + PARKS)
+    for topic in topics:
+        unknown = set(topic.category_l3_names) - set(names)
+        if unknown or not set(topic.towns) <= places or not -1.0 <= topic.effect <= 0.0:
+            raise ValueError(f"topic {topic.topic_id}: unknown categories {sorted(unknown)}, towns {topic.towns} "
+                             f"or effect {topic.effect} outside [-1, 0]")  # fmt: skip
+    moved = np.zeros(len(category), dtype=bool)
+    for topic in topics:
+        if topic.effect == 0.0:
+            continue
+        after = (_day_index(topic.consulted_on) + 1) * DAY
+        eligible = np.isin(names[category], topic.category_l3_names) & np.isin(town, topic.towns) & (recv >= after)
+        idx = np.flatnonzero(eligible & ~moved)
+        moved[idx[rng.random(len(idx)) < -topic.effect]] = True
+    out = category.copy()
+    planted = np.isin(names, [name for topic in topics for name in topic.category_l3_names])
+    problem = np.isin(types, COMPLAINT_GROUP)
+    for (year, is_problem), weights in mixes.items():
+        idx = np.flatnonzero(moved & (years == year) & (problem == is_problem))
+        rest = np.where(planted, 0.0, weights)
+        out[idx] = rng.choice(len(rest), size=len(idx), p=rest / rest.sum())
     return out
 
 
@@ -524,6 +578,7 @@ class _Orders:
     satisfaction: np.ndarray
     type_code: np.ndarray
     year: np.ndarray
+    moved_by_topics: int = 0
 
 
 def _received_times(rng: np.random.Generator, per_day: np.ndarray, start: date) -> np.ndarray:
@@ -707,17 +762,22 @@ def _lifecycle(
 
 def _build_orders(
     rng: np.random.Generator, cats: pd.DataFrame, cal: _Calendar, start: date, end: date,
-    total: int,
+    total: int, topics: Sequence[PlantedTopic] = (), topic_seed: int = 0,
 ) -> _Orders:  # fmt: skip
     per_day = _orders_per_day(total, start, end, cal)
     recv = _received_times(rng, per_day, start)
     n = len(recv)
     year = (recv // DAY).astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     type_code = _assign_types(rng, year)
-    category = _assign_categories(rng, cats, type_code, year)
+    category, mixes = _assign_categories(rng, cats, type_code, year)
     people = _people(rng, n)
     places = _places(rng, n)
     secret = rng.random(n) < 0.04
+    drawn = category
+    if topics:  # a stream of its own: `rng` draws exactly what it drew without topics up to here
+        topic_rng = np.random.default_rng([topic_seed, 0x7A3])
+        category = _plant_topic_effects(topic_rng, cats, category, mixes, topics, places["town"], recv, type_code,
+                                        year)  # fmt: skip
 
     # repeat callers: same person, address and level-3 category as an order <= 30 days ago
     src = _repeat_sources(rng, recv)
@@ -726,6 +786,9 @@ def _build_orders(
                 places["address"], category, secret):  # fmt: skip
         arr[rep] = arr[src[rep]]
     repeat = src >= 0
+    if topics:  # orders whose category the topics changed (repeats follow the order they repeat)
+        drawn[rep] = drawn[src[rep]]
+    moved = int((category != drawn).sum())
 
     l1 = cats["level_1_name"].to_numpy(dtype=object)[category]
     l2 = cats["level_2_name"].to_numpy(dtype=object)[category]
@@ -780,7 +843,7 @@ def _build_orders(
         deadline_final=life["deadline_final"], deadline_extended=life["deadline_extended"],
         extended=life["extended"], reply_ts=life["reply"], result=result,
         follow_result=follow_result, satisfaction=satisfaction.astype(object),
-        type_code=type_code, year=year,
+        type_code=type_code, year=year, moved_by_topics=moved,
     )  # fmt: skip
 
 
@@ -977,17 +1040,28 @@ def generate_hotline_exports(
     start: date = date(2022, 1, 1),
     end: date = date(2023, 12, 31),
     progress: Callable[[int, int], None] | None = None,
+    topics: Sequence[PlantedTopic] | None = None,
 ) -> ExportSummary:
-    """Write one snapshot export per day from `start` to `end` into `landing_dir`."""
+    """Write one snapshot export per day from `start` to `end` into `landing_dir`, and the
+    committee's topic register and 三清单 as of `end` into `landing_dir / "committee"`.
+
+    `topics=None` (the default, what `make run` gets) plants `planted_topics(categories, seed)`;
+    `topics=[]` plants none and gives the exports exactly as they were before topics existed.
+    Either way the yearly work-order and complaint totals are the same for a seed and scale.
+    """
+    from demodata.committee_topics import planted_topics, write_committee_topics
+
     if end < start:
         raise ValueError("end must not be before start")
     landing = Path(landing_dir)
     landing.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    cats = load_categories()
+    topics = planted_topics(cats, seed) if topics is None else list(topics)
     # whole years for the seasonal weights; deadlines and follow-ups run past `end`
     # (20 working days fit easily in 120 calendar days)
     cal = _build_calendar(date(start.year, 1, 1), max(date(end.year, 12, 31), end + timedelta(days=120)))
-    orders = _build_orders(rng, load_categories(), cal, start, end, round(TOTAL_ORDERS * scale))
+    orders = _build_orders(rng, cats, cal, start, end, round(TOTAL_ORDERS * scale), topics, seed)
 
     first_day, last_day = _day_index(start), _day_index(end)
     row_day, row_order = _snapshot_rows(orders, first_day, last_day)
@@ -1009,6 +1083,7 @@ def generate_hotline_exports(
             progress(i + 1, len(days))
 
     rejected = _write_rejected(landing, orders, start, end)
+    committee = write_committee_topics(landing / COMMITTEE_DIR, topics, seed=seed, as_of=end)
     years, counts = np.unique(orders.year, return_counts=True)
     complaints = orders.year[orders.type_code == COMPLAINT]
     broken = np.bincount(kinds[kinds >= 0], minlength=len(BROKEN_KINDS))
@@ -1020,4 +1095,8 @@ def generate_hotline_exports(
         complaints_by_year={int(y): int((complaints == y).sum()) for y in years},
         broken_rows={kind: int(c) for kind, c in zip(BROKEN_KINDS, broken, strict=True)},
         rejected_files=rejected,
+        topics=committee["topics"],
+        topic_list_items=committee["list_items"],
+        overdue_topic_items=committee["overdue_items"],
+        topic_orders_moved=orders.moved_by_topics,
     )

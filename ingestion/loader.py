@@ -57,6 +57,20 @@ def match_profile(path: Path, headers: list[str], profiles: list[SourceProfile])
     )
 
 
+def check_export_date(path: Path, profiles: list[SourceProfile], today: dt.date) -> None:
+    """A file's name must carry a real date, not in the future: it becomes the data's "as of"."""
+    for profile in profiles:
+        if profile.filename_pattern.search(path.name):
+            snapshot = profile.snapshot_date(path.name)
+            if snapshot is None:
+                raise PipelineError(f"{path}: no valid export date (YYYYMMDD) in the file name; rename the file")
+            if snapshot > today:
+                raise PipelineError(
+                    f"{path}: export date {snapshot} in the file name is in the future; rename the file"
+                )
+            return
+
+
 def snapshot_date_of(path: Path, profiles: list[SourceProfile]) -> dt.date | None:
     for profile in profiles:
         if profile.filename_pattern.search(path.name):
@@ -92,8 +106,8 @@ def read_mapped(path: Path, file_id: str, profiles: list[SourceProfile]) -> Mapp
     frame = export.frame
     mapped = pd.DataFrame(
         {
-            # a mapped header absent from this export gives empty cells
-            column.name: (frame[column.header].fillna("") if column.header in frame else "")
+            # a mapped header absent from this export gives empty cells; spaces around a value never count
+            column.name: (frame[column.header].fillna("").str.strip() if column.header in frame else "")
             for column in profile.columns
         },
         index=frame.index,
@@ -153,11 +167,18 @@ def load_batch(
             "file_name": bad["_file_id"].map(names),
             "source_profile": profile.name,
             "row_number": bad["_row_number"],
-            "reason": problems[~good],
-            "raw_values": [
-                json.dumps({headers[name]: row[name] for name in headers}, ensure_ascii=False)
-                for row in bad.to_dict("records")
-            ],
+            # a bad value quoted in a reason, or a number typed into the wrong column, is masked too
+            "reason": mask_text(problems[~good]),
+            "raw_values": mask_text(
+                pd.Series(
+                    [
+                        json.dumps({headers[name]: row[name] for name in headers}, ensure_ascii=False)
+                        for row in bad.to_dict("records")
+                    ],
+                    index=bad.index,
+                    dtype="string",
+                )
+            ),
             "quarantined_at": loaded_at,
         }
     )
@@ -228,6 +249,7 @@ def ingest_landing(
         key=lambda path: (snapshot_date_of(path, profiles) or dt.date.min, path.name),
     )
     loaded_at = dt.datetime.now().replace(microsecond=0)
+    today = loaded_at.date()
     pending: dict[str, list[MappedFile]] = {}
 
     def flush(profile_name: str) -> None:
@@ -241,7 +263,7 @@ def ingest_landing(
     for done, path in enumerate(files, start=1):
         report.files_seen += 1
         snapshot = snapshot_date_of(path, profiles)
-        if until is not None and snapshot is not None and snapshot > until:
+        if until is not None and snapshot is not None and today >= snapshot > until:
             report.files_not_due += 1
         elif (file_hash := ledger.file_id(path)) in already or any(
             file.file_id == file_hash for batch in pending.values() for file in batch
@@ -249,6 +271,7 @@ def ingest_landing(
             report.files_already_loaded += 1
         else:
             try:
+                check_export_date(path, profiles, today)
                 mapped = read_mapped(path, file_hash, profiles)
             except PipelineError as error:
                 report.rejected.append((path.name, str(error)))

@@ -11,11 +11,19 @@ import hmac
 
 import pandas as pd
 
-# An 18-digit ID-card number (last may be X), a mobile number, a landline with area code.
-# Bounded by anything but ASCII letters and digits, so hex digests never look like numbers.
-ID_NUMBER = r"(?<![0-9A-Za-z])[1-9][0-9]{16}[0-9Xx](?![0-9A-Za-z])"
-MOBILE = r"(?<![0-9A-Za-z])1[3-9][0-9]{9}(?![0-9A-Za-z])"
-LANDLINE = r"(?<![0-9A-Za-z])0[1-9][0-9]{1,2}-?[0-9]{7,8}(?![0-9A-Za-z])"
+# Operators type numbers in half- or full-width digits (Chinese input methods give １３８…),
+# with spaces or hyphens, with +86. Bounded by anything but letters and digits, so hex
+# digests and work-order ids (15 digits then "-01") never look like personal numbers.
+_D = "[0-9０-９]"
+_SEP = "[-\\s－]?"
+_START = "(?<![0-9０-９A-Za-z])"
+_END = "(?![0-9０-９A-Za-z])"
+ID_NUMBER = (
+    f"{_START}[1-9１-９]{_D}{{16}}[0-9０-９XxＸｘ]{_END}"  # 18-digit ID card, last may be X
+    f"|{_START}[1-9１-９]{_D}{{14}}(?![0-9０-９A-Za-z-])"  # old 15-digit ID card
+)
+MOBILE = f"{_START}(?:[+＋]?(?:86|８６){_SEP})?[1１][3-9３-９]{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_END}"
+LANDLINE = f"{_START}[0０][1-9１-９]{_D}{{1,2}}{_SEP}{_D}{{7,8}}{_END}"
 ID_MASK = "[证件号码已隐去]"
 PHONE_MASK = "[电话已隐去]"
 
@@ -24,8 +32,17 @@ CLEAR_PERSONAL_NUMBER = f"{ID_NUMBER}|{MOBILE}"
 
 
 def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each non-empty value (trimmed); empty stays null. Hashes each distinct value once."""
-    cleaned = values.fillna("").str.strip()
+    """HMAC-SHA256 of each non-empty value; empty stays null. Hashes each distinct value once.
+
+    Values are normalised first (full-width to half-width, no spaces or hyphens, no +86 before
+    a mobile number), so the same caller typed two ways still hashes the same.
+    """
+    cleaned = (
+        values.fillna("")
+        .str.normalize("NFKC")
+        .str.replace(r"[\s-]", "", regex=True)
+        .str.replace(r"^\+?86(1[3-9][0-9]{9})$", r"\1", regex=True)
+    )
     distinct = cleaned[cleaned != ""].unique()
     keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key schedule once; each value copies it
     digests = {}

@@ -91,7 +91,13 @@ def _read_excel(path: Path) -> RawExport:
 def read_export(path: Path) -> RawExport:
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path)
-    raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+        export = _read_csv(path)
+    elif suffix in EXCEL_SUFFIXES:
+        export = _read_excel(path)
+    else:
+        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+    headers = [header for header in export.frame.columns if header]
+    repeated = sorted({header for header in headers if headers.count(header) > 1})
+    if repeated:
+        raise PipelineError(f"{path}: column {', '.join(repeated)} appears twice; keep one and re-export")
+    return export

@@ -147,3 +147,47 @@ def test_timestamps_land_typed_in_local_time(settings, land, name):
     assert query(settings, "select received_at, signed_at, _snapshot_date from raw.hotline_work_orders") == [
         (dt.datetime(2023, 1, 3, 9, 12), dt.datetime(2023, 1, 3, 11, 30), dt.date(2023, 1, 3))
     ]
+
+
+def test_files_named_with_a_future_or_no_date_are_rejected_not_taken_as_the_data_cut(settings, land):
+    land("12345_gongdan_20230103.csv", [export_row()])
+    land("12345_gongdan_20321231.csv", [export_row(工单编号="230103000000002-01")])
+    land("12345_gongdan_20231399.csv", [export_row(工单编号="230103000000003-01")])
+
+    report = steps.ingest(settings)
+
+    reasons = dict(report.rejected)
+    assert "export date 2032-12-31 in the file name is in the future" in reasons["12345_gongdan_20321231.csv"]
+    assert "no valid export date" in reasons["12345_gongdan_20231399.csv"]
+    assert report.files_loaded == 1
+
+
+def test_a_file_with_a_column_twice_is_rejected_with_the_column_named(settings):
+    path = settings.landing_dir / "12345_gongdan_20230103.csv"
+    path.write_text("工单编号,来电时间,诉求类型,工单状态,来电号码,来电号码\n1,2023-01-03 09:00:00,投诉,已受理,1,2\n")
+    report = steps.ingest(settings)
+    assert "column 来电号码 appears twice" in dict(report.rejected)["12345_gongdan_20230103.csv"]
+
+
+def test_numbers_typed_anywhere_are_masked_and_quarantine_keeps_no_clear_number(settings, land):
+    land(
+        "12345_gongdan_20230103.csv",
+        [
+            export_row(工单标题="张伟13812345678反映噪音", 办理结果="已回电１３８１２３４５６７８"),
+            export_row(工单编号="230103000000002-01", 来电时间="13912345678"),
+            export_row(工单编号="230103000000003-01", 紧急程度="特急"),
+            export_row(工单编号="   "),
+        ],
+    )
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (1, 3)
+    [(title, result)] = query(settings, "select title, handling_result from raw.hotline_work_orders")
+    assert (title, result) == ("张伟[电话已隐去]反映噪音", "已回电[电话已隐去]")
+    quarantine = query(settings, "select row_number, reason, raw_values from raw.quarantine order by row_number")
+    assert [reason for _, reason, _ in quarantine] == [
+        "来电时间 is not a timestamp like %Y-%m-%d %H:%M:%S: '[电话已隐去]'",
+        "紧急程度 '特急' is not one of the known values",
+        "工单编号 is empty",
+    ]
+    assert all("13912345678" not in str(values) for _, _, values in quarantine)
