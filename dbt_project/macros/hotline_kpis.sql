@@ -25,6 +25,7 @@
     },
     'dispatched_date': {
         'dispatched': '1',
+        'sign_offs_judged': 'case when is_signed_on_time is not null then 1 else 0 end',
         'signed_on_time': 'case when is_signed_on_time then 1 else 0 end',
         'dispatched_completed': 'case when is_completed then 1 else 0 end',
         'sent_back': 'case when is_sent_back then 1 else 0 end',
@@ -32,6 +33,7 @@
     },
     'completion_due_date': {
         'due': '1',
+        'due_judged': 'case when is_completed_on_time is not null then 1 else 0 end',
         'completed_on_time': 'case when is_completed_on_time then 1 else 0 end',
         'overdue': 'case when not is_completed_on_time then 1 else 0 end',
     },
@@ -188,11 +190,10 @@ with_last_year as (
 
 ),
 
-final as (
+periods as (
 
     select
-        period_grain,
-        period_start,
+        with_last_year.*,
         cast(
             case period_grain
                 when 'month' then {{ dbt.dateadd('month', 1, 'period_start') }}
@@ -207,7 +208,18 @@ final as (
                 when 'quarter' then {{ dbt.dateadd('month', 3, 'period_start') }}
                 else {{ dbt.dateadd('year', 1, 'period_start') }}
             end as date
-        ) <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period,
+        ) <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period
+    from with_last_year
+
+),
+
+final as (
+
+    select
+        period_grain,
+        period_start,
+        period_end,
+        is_complete_period,
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}
@@ -215,10 +227,15 @@ final as (
         -- volume (工单量, 投诉量) and YoY
         work_orders,
         work_orders_last_year,
-        (work_orders - work_orders_last_year) * 1.0 / nullif(work_orders_last_year, 0) as work_orders_yoy,
+        -- a running period is not compared with a whole one
+        case when is_complete_period then
+            (work_orders - work_orders_last_year) * 1.0 / nullif(work_orders_last_year, 0)
+        end as work_orders_yoy,
         complaints,
         complaints_last_year,
-        (complaints - complaints_last_year) * 1.0 / nullif(complaints_last_year, 0) as complaints_yoy,
+        case when is_complete_period then
+            (complaints - complaints_last_year) * 1.0 / nullif(complaints_last_year, 0)
+        end as complaints_yoy,
         direct_answers,
         direct_answers * 1.0 / nullif(work_orders, 0) as direct_answer_rate,
         repeats,
@@ -227,7 +244,8 @@ final as (
         -- dispatch and sign-off (及时签收率, 办结率, 退单率, 延期率)
         dispatched,
         signed_on_time,
-        signed_on_time * 1.0 / nullif(dispatched, 0) as signed_on_time_rate,
+        sign_offs_judged,
+        signed_on_time * 1.0 / nullif(sign_offs_judged, 0) as signed_on_time_rate,
         dispatched_completed,
         dispatched_completed * 1.0 / nullif(dispatched, 0) as completion_rate,
         sent_back,
@@ -237,10 +255,11 @@ final as (
 
         -- deadlines (按时办结率, 超期率)
         due,
+        due_judged,
         completed_on_time,
-        completed_on_time * 1.0 / nullif(due, 0) as completed_on_time_rate,
+        completed_on_time * 1.0 / nullif(due_judged, 0) as completed_on_time_rate,
         overdue,
-        overdue * 1.0 / nullif(due, 0) as overdue_rate,
+        overdue * 1.0 / nullif(due_judged, 0) as overdue_rate,
 
         -- after completion (回访率, 满意率, 不满意率, 平均办理时长)
         completions,
@@ -252,7 +271,7 @@ final as (
         dissatisfied,
         dissatisfied * 1.0 / nullif(rated, 0) as dissatisfaction_rate,
         handling_working_days_total * 1.0 / nullif(handled_with_duration, 0) as avg_handling_working_days
-    from with_last_year
+    from periods
 
 )
 

@@ -2,6 +2,8 @@
 -- towns over the N whole months before the consultation month and the N after it (N in the
 -- topic_rules seed), so the committee sees whether a class of problems actually shrank.
 -- Months after the newest export are not counted; the monthly means use the months observed.
+-- Appeals have seasons, so the same categories in towns no topic covers serve as a control:
+-- the change relative to the control is what the trend is judged on.
 with topics as (
 
     select topic_id, title, consulted_on
@@ -57,21 +59,41 @@ observed as (
 
 ),
 
+topic_categories as (
+
+    select distinct topic_id, category_l3_name from scopes
+
+),
+
+covered_pairs as (
+
+    -- category × town pairs some topic works on: never part of a control
+    select distinct category_l3_name, town from scopes
+
+),
+
 scoped_cases as (
 
     select
-        scopes.topic_id,
+        topic_categories.topic_id,
         cases.appeal_type,
         cases.is_rated,
         cases.is_satisfied,
+        own_scope.topic_id is not null as is_in_scope,
+        own_scope.topic_id is null and covered_pairs.town is null as is_control,
         {{ dbt.datediff(
             dbt.date_trunc('month', 'topics.consulted_on'), dbt.date_trunc('month', 'cases.received_date'), 'month'
         ) }} as month_offset
     from topics
-    inner join scopes on topics.topic_id = scopes.topic_id
-    inner join cases
-        on scopes.category_l3_name = cases.category_l3_name
-        and scopes.town = cases.town
+    inner join topic_categories on topics.topic_id = topic_categories.topic_id
+    inner join cases on topic_categories.category_l3_name = cases.category_l3_name
+    left join scopes as own_scope
+        on topic_categories.topic_id = own_scope.topic_id
+        and cases.category_l3_name = own_scope.category_l3_name
+        and cases.town = own_scope.town
+    left join covered_pairs
+        on cases.category_l3_name = covered_pairs.category_l3_name
+        and cases.town = covered_pairs.town
 
 ),
 
@@ -83,10 +105,13 @@ sides as (
             ('before', 'month_offset < 0 and month_offset >= -observed.months_before'),
             ('after', 'month_offset > 0 and month_offset <= observed.months_after'),
         ] %}
-        sum(case when {{ condition }} then 1 else 0 end) as appeals_{{ side }},
-        sum(case when {{ condition }} and appeal_type = '投诉' then 1 else 0 end) as complaints_{{ side }},
-        sum(case when {{ condition }} and is_rated then 1 else 0 end) as rated_{{ side }},
-        sum(case when {{ condition }} and is_rated and is_satisfied then 1 else 0 end) as satisfied_{{ side }}
+        sum(case when is_in_scope and {{ condition }} then 1 else 0 end) as appeals_{{ side }},
+        sum(case when is_in_scope and {{ condition }} and appeal_type = '投诉' then 1 else 0 end)
+            as complaints_{{ side }},
+        sum(case when is_in_scope and {{ condition }} and is_rated then 1 else 0 end) as rated_{{ side }},
+        sum(case when is_in_scope and {{ condition }} and is_rated and is_satisfied then 1 else 0 end)
+            as satisfied_{{ side }},
+        sum(case when is_control and {{ condition }} then 1 else 0 end) as control_appeals_{{ side }}
         {{- ',' if not loop.last }}
         {%- endfor %}
     from scoped_cases
@@ -107,6 +132,10 @@ measured as (
         cast(coalesce(sides.appeals_after, 0) as {{ dbt.type_bigint() }}) as appeals_after,
         coalesce(sides.appeals_before, 0) * 1.0 / nullif(observed.months_before, 0) as monthly_appeals_before,
         coalesce(sides.appeals_after, 0) * 1.0 / nullif(observed.months_after, 0) as monthly_appeals_after,
+        coalesce(sides.control_appeals_before, 0) * 1.0 / nullif(observed.months_before, 0)
+            as control_monthly_appeals_before,
+        coalesce(sides.control_appeals_after, 0) * 1.0 / nullif(observed.months_after, 0)
+            as control_monthly_appeals_after,
         sides.complaints_before * 1.0 / nullif(sides.appeals_before, 0) as complaint_share_before,
         sides.complaints_after * 1.0 / nullif(sides.appeals_after, 0) as complaint_share_after,
         sides.satisfied_before * 1.0 / nullif(sides.rated_before, 0) as satisfaction_rate_before,
@@ -116,6 +145,17 @@ measured as (
     cross join rules
     inner join observed on topics.topic_id = observed.topic_id
     left join sides on topics.topic_id = sides.topic_id
+
+),
+
+changes as (
+
+    select
+        measured.*,
+        (monthly_appeals_after - monthly_appeals_before) / nullif(monthly_appeals_before, 0) as monthly_appeals_change,
+        (control_monthly_appeals_after - control_monthly_appeals_before) / nullif(control_monthly_appeals_before, 0)
+            as control_appeals_change
+    from measured
 
 ),
 
@@ -131,7 +171,12 @@ final as (
         appeals_after,
         monthly_appeals_before,
         monthly_appeals_after,
-        (monthly_appeals_after - monthly_appeals_before) / nullif(monthly_appeals_before, 0) as monthly_appeals_change,
+        monthly_appeals_change,
+        control_monthly_appeals_before,
+        control_monthly_appeals_after,
+        control_appeals_change,
+        -- the change beyond what the control towns saw over the same months
+        (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1 as change_against_control,
         complaint_share_before,
         complaint_share_after,
         satisfaction_rate_before,
@@ -139,13 +184,15 @@ final as (
         case
             when months_before = 0 or months_after = 0 or monthly_appeals_before is null then 'not yet measurable'
             when monthly_appeals_before = 0 then 'no appeals before'
-            when (monthly_appeals_after - monthly_appeals_before) / monthly_appeals_before <= -change_threshold
-                then 'fell'
-            when (monthly_appeals_after - monthly_appeals_before) / monthly_appeals_before >= change_threshold
-                then 'rose'
+            when coalesce(
+                (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
+            ) <= -change_threshold then 'fell'
+            when coalesce(
+                (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
+            ) >= change_threshold then 'rose'
             else 'unchanged'
         end as appeals_trend
-    from measured
+    from changes
 
 )
 

@@ -64,6 +64,7 @@ final as (
         _snapshot_date as snapshot_date,
         _loaded_at as loaded_at,
         _file_id as file_id,
+        _file_name as file_name,
         _row_number as row_number
     from snapshots
 

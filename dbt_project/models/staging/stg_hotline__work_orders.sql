@@ -11,8 +11,9 @@ ranked as (
         *,
         row_number() over (
             partition by work_order_id
-            -- newest export first; within one export, the row furthest down wins
-            order by snapshot_date desc, loaded_at desc, row_number desc
+            -- newest export first; of two exports of one day, the one loaded later, then the
+            -- later file name (a deterministic choice); within one file, the row furthest down
+            order by snapshot_date desc, loaded_at desc, file_name desc, row_number desc
         ) as snapshot_rank,
         cast(count(*) over (partition by work_order_id) as integer) as snapshot_count,
         min(snapshot_date) over (partition by work_order_id) as first_seen_date
