@@ -49,11 +49,15 @@ def build(settings: Settings):
     """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests."""
     from pipeline.dbt_runner import run_dbt
     from pipeline.warehouse import writer_lock
+    from quality.gate import record_failed_build
 
+    # a gate report belongs to one build: the last one no longer speaks for the new marts
+    (settings.quality_dir / "gate_report.json").unlink(missing_ok=True)
     with writer_lock(settings.warehouse_path):
         results = run_dbt(settings, ["build"])
     failed = [r for r in results if r.status in ("error", "fail")]
     if failed:
+        record_failed_build(settings)
         names = ", ".join(f"{r.unique_id} ({r.status})" for r in failed[:5])
         raise PipelineError(
             f"dbt build: {len(failed)} node(s) failed: {names}; see {settings.dbt_target_dir / 'run_results.json'}"
@@ -92,23 +96,35 @@ def published_kpis(settings: Settings) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def _ledger_summary(connection) -> tuple[tuple, list[tuple]]:
+    loaded = connection.execute(
+        """
+        select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+               coalesce(sum(rows_quarantined), 0), max(snapshot_date)
+        from raw.load_ledger where status = 'loaded'
+        """
+    ).fetchone()
+    rejected = connection.execute(
+        "select file_name, error from raw.load_ledger where status = 'rejected' order by file_name"
+    ).fetchall()
+    return loaded, rejected
+
+
 def status(settings: Settings) -> dict:
     """What the last runs did: files and rows loaded, rejected files, the gate, the publication."""
     import json
 
+    import duckdb
+
     from pipeline.warehouse import connect
 
-    with connect(settings.warehouse_path, read_only=True) as connection:
-        loaded = connection.execute(
-            """
-            select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                   coalesce(sum(rows_quarantined), 0), max(snapshot_date)
-            from raw.load_ledger where status = 'loaded'
-            """
-        ).fetchone()
-        rejected = connection.execute(
-            "select file_name, error from raw.load_ledger where status = 'rejected' order by file_name"
-        ).fetchall()
+    try:
+        with connect(settings.warehouse_path, read_only=True) as connection:
+            loaded, rejected = _ledger_summary(connection)
+    except duckdb.IOException:
+        raise PipelineError(
+            f"{settings.warehouse_path}: a pipeline step is writing the warehouse; run this again when it finishes"
+        ) from None
     gate_path = settings.quality_dir / "gate_report.json"
     gate = json.loads(gate_path.read_text()) if gate_path.exists() else None
     manifest_path = settings.published_dir / "manifest.json"

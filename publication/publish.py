@@ -6,12 +6,14 @@ Layout:
     published/kpis.xlsx          the same as a workbook, one sheet per grain
     published/kpi_trends.png     monthly volume, complaints and rates as a chart
     published/manifest.json      what was published: fingerprint, gate, tables and row counts
+    published/current            a link to the version folder in force; the names above go through it
     published/versions/<id>/     each publication in full, plus Parquet files of every mart
     published/history.jsonl     one line per publication
 
-Each file is written under a temporary name and renamed over the old one, so a reader sees
-the previous publication or the new one, never half of either; a BI tool that holds the old
-file open keeps reading it. A failed gate publishes nothing and leaves all of this alone.
+Each publication is written in full into its own version folder; then the `current` link is
+renamed onto it, so every published file switches at once and a reader sees the previous
+publication or the new one, never half of either. A BI tool that holds the old file open
+keeps reading it. A failed gate publishes nothing and leaves all of this alone.
 """
 
 from __future__ import annotations
@@ -96,17 +98,23 @@ def _attached_marts(connection: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _swap_in(version_dir: Path, published_dir: Path) -> None:
-    for name in PUBLISHED_FILES:
-        temporary = published_dir / f".{name}.tmp"
-        temporary.unlink(missing_ok=True)
-        os.link(version_dir / name, temporary)  # versions are immutable, so a hard link is a copy
-        os.replace(temporary, published_dir / name)
+    """Point `current` at the new version in one rename, so every published file switches at once."""
+    temporary = published_dir / ".current.tmp"
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(version_dir.relative_to(published_dir), target_is_directory=True)
+    os.replace(temporary, published_dir / "current")
+    for name in PUBLISHED_FILES:  # stable names for BI tools, through `current`
+        link = published_dir / name
+        if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
+            link.unlink(missing_ok=True)
+            link.symlink_to(Path("current") / name)
 
 
-def _prune(versions_dir: Path, keep: int) -> None:
+def _prune(versions_dir: Path, keep: int, current: Path) -> None:
     versions = sorted(path for path in versions_dir.iterdir() if path.is_dir())
-    for old in versions[:-keep]:
-        shutil.rmtree(old)
+    for old in versions[: -max(keep, 1)]:
+        if old.resolve() != current.resolve():
+            shutil.rmtree(old)
 
 
 def current_fingerprint(published_dir: Path) -> str | None:
@@ -138,8 +146,8 @@ def publish_marts(settings: Settings) -> PublicationReport:
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
         tables = _write_version(version_dir, settings.warehouse_path, fingerprint, gate)
-    _swap_in(version_dir, published)
-    with (published / "history.jsonl").open("a", encoding="utf-8") as history:
-        history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
-    _prune(published / "versions", int(os.environ.get("HOTLINE_PUBLISH_KEEP", "10")))
+        _swap_in(version_dir, published)
+        with (published / "history.jsonl").open("a", encoding="utf-8") as history:
+            history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
+        _prune(published / "versions", int(os.environ.get("HOTLINE_PUBLISH_KEEP", "10")), published / "current")
     return PublicationReport(True, fingerprint, published, tables)

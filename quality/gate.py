@@ -83,7 +83,7 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
                 item["unique_id"].split(".", 2)[2] if kind != "test" else name,
                 passed,
                 failing_rows=item.get("failures") or 0,
-                message="" if passed else (item.get("message") or item["status"]).strip().splitlines()[0],
+                message="" if passed else _dbt_failure_message(item),
             )
         )
     if not any(check.table in ("test", "unit_test") for check in checks):
@@ -104,6 +104,13 @@ def _expectations_context():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)  # one line per check is enough
     return context
+
+
+def _dbt_failure_message(item: dict) -> str:
+    message = (item.get("message") or item["status"]).strip().splitlines()[0]
+    if item.get("relation_name"):  # tests store their failing rows (store_failures)
+        message += f"; failing rows in {item['relation_name']}"
+    return message
 
 
 def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
@@ -178,5 +185,20 @@ def run_gate(settings: Settings) -> GateReport:
     return report
 
 
-def load_report(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.exists() else None
+def record_failed_build(settings: Settings) -> GateReport:
+    """A build whose dbt tests failed never reaches the expectations: say so in the gate report."""
+    checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
+    return _write(
+        settings, GateReport(False, checks, None, invocation, dt.datetime.now().isoformat(timespec="seconds"))
+    )
+
+
+def _write(settings: Settings, report: GateReport) -> GateReport:
+    report.path = settings.quality_dir / "gate_report.json"
+    settings.quality_dir.mkdir(parents=True, exist_ok=True)
+    report.path.write_text(report.to_json(), encoding="utf-8")
+    for failure in report.failures():
+        log.error(
+            "gate: %s: %s failed on %d row(s) %s", failure.table, failure.check, failure.failing_rows, failure.sample
+        )
+    return report

@@ -111,7 +111,7 @@ def test_every_row_read_is_loaded_or_quarantined(pipeline_run, landed_counts):
     with duckdb.connect(str(data_dir / "warehouse" / "hotline.duckdb"), read_only=True) as connection:
         read, loaded, quarantined = connection.execute(
             "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw.load_ledger "
-            "where status = 'loaded'"
+            "where status = 'loaded' and source_profile = 'hotline_qidong_v2023'"
         ).fetchone()
         rejected = {
             name
@@ -196,3 +196,25 @@ def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(pipeline
         assert bi.execute("select count(*) from fct_cases").fetchone() == rows_seen
     with duckdb.connect(str(settings.published_dir / "warehouse.duckdb"), read_only=True) as reopened:
         assert reopened.execute("select count(*) from fct_cases").fetchone()[0] == rows_seen[0] - 1
+
+
+def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(pipeline_run, monkeypatch):
+    data_dir, _ = pipeline_run
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
+    settings = get_settings()
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "update raw.hotline_work_orders set appeal_type = '未知' "
+            "where work_order_id = (select max(work_order_id) from raw.hotline_work_orders)"
+        )
+
+    with pytest.raises(PipelineError, match="dbt build"):
+        steps.build(settings)
+
+    report = json.loads((settings.quality_dir / "gate_report.json").read_text())
+    failing = [check for check in report["checks"] if not check["passed"]]
+    assert not report["passed"]
+    assert any("appeal_type" in check["check"] and "failing rows in" in check["message"] for check in failing)
+    with pytest.raises(PipelineError, match="quality gate failed"):
+        steps.publish(settings)

@@ -26,7 +26,8 @@ def model(dbt, session):
     rules = rules.set_index("rule")["value"]
     stopwords = set(stopwords["term"])
     top = top[top["candidate_rank"] <= int(rules["candidate_terms_top_n"])][["period_start", "category_l3_code", "town"]]
-    texts = texts.merge(top, on=["period_start", "category_l3_code", "town"])
+    # a fixed order, so equal counts always list the same words (reruns give identical marts)
+    texts = texts.merge(top, on=["period_start", "category_l3_code", "town"]).sort_values("work_order_id")
 
     rows = []
     for (period_start, code, town), group in texts.groupby(["period_start", "category_l3_code", "town"]):
@@ -42,7 +43,9 @@ def model(dbt, session):
                 "period_start": period_start,
                 "category_l3_code": code,
                 "town": town,
-                "top_terms": "、".join(f"{word}({count})" for word, count in counts.most_common(TERMS_SHOWN)),
+                "top_terms": "、".join(
+                    f"{word}({count})" for word, count in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:TERMS_SHOWN]
+                ),
                 "sample_work_order_ids": ", ".join(recent.head(SAMPLE_IDS)),
             }
         )
