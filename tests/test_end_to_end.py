@@ -130,7 +130,21 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
     with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as bi:
         tables = {name for (name,) in bi.execute("select table_name from information_schema.tables").fetchall()}
         months = bi.execute("select count(*), min(period_start), max(period_start) from kpi_hotline_monthly").fetchone()
-    assert {"fct_cases", "kpi_hotline_monthly", "kpi_hotline_quarterly", "kpi_hotline_yearly"} <= tables
+    assert {
+        "fct_cases",
+        "fct_case_events",
+        "kpi_hotline_monthly",
+        "kpi_hotline_quarterly",
+        "kpi_hotline_yearly",
+        "kpi_town_monthly",
+        "kpi_unit_monthly",
+        "kpi_category_monthly",
+        "kpi_backlog_daily",
+        "topic_candidates",
+        "fct_consultation_topics",
+        "fct_topic_list_items",
+        "topic_impact",
+    } <= tables
     assert months == (24, dt.date(2022, 1, 1), dt.date(2023, 12, 1))  # no month missing
 
 
