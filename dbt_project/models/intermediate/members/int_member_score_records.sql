@@ -1,0 +1,175 @@
+-- Every record that earns rubric points, as (member, item, record, date, share), and the
+-- quarter it is scored in: its own quarter, or, when it reached the office only after that
+-- quarter was frozen, the quarter of the export that first showed it (a late record).
+with activities as (
+
+    select * from {{ ref('stg_members__activities') }} where attendance = '出席'
+
+),
+
+proposals as (
+
+    select * from {{ ref('stg_members__proposals') }}
+
+),
+
+reports as (
+
+    select * from {{ ref('stg_members__opinion_reports') }}
+
+),
+
+shifts as (
+
+    select * from {{ ref('stg_members__hotline_shifts') }}
+
+),
+
+steps as (
+
+    select * from {{ ref('stg_members__liaison_steps') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('stg_members__assignments') }}
+
+),
+
+freezes as (
+
+    select * from {{ ref('stg_members__score_freezes') }}
+
+),
+
+rules as (
+
+    select max(case when rule = 'joint_proposer_share' then value end) as joint_proposer_share
+    from {{ ref('scoring_rules') }}
+
+),
+
+proposers as (
+
+    select proposal_id, first_proposer_id as member_id, 1.0 as share from proposals
+    union all
+    select joint.proposal_id, joint.member_id, rules.joint_proposer_share as share
+    from (
+        select proposal_id, trim({{ split_into_rows('joint_proposer_ids', '；') }}) as member_id
+        from proposals
+        where joint_proposer_ids is not null
+    ) as joint
+    cross join rules
+    where joint.member_id != ''
+
+),
+
+records as (
+
+    select
+        member_id,
+        case activity_type
+            when '全体会议' then 'plenary_attended'
+            when '常委会议' then 'standing_meeting_attended'
+            when '志愿服务' then 'volunteer'
+            else 'activity'
+        end as item,
+        record_id,
+        activity_on as record_on,
+        first_seen_date,
+        1.0 as share
+    from activities
+
+    union all
+
+    {%- for item, condition in [
+        ('proposal_submitted', 'true'),
+        ('proposal_filed', 'proposals.is_filed'),
+        ('proposal_key', 'proposals.is_key'),
+        ('proposal_adopted', 'proposals.is_adopted'),
+    ] %}
+    select
+        proposers.member_id,
+        '{{ item }}' as item,
+        proposals.proposal_id as record_id,
+        proposals.submitted_on as record_on,
+        proposals.first_seen_date,
+        proposers.share
+    from proposals
+    inner join proposers on proposals.proposal_id = proposers.proposal_id
+    where {{ condition }}
+
+    union all
+    {%- endfor %}
+
+    {%- for item, condition in [
+        ('opinion_submitted', 'true'), ('opinion_adopted', 'is_adopted'), ('opinion_endorsed', 'is_endorsed'),
+    ] %}
+    select member_id, '{{ item }}' as item, report_id as record_id, submitted_on as record_on, first_seen_date, 1.0 as share
+    from reports
+    where {{ condition }}
+
+    union all
+    {%- endfor %}
+
+    select member_id, 'hotline_shift' as item, record_id, shift_on as record_on, first_seen_date, 1.0 as share
+    from shifts
+
+    union all
+
+    -- a documented contact counts only with a representative assigned to the member that day
+    select
+        steps.member_id,
+        'representative_contact' as item,
+        steps.case_id as record_id,
+        steps.step_on as record_on,
+        steps.first_seen_date,
+        1.0 as share
+    from steps
+    inner join assignments
+        on steps.member_id = assignments.member_id
+        and steps.representative_id = assignments.representative_id
+        and steps.step_on >= assignments.started_on
+        and (assignments.ended_on is null or steps.step_on <= assignments.ended_on)
+    where steps.step = '连线'
+
+    union all
+
+    select member_id, 'liaison_case_completed' as item, case_id as record_id, step_on as record_on, first_seen_date,
+        1.0 as share
+    from steps
+    where step = '评议'
+
+),
+
+placed as (
+
+    select
+        records.*,
+        {{ quarter_label('records.record_on') }} as record_quarter,
+        freezes.frozen_on,
+        freezes.frozen_on is not null and records.first_seen_date > freezes.frozen_on as is_late
+    from records
+    left join freezes on {{ quarter_label('records.record_on') }} = freezes.quarter
+
+),
+
+final as (
+
+    select
+        member_id,
+        item,
+        record_id,
+        record_on,
+        record_quarter,
+        first_seen_date,
+        frozen_on,
+        is_late,
+        case when is_late then {{ quarter_label('first_seen_date') }} else record_quarter end as scored_quarter,
+        share
+    from placed
+
+)
+
+select * from final

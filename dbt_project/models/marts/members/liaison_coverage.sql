@@ -1,0 +1,87 @@
+-- Per member and quarter: the representatives assigned (the 1:5 rule), how many of them the
+-- member contacted (a 连线 step in the quarter), and which were not contacted.
+with member_quarters as (
+
+    select * from {{ ref('int_member_quarters') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('stg_members__assignments') }}
+
+),
+
+steps as (
+
+    select * from {{ ref('stg_members__liaison_steps') }} where step = '连线'
+
+),
+
+rules as (
+
+    select max(case when rule = 'representatives_per_member' then value end) as target
+    from {{ ref('scoring_rules') }}
+
+),
+
+assigned as (
+
+    select distinct
+        member_quarters.member_id,
+        member_quarters.quarter,
+        assignments.representative_id
+    from member_quarters
+    inner join assignments
+        on member_quarters.member_id = assignments.member_id
+        and assignments.started_on < member_quarters.quarter_end
+        and (assignments.ended_on is null or assignments.ended_on >= member_quarters.quarter_start)
+
+),
+
+contacted as (
+
+    select distinct steps.member_id, {{ quarter_label('steps.step_on') }} as quarter, steps.representative_id
+    from steps
+
+),
+
+per_representative as (
+
+    select
+        assigned.member_id,
+        assigned.quarter,
+        assigned.representative_id,
+        contacted.representative_id is not null as was_contacted
+    from assigned
+    left join contacted
+        on assigned.member_id = contacted.member_id
+        and assigned.quarter = contacted.quarter
+        and assigned.representative_id = contacted.representative_id
+
+),
+
+final as (
+
+    select
+        member_quarters.member_id,
+        member_quarters.sector_code,
+        member_quarters.quarter,
+        cast(count(per_representative.representative_id) as integer) as assigned_representatives,
+        cast(sum(case when per_representative.was_contacted then 1 else 0 end) as integer) as contacted_representatives,
+        cast(max(rules.target) as integer) as target_representatives,
+        sum(case when per_representative.was_contacted then 1 else 0 end) * 1.0 / max(rules.target) as coverage_rate,
+        {{ dbt.listagg(
+            "case when not per_representative.was_contacted then per_representative.representative_id end",
+            "', '", 'order by per_representative.representative_id'
+        ) }} as uncontacted_representative_ids
+    from member_quarters
+    cross join rules
+    left join per_representative
+        on member_quarters.member_id = per_representative.member_id
+        and member_quarters.quarter = per_representative.quarter
+    group by 1, 2, 3
+
+)
+
+select * from final

@@ -1,0 +1,84 @@
+-- Each member's total per quarter, rank within the sector and overall, and, once a year is
+-- complete, the year's total and band (score_bands seed).
+with items as (
+
+    select * from {{ ref('fct_member_score_items') }}
+
+),
+
+bands as (
+
+    select * from {{ ref('score_bands') }}
+
+),
+
+quarters as (
+
+    select
+        member_id,
+        sector_code,
+        quarter,
+        quarter_start,
+        sum(points) as total_points,
+        bool_and(is_frozen) as is_frozen
+    from items
+    group by 1, 2, 3, 4
+
+),
+
+data_cut as (
+
+    select max(last_snapshot_date) as as_of_date from {{ ref('stg_members__roster') }}
+
+),
+
+years as (
+
+    select
+        member_id,
+        extract(year from quarter_start) as score_year,
+        sum(total_points) as year_points
+    from quarters
+    group by 1, 2
+
+),
+
+banded as (
+
+    select
+        years.member_id,
+        years.score_year,
+        years.year_points,
+        max(bands.min_points) as band_floor
+    from years
+    cross join data_cut
+    inner join bands on years.year_points >= bands.min_points
+    -- a year gets its band once it has ended
+    where cast(cast(years.score_year as integer) + 1 || '-01-01' as date) <= data_cut.as_of_date
+    group by 1, 2, 3
+
+),
+
+final as (
+
+    select
+        quarters.member_id,
+        quarters.sector_code,
+        quarters.quarter,
+        quarters.quarter_start,
+        quarters.total_points,
+        cast(rank() over (partition by quarters.quarter, quarters.sector_code order by quarters.total_points desc)
+            as integer) as rank_in_sector,
+        cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer) as rank_overall,
+        quarters.is_frozen,
+        banded.year_points,
+        bands.band as year_band
+    from quarters
+    left join banded
+        on quarters.member_id = banded.member_id
+        and extract(year from quarters.quarter_start) = banded.score_year
+    left join bands on banded.band_floor = bands.min_points
+
+)
+
+select * from final
