@@ -8,13 +8,10 @@ the DuckDB warehouse, so they share a one-slot pool and runs never overlap.
 
 from __future__ import annotations
 
-import os
-
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag
 
-WAREHOUSE_POOL = "warehouse_writes"  # one slot: DuckDB allows a single writing process
-RETRIES = int(os.environ.get("HOTLINE_TASK_RETRIES", "1"))  # data problems fail at once, whatever this says
+from pipeline.dag_parts import DEFAULT_ARGS, warehouse_tasks
 
 
 @dag(
@@ -24,36 +21,12 @@ RETRIES = int(os.environ.get("HOTLINE_TASK_RETRIES", "1"))  # data problems fail
     start_date=pendulum.datetime(2022, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": RETRIES, "retry_delay": pendulum.duration(minutes=5), "pool": WAREHOUSE_POOL},
+    default_args=DEFAULT_ARGS,
     tags=["hotline", "warehouse"],
     doc_md=__doc__,
 )
 def hotline_daily():
-    @task
-    def ingest(data_interval_end=None) -> dict:
-        from pipeline.airflow_tasks import ingest_until
-
-        return ingest_until(data_interval_end)
-
-    @task
-    def build() -> int:
-        from pipeline.airflow_tasks import build
-
-        return build()
-
-    @task
-    def quality_gate() -> int:
-        from pipeline.airflow_tasks import check
-
-        return check()
-
-    @task
-    def publish() -> dict:
-        from pipeline.airflow_tasks import publish
-
-        return publish()
-
-    ingest() >> build() >> quality_gate() >> publish()
+    warehouse_tasks()
 
 
 hotline_daily()

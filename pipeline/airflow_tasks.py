@@ -70,3 +70,18 @@ def publish() -> dict:
     report = _failing_fast(lambda: steps.publish(get_settings()))
     log.info("publish: %s", report.summary())
     return {"changed": report.changed, "fingerprint": report.fingerprint[:16], "tables": report.tables}
+
+
+def quarter_before(data_interval_end: dt.datetime) -> str:
+    """The quarter that ended before the run: the run on 15 January scores the fourth quarter."""
+    local = data_interval_end.astimezone(ZoneInfo(EXPORT_TIME_ZONE)).date()
+    last_month = local.replace(day=1) - dt.timedelta(days=1)
+    while last_month.month % 3:
+        last_month = last_month.replace(day=1) - dt.timedelta(days=1)
+    return f"{last_month.year}Q{last_month.month // 3}"
+
+
+def scoring_workbook(data_interval_end: dt.datetime) -> str:
+    path, members = _failing_fast(lambda: steps.scoring_workbook(get_settings(), quarter_before(data_interval_end)))
+    log.info("scoring workbook: %d members → %s", members, path)
+    return str(path)

@@ -184,6 +184,13 @@ def report() -> None:
         )
 
 
+@app.command(name="scoring-workbook")
+def scoring_workbook(quarter: Annotated[str, typer.Option(help="The quarter, e.g. 2023Q4.")]) -> None:
+    """Write the office's scoring workbook for a quarter from the published marts."""
+    path, members = run_step(lambda: steps.scoring_workbook(get_settings(), quarter))
+    console.print(f"{members} members scored for {quarter}: {path}")
+
+
 @app.command(name="run")
 def run_all(
     until: Annotated[str | None, typer.Option(help="Only exports dated up to this day (YYYY-MM-DD).")] = None,

@@ -24,11 +24,15 @@ def generate(settings: Settings, *, scale: float = 1.0, seed: int = 12345, progr
 
     settings.landing_dir.mkdir(parents=True, exist_ok=True)
 
+    from demodata.committee_members import generate_member_records
+
     def report(done: int, total: int) -> None:
         if progress:
             progress(done, total, "exports")
 
-    return generate_hotline_exports(settings.landing_dir, scale=scale, seed=seed, progress=report)
+    summary = generate_hotline_exports(settings.landing_dir, scale=scale, seed=seed, progress=report)
+    generate_member_records(settings.landing_dir / "members", seed=seed)
+    return summary
 
 
 def ingest(settings: Settings, *, until: dt.date | None = None, progress: Progress | None = None):
@@ -84,6 +88,20 @@ def publish(settings: Settings):
     from publication.publish import publish_marts
 
     return publish_marts(settings)
+
+
+def scoring_workbook(settings: Settings, quarter: str):
+    """The office's scoring workbook for a quarter (e.g. 2023Q4), from the published marts."""
+    import re
+
+    from publication.scoring_workbook import write_scoring_workbook
+
+    if not re.fullmatch(r"20\d\dQ[1-4]", quarter):
+        raise PipelineError(f"quarter {quarter!r}: write it like 2023Q4")
+    path = settings.published_dir / f"member_scores_{quarter}.xlsx"
+    members = write_scoring_workbook(settings.published_dir / "warehouse.duckdb", quarter, path)
+    log.info("scoring workbook: %d members → %s", members, path)
+    return path, members
 
 
 def published_kpis(settings: Settings) -> dict:

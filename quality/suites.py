@@ -167,7 +167,59 @@ def _ledger_suite(raw_tables: list[str]) -> Suite:
 
 def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
     """Every suite the gate runs; `raw_tables` are the tables the source profiles load into."""
-    return (*MART_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE)
+    return (*MART_SUITES, *MEMBER_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE)
+
+
+MEMBER_SUITES: tuple[Suite, ...] = (
+    Suite(
+        # every member in the roster has a score row for each quarter they were active
+        name="member scores complete",
+        query="""
+            select
+                active.member_id || ' ' || active.quarter as member_quarter,
+                scores.member_id is not null as has_score
+            from intermediate.int_member_quarters as active
+            left join marts.member_quarterly_scores as scores
+                on active.member_id = scores.member_id and active.quarter = scores.quarter
+        """,
+        key=("member_quarter",),
+        checks=(Check("ExpectColumnValuesToBeInSet", {"column": "has_score", "value_set": [True]}),),
+    ),
+    Suite(
+        # a score is its items: the points of the items add up to the total, and caps hold
+        name="member score items add up",
+        query="""
+            select scores.member_id || ' ' || scores.quarter as member_quarter, scores.total_points,
+                   sum(items.points) as item_points, count(items.item) as items,
+                   sum(case when items.cap is not null and items.points > items.cap then 1 else 0 end) as over_cap
+            from marts.member_quarterly_scores as scores
+            left join marts.fct_member_score_items as items
+                on scores.member_id = items.member_id and scores.quarter = items.quarter
+            group by 1, 2
+        """,
+        key=("member_quarter",),
+        checks=(
+            Check("ExpectColumnPairValuesToBeEqual", {"column_A": "total_points", "column_B": "item_points"}),
+            Check("ExpectColumnValuesToBeBetween", {"column": "over_cap", "min_value": 0, "max_value": 0}),
+            Check("ExpectColumnValuesToBeBetween", {"column": "items", "min_value": 1}),
+        ),
+    ),
+    Suite(
+        # the 1:5 rule: no representative is assigned to two members at the same time
+        name="representatives assigned once",
+        query="""
+            select first.representative_id, first.member_id, second.member_id as other_member_id
+            from staging.stg_members__assignments as first
+            inner join staging.stg_members__assignments as second
+                on first.representative_id = second.representative_id
+                and first.member_id < second.member_id
+                and first.started_on <= coalesce(second.ended_on, date '9999-12-31')
+                and second.started_on <= coalesce(first.ended_on, date '9999-12-31')
+        """,
+        key=("representative_id",),
+        checks=(Check("ExpectTableRowCountToEqual", {"value": 0}),),
+    ),
+)
 
 
 MART_SUITES: tuple[Suite, ...] = (

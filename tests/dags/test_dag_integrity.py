@@ -36,3 +36,26 @@ def test_the_run_for_a_day_loads_exports_up_to_that_day_in_local_time():
     # Airflow's interval [2023-12-31, 2024-01-01) Asia/Shanghai, as it hands it over: in UTC
     interval_end = pendulum.datetime(2023, 12, 31, 16, tz="UTC")
     assert str(last_export_date(interval_end)) == "2023-12-31"
+
+
+def test_quarterly_scoring_dag_publishes_then_writes_the_workbook(dagbag):
+    dag = dagbag.dags["member_scoring_quarterly"]
+    assert [task.task_id for task in dag.topological_sort()] == [
+        "ingest",
+        "build",
+        "quality_gate",
+        "publish",
+        "scoring_workbook",
+    ]
+    assert {task.pool for task in dag.tasks} == {"warehouse_writes"}
+    assert dag.max_active_runs == 1
+
+
+def test_the_run_after_a_quarter_scores_that_quarter():
+    import pendulum
+
+    from pipeline.airflow_tasks import quarter_before
+
+    assert quarter_before(pendulum.datetime(2024, 1, 14, 22, tz="UTC")) == "2023Q4"  # 15 Jan, Shanghai
+    assert quarter_before(pendulum.datetime(2023, 7, 15, tz="Asia/Shanghai")) == "2023Q2"
+    assert quarter_before(pendulum.datetime(2023, 12, 31, tz="Asia/Shanghai")) == "2023Q3"

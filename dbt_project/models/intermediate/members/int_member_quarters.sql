@@ -14,7 +14,9 @@ calendar as (
 
 data_range as (
 
-    select min(started_on) as first_date, max(last_snapshot_date) as as_of_date from members
+    select min(members.started_on) as first_date, max(data_cut.as_of_date) as as_of_date
+    from members
+    cross join {{ ref('int_member_data_cut') }} as data_cut
 
 ),
 

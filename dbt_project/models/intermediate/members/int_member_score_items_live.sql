@@ -38,6 +38,7 @@ final as (
         member_quarters.sector_code,
         member_quarters.quarter,
         member_quarters.quarter_start,
+        rubric.item_order,
         rubric.item,
         rubric.label as item_label,
         cast(coalesce(earned.records_counted, 0) as double) as records_counted,

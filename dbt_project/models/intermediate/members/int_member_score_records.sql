@@ -155,20 +155,42 @@ placed as (
 
 ),
 
+quarters as (
+
+    select distinct quarter from {{ ref('int_member_quarters') }}
+
+),
+
+next_open as (
+
+    -- a late record goes to the first later quarter still open when the office received it
+    select placed.record_id, placed.item, placed.member_id, min(quarters.quarter) as open_quarter
+    from placed
+    inner join quarters on quarters.quarter > placed.record_quarter
+    left join freezes on quarters.quarter = freezes.quarter
+    where placed.is_late and (freezes.frozen_on is null or freezes.frozen_on >= placed.first_seen_date)
+    group by 1, 2, 3
+
+),
+
 final as (
 
     select
-        member_id,
-        item,
-        record_id,
-        record_on,
-        record_quarter,
-        first_seen_date,
-        frozen_on,
-        is_late,
-        case when is_late then {{ quarter_label('first_seen_date') }} else record_quarter end as scored_quarter,
-        share
+        placed.member_id,
+        placed.item,
+        placed.record_id,
+        placed.record_on,
+        placed.record_quarter,
+        placed.first_seen_date,
+        placed.frozen_on,
+        placed.is_late,
+        case when placed.is_late then next_open.open_quarter else placed.record_quarter end as scored_quarter,
+        placed.share
     from placed
+    left join next_open
+        on placed.record_id = next_open.record_id
+        and placed.item = next_open.item
+        and placed.member_id = next_open.member_id
 
 )
 

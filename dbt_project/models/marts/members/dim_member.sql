@@ -16,7 +16,7 @@ current_assignments as (
 
     select assignments.member_id, count(*) as current_representatives
     from assignments
-    cross join (select max(last_snapshot_date) as as_of_date from members) as data_cut
+    cross join {{ ref('int_member_data_cut') }} as data_cut
     where assignments.started_on <= data_cut.as_of_date
         and (assignments.ended_on is null or assignments.ended_on >= data_cut.as_of_date)
     group by 1

@@ -15,14 +15,14 @@ live as (
 combined as (
 
     select
-        member_id, sector_code, quarter, quarter_start, item, item_label, records_counted, points_each,
+        member_id, sector_code, quarter, quarter_start, item_order, item, item_label, records_counted, points_each,
         points_before_cap, cap, points, source_record_ids, true as is_frozen
     from frozen
 
     union all
 
     select
-        member_id, sector_code, quarter, quarter_start, item, item_label, records_counted, points_each,
+        member_id, sector_code, quarter, quarter_start, item_order, item, item_label, records_counted, points_each,
         points_before_cap, cap, points, source_record_ids, false as is_frozen
     from live
     where quarter not in (select distinct quarter from frozen)

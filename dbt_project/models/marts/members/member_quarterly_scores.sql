@@ -28,7 +28,7 @@ quarters as (
 
 data_cut as (
 
-    select max(last_snapshot_date) as as_of_date from {{ ref('stg_members__roster') }}
+    select as_of_date from {{ ref('int_member_data_cut') }}
 
 ),
 
