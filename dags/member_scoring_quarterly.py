@@ -17,7 +17,7 @@ from pipeline.dag_parts import DEFAULT_ARGS, warehouse_tasks
 
 @dag(
     dag_id="member_scoring_quarterly",
-    schedule=CronDataIntervalTimetable("0 6 15 1,4,7,10 *", timezone="Asia/Shanghai"),
+    schedule=CronDataIntervalTimetable("0 0 15 1,4,7,10 *", timezone="Asia/Shanghai"),
     start_date=pendulum.datetime(2022, 1, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
