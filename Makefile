@@ -4,8 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
-# the daily run that follows the last demo export (data interval 2023-12-31 → 2024-01-01)
+# the daily run that follows the last demo export (data interval 2023-12-31 → 2024-01-01), and
+# the quarterly scoring run after the office's January export (scores 2023Q4)
 RUN_DATE ?= 2024-01-01
+SCORING_DATE ?= 2024-01-15
 SCALE ?= 1.0
 
 export HOTLINE_DATA_DIR ?= $(CURDIR)/data
@@ -26,9 +28,12 @@ run: setup
 	$(VENV)/bin/hotline generate --scale $(SCALE)
 	scripts/airflow.sh dags test hotline_daily $(RUN_DATE) > $(HOTLINE_DATA_DIR)/last_run.log 2>&1 \
 		|| { tail -n 40 $(HOTLINE_DATA_DIR)/last_run.log; echo "the pipeline run failed; full log: $(HOTLINE_DATA_DIR)/last_run.log"; exit 1; }
-	@echo "pipeline run log: $(HOTLINE_DATA_DIR)/last_run.log"
+	scripts/airflow.sh dags test member_scoring_quarterly $(SCORING_DATE) > $(HOTLINE_DATA_DIR)/last_scoring_run.log 2>&1 \
+		|| { tail -n 40 $(HOTLINE_DATA_DIR)/last_scoring_run.log; echo "the scoring run failed; full log: $(HOTLINE_DATA_DIR)/last_scoring_run.log"; exit 1; }
+	@echo "run logs: $(HOTLINE_DATA_DIR)/last_run.log, $(HOTLINE_DATA_DIR)/last_scoring_run.log"
 	@$(VENV)/bin/hotline report
 	@$(VENV)/bin/hotline kpis --grain yearly
+	@ls $(HOTLINE_DATA_DIR)/published/member_scores_*.xlsx
 
 test: setup lint
 	$(VENV)/bin/pytest
