@@ -200,16 +200,18 @@ periods as (
                 when 'quarter' then {{ dbt.dateadd('month', 3, 'period_start') }}
                 else {{ dbt.dateadd('year', 1, 'period_start') }}
             end as date
-        ) as period_end,
-        -- a period still running at the newest export is reported but flagged
-        cast(
-            case period_grain
-                when 'month' then {{ dbt.dateadd('month', 1, 'period_start') }}
-                when 'quarter' then {{ dbt.dateadd('month', 3, 'period_start') }}
-                else {{ dbt.dateadd('year', 1, 'period_start') }}
-            end as date
-        ) <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period
+        ) as period_end
     from with_last_year
+
+),
+
+flagged as (
+
+    select
+        periods.*,
+        -- a period still running at the newest export is reported but flagged
+        period_end <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period
+    from periods
 
 ),
 
@@ -229,49 +231,49 @@ final as (
         work_orders_last_year,
         -- a running period is not compared with a whole one
         case when is_complete_period then
-            (work_orders - work_orders_last_year) * 1.0 / nullif(work_orders_last_year, 0)
+            {{ safe_ratio('work_orders - work_orders_last_year', 'work_orders_last_year') }}
         end as work_orders_yoy,
         complaints,
         complaints_last_year,
         case when is_complete_period then
-            (complaints - complaints_last_year) * 1.0 / nullif(complaints_last_year, 0)
+            {{ safe_ratio('complaints - complaints_last_year', 'complaints_last_year') }}
         end as complaints_yoy,
         direct_answers,
-        direct_answers * 1.0 / nullif(work_orders, 0) as direct_answer_rate,
+        {{ safe_ratio('direct_answers', 'work_orders') }} as direct_answer_rate,
         repeats,
-        repeats * 1.0 / nullif(work_orders, 0) as repeat_rate,
+        {{ safe_ratio('repeats', 'work_orders') }} as repeat_rate,
 
         -- dispatch and sign-off (及时签收率, 办结率, 退单率, 延期率)
         dispatched,
         signed_on_time,
         sign_offs_judged,
-        signed_on_time * 1.0 / nullif(sign_offs_judged, 0) as signed_on_time_rate,
+        {{ safe_ratio('signed_on_time', 'sign_offs_judged') }} as signed_on_time_rate,
         dispatched_completed,
-        dispatched_completed * 1.0 / nullif(dispatched, 0) as completion_rate,
+        {{ safe_ratio('dispatched_completed', 'dispatched') }} as completion_rate,
         sent_back,
-        sent_back * 1.0 / nullif(dispatched, 0) as send_back_rate,
+        {{ safe_ratio('sent_back', 'dispatched') }} as send_back_rate,
         extended,
-        extended * 1.0 / nullif(dispatched, 0) as extension_rate,
+        {{ safe_ratio('extended', 'dispatched') }} as extension_rate,
 
         -- deadlines (按时办结率, 超期率)
         due,
         due_judged,
         completed_on_time,
-        completed_on_time * 1.0 / nullif(due_judged, 0) as completed_on_time_rate,
+        {{ safe_ratio('completed_on_time', 'due_judged') }} as completed_on_time_rate,
         overdue,
-        overdue * 1.0 / nullif(due_judged, 0) as overdue_rate,
+        {{ safe_ratio('overdue', 'due_judged') }} as overdue_rate,
 
         -- after completion (回访率, 满意率, 不满意率, 平均办理时长)
         completions,
         followed_up,
-        followed_up * 1.0 / nullif(completions, 0) as follow_up_rate,
+        {{ safe_ratio('followed_up', 'completions') }} as follow_up_rate,
         rated,
         satisfied,
-        satisfied * 1.0 / nullif(rated, 0) as satisfaction_rate,
+        {{ safe_ratio('satisfied', 'rated') }} as satisfaction_rate,
         dissatisfied,
-        dissatisfied * 1.0 / nullif(rated, 0) as dissatisfaction_rate,
-        handling_working_days_total * 1.0 / nullif(handled_with_duration, 0) as avg_handling_working_days
-    from periods
+        {{ safe_ratio('dissatisfied', 'rated') }} as dissatisfaction_rate,
+        {{ safe_ratio('handling_working_days_total', 'handled_with_duration') }} as avg_handling_working_days
+    from flagged
 
 )
 

@@ -6,19 +6,10 @@ with members as (
 
 ),
 
-assignments as (
-
-    select * from {{ ref('stg_members__assignments') }}
-
-),
-
 current_assignments as (
 
-    select assignments.member_id, count(*) as current_representatives
-    from assignments
-    cross join {{ ref('int_member_data_cut') }} as data_cut
-    where assignments.started_on <= data_cut.as_of_date
-        and (assignments.ended_on is null or assignments.ended_on >= data_cut.as_of_date)
+    select member_id, count(*) as current_representatives
+    from {{ ref('int_current_assignments') }}
     group by 1
 
 ),

@@ -6,19 +6,10 @@ with representatives as (
 
 ),
 
-assignments as (
-
-    select * from {{ ref('stg_members__assignments') }}
-
-),
-
 current_assignment as (
 
-    select assignments.representative_id, max(assignments.member_id) as current_member_id
-    from assignments
-    cross join {{ ref('int_member_data_cut') }} as data_cut
-    where assignments.started_on <= data_cut.as_of_date
-        and (assignments.ended_on is null or assignments.ended_on >= data_cut.as_of_date)
+    select representative_id, max(member_id) as current_member_id
+    from {{ ref('int_current_assignments') }}
     group by 1
 
 ),
