@@ -76,7 +76,8 @@ def generate(
     with progress_bar("generate") as update:
         summary = run_step(lambda: steps.generate(settings, scale=scale, seed=seed, progress=update))
     console.print(
-        f"{summary.files} export files, {summary.rows} rows, {summary.work_orders} work orders → {settings.landing_dir}"
+        f"{summary.files} export files, {summary.rows} rows, {summary.work_orders} work orders, "
+        f"{summary.topics} committee topics and the office's registers → {settings.landing_dir}"
     )
 
 
