@@ -36,6 +36,7 @@ create table if not exists raw.quarantine (
     file_name varchar not null,
     source_profile varchar not null,
     row_number integer not null,      -- row in the file, header = 1
+    record_key varchar,               -- the row's own id (the profile's first required column), if it has one
     reason varchar not null,
     raw_values json,                  -- the row's cells by header, personal data hashed or masked
     quarantined_at timestamp not null
@@ -71,6 +72,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
     connection.execute("create schema if not exists raw")
     connection.execute(LEDGER_DDL)
     connection.execute(QUARANTINE_DDL)
+    connection.execute("alter table raw.quarantine add column if not exists record_key varchar")
     for profile in profiles:
         columns = ",\n".join(f"    {column.name} {SQL_TYPES[column.type]}" for column in profile.columns)
         connection.execute(

@@ -167,6 +167,9 @@ def load_batch(
             "file_name": bad["_file_id"].map(names),
             "source_profile": profile.name,
             "row_number": bad["_row_number"],
+            "record_key": bad[profile.required[0]].where(bad[profile.required[0]].ne(""), None)
+            if profile.required
+            else None,
             # a bad value quoted in a reason, or a number typed into the wrong column, is masked too
             "reason": mask_text(problems[~good]),
             "raw_values": mask_text(

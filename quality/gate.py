@@ -74,6 +74,7 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
         kind = item["unique_id"].split(".")[0]
         if kind not in ("test", "unit_test", "model", "seed"):
             continue
+        # a warning does not block publication, but the report says what it found
         passed = item["status"] in ("pass", "success", "warn")
         name = item["unique_id"].split(".")[2]
         checks.append(
@@ -83,7 +84,7 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
                 item["unique_id"].split(".", 2)[2] if kind != "test" else name,
                 passed,
                 failing_rows=item.get("failures") or 0,
-                message="" if passed else _dbt_failure_message(item),
+                message=_dbt_failure_message(item) if item["status"] in ("fail", "error", "warn") else "",
             )
         )
     if not any(check.table in ("test", "unit_test") for check in checks):

@@ -191,3 +191,20 @@ def test_numbers_typed_anywhere_are_masked_and_quarantine_keeps_no_clear_number(
         "工单编号 is empty",
     ]
     assert all("13912345678" not in str(values) for _, _, values in quarantine)
+
+
+def test_an_order_whose_newer_row_is_quarantined_is_flagged_not_silently_old(settings, land):
+    land("12345_gongdan_20230103.csv", [export_row()])
+    land("12345_gongdan_20230104.csv", [export_row(工单状态="已办结", 办结时间="2023-01-04 25:00:00")])
+    steps.ingest(settings)
+    assert query(settings, "select record_key, reason from raw.quarantine") == [
+        ("230103000000001-01", "办结时间 is not a timestamp like %Y-%m-%d %H:%M:%S: '2023-01-04 25:00:00'")
+    ]
+    steps.build(settings)
+    assert query(settings, "select status, has_newer_quarantined_row from marts.fct_cases") == [("已派单", True)]
+    warnings = [
+        check
+        for check in __import__("json").loads((settings.dbt_target_dir / "run_results.json").read_text())["results"]
+        if "has_newer_quarantined_row" in check["unique_id"]
+    ]
+    assert [check["status"] for check in warnings] == ["warn"]

@@ -50,4 +50,6 @@ def model(dbt, session):
             }
         )
     columns = ["period_start", "category_l3_code", "town", "top_terms", "sample_work_order_ids"]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["period_start"] = pd.to_datetime(frame["period_start"]).dt.date
+    return frame.astype({column: "string" for column in columns[1:]})

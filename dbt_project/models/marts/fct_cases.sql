@@ -29,6 +29,12 @@ repeats as (
 
 ),
 
+quarantined_later as (
+
+    select * from {{ ref('int_cases_quarantined_later') }}
+
+),
+
 event_counts as (
 
     select
@@ -68,12 +74,14 @@ joined as (
         coalesce(repeats.is_repeat_by_rule, false) as is_repeat_by_rule,
         repeats.repeat_of_work_order_id,
         coalesce(repeats.is_false_closure, false) as is_false_closure,
+        quarantined_later.work_order_id is not null as has_newer_quarantined_row,
         data_cut.as_of_date
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
     cross join data_cut
     left join event_counts on cases.work_order_id = event_counts.work_order_id
     left join repeats on cases.work_order_id = repeats.work_order_id
+    left join quarantined_later on cases.work_order_id = quarantined_later.work_order_id
     left join categories
         on cases.category_l1_name = categories.level_1_name
         and cases.category_l2_name = categories.level_2_name
@@ -164,6 +172,7 @@ final as (
         repeat_of_work_order_id,
         is_false_closure,
         is_beyond_calendar,
+        has_newer_quarantined_row,
 
         -- evaluation
         satisfaction,

@@ -37,8 +37,9 @@ final as (
         scored.dissatisfaction_rate,
         scored.repeat_rate,
         cast(scored.towns_affected as {{ dbt.type_bigint() }}) as towns_affected,
-        terms.top_terms,
-        terms.sample_work_order_ids
+        -- typed here: with no candidates the word counts come back as an empty, untyped frame
+        cast(terms.top_terms as varchar) as top_terms,
+        cast(terms.sample_work_order_ids as varchar) as sample_work_order_ids
     from scored
     left join terms
         on scored.period_start = terms.period_start
