@@ -219,6 +219,23 @@ MEMBER_SUITES: tuple[Suite, ...] = (
         key=("representative_id",),
         checks=(Check("ExpectTableRowCountToEqual", {"value": 0}),),
     ),
+    Suite(
+        # ... and no member has more representatives than the rule allows
+        name="representatives per member",
+        query="""
+            select current.member_id, count(*) as representatives, max(rules.value) as allowed
+            from intermediate.int_current_assignments as current
+            cross join (select value from reference.scoring_rules where rule = 'representatives_per_member') as rules
+            group by 1
+        """,
+        key=("member_id",),
+        checks=(
+            Check(
+                "ExpectColumnPairValuesAToBeGreaterThanB",
+                {"column_A": "allowed", "column_B": "representatives", "or_equal": True},
+            ),
+        ),
+    ),
 )
 
 

@@ -96,6 +96,11 @@ measured as (
         groups.*,
         baselines.baseline_appeals,
         (groups.appeals - baselines.baseline_appeals) / nullif(baselines.baseline_appeals, 0) as growth_rate,
+        -- a problem that appears from nothing grows fastest of all
+        case
+            when baselines.baseline_appeals = 0 then 1e9
+            else (groups.appeals - baselines.baseline_appeals) / nullif(baselines.baseline_appeals, 0)
+        end as growth_for_ranking,
         groups.complaints * 1.0 / groups.appeals as complaint_share,
         groups.dissatisfied * 1.0 / nullif(groups.rated, 0) as dissatisfaction_rate,
         groups.repeats * 1.0 / groups.appeals as repeat_rate,
@@ -118,7 +123,7 @@ percentiles as (
     select
         measured.*,
         {%- for component, column in [
-            ('volume', 'appeals'), ('growth', 'growth_rate'), ('complaint_share', 'complaint_share'),
+            ('volume', 'appeals'), ('growth', 'growth_for_ranking'), ('complaint_share', 'complaint_share'),
             ('dissatisfaction', 'dissatisfaction_rate'), ('repeat_rate', 'repeat_rate'), ('spread', 'towns_affected'),
         ] %}
         case when {{ column }} is not null then percent_rank() over (

@@ -1,7 +1,8 @@
 -- The status history of every work order, derived from successive export snapshots.
 -- A timestamp column gives an event at its own time (a new 派单时间 after the first is a
 -- re-dispatch); a status seen in an export (已退单, 已归档) or a flag turning on (是否延期)
--- gives an event on that export's date, its time unknown.
+-- gives an event on that export's date, its time unknown. A re-dispatch with no 已退单 seen
+-- before it implies a send-back the daily exports missed (evidence 'inferred').
 {%- set timestamp_events = [
     ('received_at', 'accepted'),
     ('signed_at', 'signed'),
@@ -93,11 +94,53 @@ seen_in_exports as (
 
 ),
 
+observed as (
+
+    select
+        *,
+        'timestamp' as evidence,
+        event_at as sort_at
+    from stamped
+    union all
+    select
+        *,
+        'export_status' as evidence,
+        -- known only by its export date: sorts at the end of that day
+        {{ dbt.dateadd('second', 86399, 'cast(seen_in_export_date as timestamp)') }} as sort_at
+    from seen_in_exports
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(case when event_type = 'sent_back' then 1 else 0 end) over (partition by work_order_id) as sent_backs,
+        row_number() over (partition by work_order_id, event_type order by sort_at) as occurrence
+    from observed
+
+),
+
+inferred as (
+
+    -- a re-dispatch implies a send-back before it, even when no daily export caught 已退单
+    select
+        work_order_id,
+        'sent_back' as event_type,
+        cast(null as timestamp) as event_at,
+        seen_in_export_date,
+        'inferred' as evidence,
+        {{ dbt.dateadd('second', -1, 'sort_at') }} as sort_at
+    from numbered
+    where event_type = 're_dispatched' and occurrence > sent_backs
+
+),
+
 events as (
 
-    select *, 'timestamp' as evidence from stamped
+    select work_order_id, event_type, event_at, seen_in_export_date, evidence, sort_at from observed
     union all
-    select *, 'export_status' as evidence from seen_in_exports
+    select * from inferred
 
 ),
 
@@ -108,8 +151,7 @@ final as (
         cast(row_number() over (
             partition by work_order_id
             order by
-                -- an event known only by its export date sorts at the end of that day
-                coalesce(event_at, {{ dbt.dateadd('second', 86399, 'cast(seen_in_export_date as timestamp)') }}),
+                sort_at,
                 case event_type
                     {%- for event, position in event_order.items() %}
                     when '{{ event }}' then {{ position }}

@@ -29,6 +29,12 @@ repeats as (
 
 ),
 
+follow_up_results as (
+
+    select * from {{ ref('follow_up_results') }}
+
+),
+
 quarantined_later as (
 
     select * from {{ ref('int_cases_quarantined_later') }}
@@ -75,6 +81,9 @@ joined as (
         repeats.repeat_of_work_order_id,
         coalesce(repeats.is_false_closure, false) as is_false_closure,
         quarantined_later.work_order_id is not null as has_newer_quarantined_row,
+        -- a call that reached nobody is not a follow-up (follow_up_results seed)
+        cases.followed_up_at is not null and coalesce(follow_up_results.is_valid_follow_up, true)
+            as has_valid_follow_up,
         data_cut.as_of_date
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
@@ -82,6 +91,7 @@ joined as (
     left join event_counts on cases.work_order_id = event_counts.work_order_id
     left join repeats on cases.work_order_id = repeats.work_order_id
     left join quarantined_later on cases.work_order_id = quarantined_later.work_order_id
+    left join follow_up_results on cases.follow_up_result = follow_up_results.follow_up_result
     left join categories
         on cases.category_l1_name = categories.level_1_name
         and cases.category_l2_name = categories.level_2_name
@@ -97,7 +107,7 @@ flagged as (
         dispatched_at is not null as is_dispatched,
         dispatched_at is null and completed_at is not null as is_direct_answer,
         completed_at is not null as is_completed,
-        followed_up_at is not null as is_followed_up,
+        has_valid_follow_up as is_followed_up,
         send_back_count > 0 as is_sent_back,
         case
             when dispatched_at is null then null

@@ -43,6 +43,12 @@ freezes as (
 
 ),
 
+status_first_seen as (
+
+    select * from {{ ref('stg_members__status_first_seen') }}
+
+),
+
 rules as (
 
     select max(case when rule = 'joint_proposer_share' then value end) as joint_proposer_share
@@ -94,20 +100,37 @@ records as (
         '{{ item }}' as item,
         proposals.proposal_id as record_id,
         proposals.submitted_on as record_on,
-        proposals.first_seen_date,
+        -- a bonus arrives when the export first shows it, not when the proposal did
+        greatest(proposals.first_seen_date, coalesce(status_first_seen.first_seen_date, proposals.first_seen_date))
+            as first_seen_date,
         proposers.share
     from proposals
     inner join proposers on proposals.proposal_id = proposers.proposal_id
+    left join status_first_seen
+        on proposals.proposal_id = status_first_seen.record_id
+        and status_first_seen.item = '{{ item }}'
     where {{ condition }}
 
     union all
     {%- endfor %}
 
     {%- for item, condition in [
-        ('opinion_submitted', 'true'), ('opinion_adopted', 'is_adopted'), ('opinion_endorsed', 'is_endorsed'),
+        ('opinion_submitted', 'true'),
+        ('opinion_adopted', 'reports.is_adopted'),
+        ('opinion_endorsed', 'reports.is_endorsed'),
     ] %}
-    select member_id, '{{ item }}' as item, report_id as record_id, submitted_on as record_on, first_seen_date, 1.0 as share
+    select
+        reports.member_id,
+        '{{ item }}' as item,
+        reports.report_id as record_id,
+        reports.submitted_on as record_on,
+        greatest(reports.first_seen_date, coalesce(status_first_seen.first_seen_date, reports.first_seen_date))
+            as first_seen_date,
+        1.0 as share
     from reports
+    left join status_first_seen
+        on reports.report_id = status_first_seen.record_id
+        and status_first_seen.item = '{{ item }}'
     where {{ condition }}
 
     union all
@@ -136,10 +159,17 @@ records as (
 
     union all
 
-    select member_id, 'liaison_case_completed' as item, case_id as record_id, step_on as record_on, first_seen_date,
+    -- a case carried through all eight steps (连线 … 评议), dated by its 评议
+    select
+        member_id,
+        'liaison_case_completed' as item,
+        case_id as record_id,
+        max(case when step = '评议' then step_on end) as record_on,
+        max(first_seen_date) as first_seen_date,
         1.0 as share
     from steps
-    where step = '评议'
+    group by member_id, case_id
+    having count(distinct step) = 8
 
 ),
 

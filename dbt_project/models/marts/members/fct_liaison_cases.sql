@@ -68,14 +68,15 @@ final as (
         cast(rating_index - contact_index as integer) as cycle_working_days,
 
         -- where the case stands
-        rating_on is not null as is_closed,
+        -- closed: carried through all eight steps
+        {% for step, name in steps %}{{ name }}_on is not null{{ ' and ' if not loop.last }}{% endfor %} as is_closed,
         case
             {%- for step, name in steps | reverse %}
             when {{ name }}_on is not null then '{{ step }}'
             {%- endfor %}
         end as last_step,
         case
-            when rating_on is null then
+            when not ({% for step, name in steps %}{{ name }}_on is not null{{ ' and ' if not loop.last }}{% endfor %}) then
                 case
                     {%- for step, name in steps | reverse %}
                     when {{ name }}_on is not null then '{{ step }}'

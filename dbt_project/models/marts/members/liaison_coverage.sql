@@ -18,6 +18,27 @@ steps as (
 
 ),
 
+cases as (
+
+    select * from {{ ref('fct_liaison_cases') }}
+
+),
+
+case_counts as (
+
+    select member_id, quarter, sum(opened) as cases_opened, sum(closed) as cases_closed,
+        {{ median_of('case when closed = 1 then cycle_working_days end') }} as median_cycle_working_days
+    from (
+        select member_id, opened_quarter as quarter, 1 as opened, 0 as closed, cycle_working_days from cases
+        union all
+        select member_id, closed_quarter as quarter, 0 as opened, 1 as closed, cycle_working_days
+        from cases
+        where is_closed
+    ) as case_quarters
+    group by 1, 2
+
+),
+
 rules as (
 
     select max(case when rule = 'representatives_per_member' then value end) as target
@@ -61,7 +82,7 @@ per_representative as (
 
 ),
 
-final as (
+coverage as (
 
     select
         member_quarters.member_id,
@@ -81,6 +102,20 @@ final as (
         on member_quarters.member_id = per_representative.member_id
         and member_quarters.quarter = per_representative.quarter
     group by 1, 2, 3
+
+),
+
+final as (
+
+    select
+        coverage.*,
+        cast(coalesce(case_counts.cases_opened, 0) as integer) as cases_opened,
+        cast(coalesce(case_counts.cases_closed, 0) as integer) as cases_closed,
+        cast(case_counts.median_cycle_working_days as double) as median_cycle_working_days
+    from coverage
+    left join case_counts
+        on coverage.member_id = case_counts.member_id
+        and coverage.quarter = case_counts.quarter
 
 )
 

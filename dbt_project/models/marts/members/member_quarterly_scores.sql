@@ -19,10 +19,11 @@ quarters as (
         sector_code,
         quarter,
         quarter_start,
+        {{ dbt.dateadd('month', 3, 'quarter_start') }} as quarter_end,
         sum(points) as total_points,
         bool_and(is_frozen) as is_frozen
     from items
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5
 
 ),
 
@@ -67,13 +68,19 @@ final as (
         quarters.quarter,
         quarters.quarter_start,
         quarters.total_points,
-        cast(rank() over (partition by quarters.quarter, quarters.sector_code order by quarters.total_points desc)
-            as integer) as rank_in_sector,
-        cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer) as rank_overall,
+        -- a quarter still running is shown, but nobody is ranked on half a quarter
+        case when quarters.quarter_end <= data_cut.as_of_date then
+            cast(rank() over (partition by quarters.quarter, quarters.sector_code order by quarters.total_points desc)
+                as integer)
+        end as rank_in_sector,
+        case when quarters.quarter_end <= data_cut.as_of_date then
+            cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer)
+        end as rank_overall,
         quarters.is_frozen,
         banded.year_points,
         bands.band as year_band
     from quarters
+    cross join data_cut
     left join banded
         on quarters.member_id = banded.member_id
         and extract(year from quarters.quarter_start) = banded.score_year
