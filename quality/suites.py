@@ -32,6 +32,7 @@ SPLIT_MARTS = {
     "kpi_town_monthly": ("town",),
     "kpi_unit_monthly": ("handling_unit",),
     "kpi_category_monthly": ("category_level", "category_code", "category_name"),
+    "kpi_appeal_type_monthly": ("appeal_type",),
 }
 # (mart, filter): each filter selects one complete split of the city
 SPLITS = (
@@ -39,6 +40,7 @@ SPLITS = (
     ("kpi_unit_monthly", "true"),
     ("kpi_category_monthly", "category_level = '1'"),
     ("kpi_category_monthly", "category_level = '2'"),
+    ("kpi_appeal_type_monthly", "true"),
 )
 APPEAL_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬/感谢", "其他")
 

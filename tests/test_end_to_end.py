@@ -139,6 +139,7 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
         "kpi_town_monthly",
         "kpi_unit_monthly",
         "kpi_category_monthly",
+        "kpi_appeal_type_monthly",
         "kpi_backlog_daily",
         "topic_candidates",
         "fct_consultation_topics",

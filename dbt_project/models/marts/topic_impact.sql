@@ -29,7 +29,8 @@ rules as (
 
     select
         max(case when rule = 'impact_window_months' then value end) as window_months,
-        max(case when rule = 'impact_change_threshold_percent' then value end) / 100.0 as change_threshold
+        max(case when rule = 'impact_change_threshold_percent' then value end) / 100.0 as change_threshold,
+        coalesce(max(case when rule = 'impact_min_monthly_appeals' then value end), 0) as min_monthly_appeals
     from {{ ref('topic_rules') }}
 
 ),
@@ -140,7 +141,8 @@ measured as (
         sides.complaints_after * 1.0 / nullif(sides.appeals_after, 0) as complaint_share_after,
         sides.satisfied_before * 1.0 / nullif(sides.rated_before, 0) as satisfaction_rate_before,
         sides.satisfied_after * 1.0 / nullif(sides.rated_after, 0) as satisfaction_rate_after,
-        rules.change_threshold
+        rules.change_threshold,
+        rules.min_monthly_appeals
     from topics
     cross join rules
     inner join observed on topics.topic_id = observed.topic_id
@@ -184,6 +186,7 @@ final as (
         case
             when months_before = 0 or months_after = 0 or monthly_appeals_before is null then 'not yet measurable'
             when monthly_appeals_before = 0 then 'no appeals before'
+            when monthly_appeals_before < min_monthly_appeals then 'too few appeals to judge'
             when coalesce(
                 (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
             ) <= -change_threshold then 'fell'

@@ -51,14 +51,22 @@ status_first_seen as (
 
 rules as (
 
-    select max(case when rule = 'joint_proposer_share' then value end) as joint_proposer_share
+    select
+        max(case when rule = 'joint_proposer_share' then value end) as joint_proposer_share,
+        coalesce(max(case when rule = 'first_proposer_share_when_joint' then value end), 1.0)
+            as first_proposer_share_when_joint
     from {{ ref('scoring_rules') }}
 
 ),
 
 proposers as (
 
-    select proposal_id, first_proposer_id as member_id, 1.0 as share from proposals
+    select
+        proposals.proposal_id,
+        proposals.first_proposer_id as member_id,
+        case when proposals.joint_proposer_ids is null then 1.0 else rules.first_proposer_share_when_joint end as share
+    from proposals
+    cross join rules
     union all
     select joint.proposal_id, joint.member_id, rules.joint_proposer_share as share
     from (

@@ -38,7 +38,8 @@ years as (
     select
         member_id,
         extract(year from quarter_start) as score_year,
-        sum(total_points) as year_points
+        sum(total_points) as year_points,
+        count(*) as quarters_active
     from quarters
     group by 1, 2
 
@@ -53,7 +54,8 @@ banded as (
         max(bands.min_points) as band_floor
     from years
     cross join data_cut
-    inner join bands on years.year_points >= bands.min_points
+    -- a member active only part of the year is banded on the year's pace (points × 4 / quarters)
+    inner join bands on years.year_points * 4.0 / years.quarters_active >= bands.min_points
     -- a year gets its band once it has ended
     where cast(cast(years.score_year as integer) + 1 || '-01-01' as date) <= data_cut.as_of_date
     group by 1, 2, 3
