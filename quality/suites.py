@@ -169,7 +169,25 @@ def _ledger_suite(raw_tables: list[str]) -> Suite:
 
 def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
     """Every suite the gate runs; `raw_tables` are the tables the source profiles load into."""
-    return (*MART_SUITES, *MEMBER_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE)
+    return (*MART_SUITES, *MEMBER_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE, HASHED_IDENTITIES_SUITE)
+
+
+HASHED_IDENTITIES_SUITE = Suite(
+    # names and phones of callers, members and representatives are keyed hashes, never clear text
+    # (a profile that forgot `personal: hash` would let them through)
+    name="identities hashed",
+    query="""
+        select 'caller ' || work_order_id as record, caller_name_hash as value from staging.stg_hotline__work_orders
+        union all select 'caller phone ' || work_order_id, caller_phone_hash from staging.stg_hotline__work_orders
+        union all select 'member ' || member_id, name_hash from staging.stg_members__roster
+        union all select 'member phone ' || member_id, phone_hash from staging.stg_members__roster
+        union all select 'representative ' || representative_id, name_hash from staging.stg_members__representatives
+        union all select 'representative phone ' || representative_id, phone_hash
+        from staging.stg_members__representatives
+    """,
+    key=("record",),
+    checks=(Check("ExpectColumnValuesToMatchRegex", {"column": "value", "regex": "^[0-9a-f]{64}$"}, sensitive=True),),
+)
 
 
 MEMBER_SUITES: tuple[Suite, ...] = (
