@@ -50,9 +50,6 @@ class SourceProfile:
         except ValueError:
             return None
 
-    def column(self, name: str) -> ColumnSpec:
-        return next(spec for spec in self.columns if spec.name == name)
-
 
 def _column_spec(name: str, raw: str | dict, default_formats: list[str], where: str) -> ColumnSpec:
     if isinstance(raw, str):
