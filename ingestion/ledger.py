@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.contract import contract_for
 from ingestion.profiles import SourceProfile
 
 SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "date": "date", "flag": "boolean"}
@@ -26,8 +27,16 @@ create table if not exists raw.load_ledger (
     rows_loaded integer,
     rows_quarantined integer,
     error varchar,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    warnings varchar,                 -- e.g. headers the profile names that the file lacks
+    deadline_policy varchar           -- export | calendar: the profile's `deadline:` setting
 )
+"""
+
+# every ledger row a newer attempt replaced (a retried reject, a reload), with when it was replaced
+LEDGER_HISTORY_DDL = """
+create table if not exists raw.load_ledger_history as
+select *, cast(null as timestamp) as replaced_at from raw.load_ledger with no data
 """
 
 QUARANTINE_DDL = """
@@ -58,6 +67,8 @@ class LedgerEntry:
     rows_quarantined: int | None
     error: str | None
     loaded_at: dt.datetime
+    warnings: str | None = None
+    deadline_policy: str | None = None
 
 
 def file_id(path: Path) -> str:
@@ -73,8 +84,11 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
     connection.execute(LEDGER_DDL)
     connection.execute(QUARANTINE_DDL)
     connection.execute("alter table raw.quarantine add column if not exists record_key varchar")
+    connection.execute("alter table raw.load_ledger add column if not exists warnings varchar")
+    connection.execute("alter table raw.load_ledger add column if not exists deadline_policy varchar")
+    connection.execute(LEDGER_HISTORY_DDL)
     for profile in profiles:
-        columns = ",\n".join(f"    {column.name} {SQL_TYPES[column.type]}" for column in profile.columns)
+        columns = ",\n".join(f"    {name} {SQL_TYPES[kind]}" for name, kind in table_columns(profile).items())
         connection.execute(
             f"""
             create table if not exists raw.{profile.table} (
@@ -95,9 +109,18 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
                 [profile.table],
             ).fetchall()
         }
-        for column in profile.columns:
-            if column.name not in existing:
-                connection.execute(f"alter table raw.{profile.table} add column {column.name} {SQL_TYPES[column.type]}")
+        for name, kind in table_columns(profile).items():
+            if name not in existing:
+                connection.execute(f"alter table raw.{profile.table} add column {name} {SQL_TYPES[kind]}")
+
+
+def table_columns(profile: SourceProfile) -> dict[str, str]:
+    """A raw table's columns: the whole contract where the table has one (so a profile that maps
+    fewer columns still lands in the same shape), else the profile's own columns."""
+    contract = contract_for(profile.table)
+    if contract:
+        return {name: column.type for name, column in contract.columns.items()}
+    return {column.name: column.type for column in profile.columns}
 
 
 def loaded_file_ids(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -106,9 +129,17 @@ def loaded_file_ids(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
+    """Write a file's ledger row; an earlier row for the same file moves to the history."""
+    connection.execute(
+        "insert into raw.load_ledger_history by name select *, now()::timestamp as replaced_at "
+        "from raw.load_ledger where file_id = ?",
+        [entry.file_id],
+    )
     connection.execute("delete from raw.load_ledger where file_id = ?", [entry.file_id])
     connection.execute(
-        "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.load_ledger by name select * from (values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) "
+        "as t(file_id, file_name, source_profile, file_format, encoding, snapshot_date, status, rows_read, "
+        "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy)",
         [
             entry.file_id,
             entry.file_name,
@@ -122,5 +153,29 @@ def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
             entry.rows_quarantined,
             entry.error,
             entry.loaded_at,
+            entry.warnings,
+            entry.deadline_policy,
         ],
     )
+
+
+def forget(connection: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
+    """Take loaded files out of the raw tables, the quarantine and the ledger (kept in its history),
+    so that they load again: what `hotline reload` does after a profile was fixed."""
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "select table_name from information_schema.columns "
+            "where table_schema = 'raw' and column_name = '_file_id' order by 1"
+        ).fetchall()
+    ]
+    for file_id in file_ids:
+        for table in tables:
+            connection.execute(f"delete from raw.{table} where _file_id = ?", [file_id])
+        connection.execute("delete from raw.quarantine where file_id = ?", [file_id])
+        connection.execute(
+            "insert into raw.load_ledger_history by name select *, now()::timestamp as replaced_at "
+            "from raw.load_ledger where file_id = ?",
+            [file_id],
+        )
+        connection.execute("delete from raw.load_ledger where file_id = ?", [file_id])

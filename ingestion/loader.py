@@ -12,10 +12,11 @@ import duckdb
 import pandas as pd
 
 from ingestion import ledger
+from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.readers import RawExport, read_export
-from ingestion.validation import row_problems
+from ingestion.validation import parse_timestamps, row_problems
 from pipeline.errors import PipelineError
 
 Progress = Callable[[int, int, str], None]
@@ -45,7 +46,7 @@ def match_profile(path: Path, headers: list[str], profiles: list[SourceProfile])
     for profile in profiles:
         if profile.matches(path.name, headers):
             return profile
-    by_name = [profile for profile in profiles if profile.filename_pattern.search(path.name)]
+    by_name = [profile for profile in profiles if profile.matches_name(path.name)]
     if by_name:
         missing = [header for header in by_name[0].headers_include if header not in headers]
         raise PipelineError(
@@ -53,29 +54,130 @@ def match_profile(path: Path, headers: list[str], profiles: list[SourceProfile])
             "add it to the export or map it in a source profile"
         )
     raise PipelineError(
-        f"{path}: no source profile matches this file name; add a profile under ingestion/profiles/ for this layout"
+        f"{path}: no source profile matches this file name; add a profile for this layout "
+        "(`hotline profiles draft` writes one) under ingestion/profiles/ or a HOTLINE_PROFILES_DIR folder"
     )
 
 
-def check_export_date(path: Path, profiles: list[SourceProfile], today: dt.date) -> None:
-    """A file's name must carry a real date, not in the future: it becomes the data's "as of"."""
+def dated_by_name(relative: str, profiles: list[SourceProfile]) -> dt.date | None:
+    """The export date a file's name gives, before reading it (to skip exports not yet due)."""
     for profile in profiles:
-        if profile.filename_pattern.search(path.name):
-            snapshot = profile.snapshot_date(path.name)
-            if snapshot is None:
-                raise PipelineError(f"{path}: no valid export date (YYYYMMDD) in the file name; rename the file")
-            if snapshot > today:
-                raise PipelineError(
-                    f"{path}: export date {snapshot} in the file name is in the future; rename the file"
-                )
-            return
-
-
-def snapshot_date_of(path: Path, profiles: list[SourceProfile]) -> dt.date | None:
-    for profile in profiles:
-        if profile.filename_pattern.search(path.name):
-            return profile.snapshot_date(path.name)
+        if profile.matches_name(relative.rsplit("/", 1)[-1]) and profile.dated_by_name:
+            return profile.snapshot_date(relative)
     return None
+
+
+def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFrame, list[str]]:
+    """Canonical columns as text, made from an export's cells as the profile says, and the
+    headers the profile names that the file lacks."""
+    empty = pd.Series("", index=frame.index, dtype="string")
+    missing: list[str] = []
+
+    def cells(header: str) -> pd.Series:
+        if header not in frame:
+            missing.append(header)
+            return empty
+        return frame[header].fillna("").astype("string").str.strip()
+
+    mapped = {}
+    for column in profile.columns:
+        if column.value is not None:
+            values = pd.Series(column.value, index=frame.index, dtype="string")
+        elif column.join:
+            parts = [cells(header) for header in column.join]
+            values = parts[0]
+            for part in parts[1:]:
+                glue = (values.ne("") & part.ne("")).map({True: column.separator, False: ""}).astype("string")
+                values = values + glue + part
+        elif column.sources:
+            present = [header for header in column.sources if header in frame]
+            if not present:
+                missing.append(column.sources[0])
+            values = empty
+            for header in present:  # coalesce: the first non-empty of the headers present
+                values = values.where(values.ne(""), cells(header))
+        else:
+            values = empty
+        if column.split is not None:
+            separator, part = column.split
+            values = values.str.split(separator, regex=False).str[part].fillna("").str.strip().astype("string")
+        if column.value_map:
+            mapping = dict(column.value_map)
+            values = values.map(lambda value, m=mapping: m.get(value, value)).astype("string")
+        if column.default is not None:
+            values = values.where(values.ne(""), column.default)
+        mapped[column.name] = values
+    return pd.DataFrame(mapped, index=frame.index).astype("string"), sorted(set(missing))
+
+
+@dataclass
+class LandedFile:
+    """One export, resolved once: where it is, what it is, its profile and export date, its cells
+    mapped to canonical columns (as text), waiting to be validated and loaded."""
+
+    path: Path
+    relative: str  # path under the landing folder
+    file_id: str
+    profile: SourceProfile
+    snapshot_date: dt.date
+    export: RawExport
+    mapped: pd.DataFrame  # canonical columns as text, plus _file_id and _row_number
+    missing_headers: list[str]
+
+    @property
+    def warnings(self) -> str | None:
+        if not self.missing_headers:
+            return None
+        return f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}"
+
+
+def _snapshot_date(
+    path: Path, relative: str, profile: SourceProfile, mapped: pd.DataFrame, as_of: dt.date | None, today: dt.date
+) -> dt.date:
+    if profile.dated_by_name:
+        snapshot = profile.snapshot_date(relative)
+        if snapshot is None:
+            raise PipelineError(
+                f"{path}: no valid export date in the file name for profile {profile.name} "
+                f"(pattern {profile.snapshot_date_pattern.pattern}); rename the file"
+            )
+    elif profile.snapshot_source == "command_line":
+        if as_of is None:
+            raise PipelineError(
+                f"{path}: profile {profile.name} takes the export date from the command line; "
+                "run `hotline ingest --as-of YYYY-MM-DD`"
+            )
+        snapshot = as_of
+    else:  # the newest timestamp in the file
+        newest = [
+            parse_timestamps(mapped[c.name], c.formats, zone=profile.timezone, store_zone=profile.store_timezone).max()
+            for c in profile.columns
+            if c.type in ("timestamp", "date")
+        ]
+        newest = [value for value in newest if not pd.isna(value)]
+        if not newest:
+            raise PipelineError(
+                f"{path}: no readable timestamp to date this export by; check the formats in {profile.name}"
+            )
+        snapshot = max(newest).date()
+    if snapshot > today:
+        where = {"from_filename": " in the file name", "from_path": " in the file's path"}
+        where = where.get(profile.snapshot_source, "")
+        raise PipelineError(f"{path}: export date {snapshot}{where} is in the future; fix the file name or the export")
+    return snapshot
+
+
+def read_landed(
+    path: Path, relative: str, file_id: str, profiles: list[SourceProfile], *, as_of: dt.date | None, today: dt.date
+) -> LandedFile:
+    """Read one file, choose its profile, date it and map it. PipelineError when it cannot be loaded."""
+    export = read_export(path)
+    profile = match_profile(path, list(export.frame.columns), profiles)
+    mapped, missing = map_columns(export.frame, profile)
+    snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
+    mapped["_file_id"] = file_id
+    mapped["_row_number"] = pd.Series(export.row_numbers, index=export.frame.index, dtype="int32")
+    return LandedFile(path, relative, file_id, profile, snapshot, export, mapped, missing)
 
 
 def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.DataFrame:
@@ -88,90 +190,49 @@ def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.Data
     return masked
 
 
-@dataclass
-class MappedFile:
-    """One export, read and mapped to canonical columns (as text), waiting to be validated and loaded."""
-
-    path: Path
-    file_id: str
-    profile: SourceProfile
-    export: RawExport
-    mapped: pd.DataFrame  # canonical columns as text, plus _file_id and _row_number
-
-
-def read_mapped(path: Path, file_id: str, profiles: list[SourceProfile]) -> MappedFile:
-    """Read one file and map its headers. Raises PipelineError when the file cannot be read at all."""
-    export = read_export(path)
-    profile = match_profile(path, list(export.frame.columns), profiles)
-    frame = export.frame
-    mapped = pd.DataFrame(
-        {
-            # a mapped header absent from this export gives empty cells; spaces around a value never count
-            column.name: (frame[column.header].fillna("").str.strip() if column.header in frame else "")
-            for column in profile.columns
-        },
-        index=frame.index,
-    ).astype("string")
-    mapped["_file_id"] = file_id
-    mapped["_row_number"] = pd.Series(export.row_numbers, index=frame.index, dtype="int32")
-    return MappedFile(path, file_id, profile, export, mapped)
+def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Series:
+    """Rows sharing one id inside one export: an identical copy is set aside (the first is kept);
+    rows that differ are all quarantined, each naming the others, since nobody can tell which is right."""
+    problems = pd.Series("", index=mapped.index, dtype="object")
+    if profile.key is None or mapped.empty:
+        return problems
+    ids = mapped[profile.key]
+    shared = ids.ne("") & mapped.duplicated(subset=["_file_id", profile.key], keep=False)
+    if not shared.any():
+        return problems
+    columns = [column.name for column in profile.columns]
+    rows = mapped[shared]
+    for _, group in rows.groupby(["_file_id", profile.key], sort=False):
+        numbers = group["_row_number"].tolist()
+        if len(group.drop_duplicates(subset=columns)) == 1:
+            for index in group.index[1:]:
+                problems[index] = f"duplicate of row {numbers[0]} (identical; row {numbers[0]} loaded)"
+        else:
+            listed = ", ".join(map(str, numbers))
+            for index in group.index:
+                problems[index] = (
+                    f"{profile.key} {ids[index]} appears in rows {listed} with different values; "
+                    "fix the export and reload it"
+                )
+    return problems
 
 
-def _malformed_rows(file: MappedFile, loaded_at: dt.datetime) -> pd.DataFrame:
-    header_cells = len(file.export.frame.columns)
-    return pd.DataFrame(
-        {
-            "file_id": file.file_id,
-            "file_name": file.path.name,
-            "source_profile": file.profile.name,
-            "row_number": [number for number, _ in file.export.malformed_rows],
-            "reason": [
-                f"row has {line.count(',') + 1} cells, the header has {header_cells}"
-                for _, line in file.export.malformed_rows
-            ],
-            # the cells cannot be told apart, so nothing of the line is kept; the file stays in landing
-            "raw_values": None,
-            "quarantined_at": loaded_at,
-        }
-    )
-
-
-def load_batch(
-    connection: duckdb.DuckDBPyConnection, files: list[MappedFile], key: bytes, loaded_at: dt.datetime
-) -> list[ledger.LedgerEntry]:
-    """Validate, mask and load files of one profile together, in one transaction with their ledger rows.
-
-    Batching keeps pandas' per-column cost per batch rather than per file; the transaction
-    keeps each file all-or-nothing (a crash loads none of the batch, and a rerun loads it).
-    """
+def _quarantine_rows(
+    bad: pd.DataFrame, reasons: pd.Series, files: list[LandedFile], loaded_at: dt.datetime
+) -> pd.DataFrame:
     profile = files[0].profile
     names = {file.file_id: file.path.name for file in files}
-    snapshot_dates = {file.file_id: profile.snapshot_date(file.path.name) for file in files}
-    mapped = pd.concat([file.mapped for file in files], ignore_index=True)
-    masked = _masked(mapped, profile, key)
-    typed, problems = row_problems(masked, profile)
-    good = problems.eq("")
-
-    rows = typed[good].copy()
-    rows["_file_id"] = mapped["_file_id"][good]
-    rows["_file_name"] = rows["_file_id"].map(names)
-    rows["_row_number"] = mapped["_row_number"][good]
-    rows["_snapshot_date"] = rows["_file_id"].map(snapshot_dates)
-    rows["_loaded_at"] = loaded_at
-
     headers = {column.name: column.header for column in profile.columns}
-    bad = masked[~good]
-    quarantined = pd.DataFrame(
+    record_key = profile.key or (profile.required[0] if profile.required else None)
+    return pd.DataFrame(
         {
             "file_id": bad["_file_id"],
             "file_name": bad["_file_id"].map(names),
             "source_profile": profile.name,
             "row_number": bad["_row_number"],
-            "record_key": bad[profile.required[0]].where(bad[profile.required[0]].ne(""), None)
-            if profile.required
-            else None,
+            "record_key": bad[record_key].where(bad[record_key].ne(""), None) if record_key else None,
             # a bad value quoted in a reason, or a number typed into the wrong column, is masked too
-            "reason": mask_text(problems[~good]),
+            "reason": mask_text(reasons.astype("string")),
             "raw_values": mask_text(
                 pd.Series(
                     [
@@ -185,33 +246,67 @@ def load_batch(
             "quarantined_at": loaded_at,
         }
     )
-    malformed = [_malformed_rows(file, loaded_at) for file in files if file.export.malformed_rows]
-    if malformed:
-        quarantined = pd.concat([quarantined, *malformed], ignore_index=True)
 
+
+def _malformed_rows(file: LandedFile, loaded_at: dt.datetime) -> pd.DataFrame:
+    header_cells = len(file.export.frame.columns)
+    lines = pd.Series([line for _, line in file.export.malformed_rows], dtype="string")
+    return pd.DataFrame(
+        {
+            "file_id": file.file_id,
+            "file_name": file.path.name,
+            "source_profile": file.profile.name,
+            "row_number": [number for number, _ in file.export.malformed_rows],
+            "reason": [
+                file.export.malformed_reasons.get(number)
+                or f"row has {line.count(',') + 1} cells, the header has {header_cells}"
+                for number, line in file.export.malformed_rows
+            ],
+            # the cells cannot be told apart: the line is kept whole, masked
+            "raw_values": mask_text(lines).map(lambda line: json.dumps({"line": line}, ensure_ascii=False)).tolist(),
+            "quarantined_at": loaded_at,
+        }
+    )
+
+
+def _ledger_entries(
+    files: list[LandedFile], rows: pd.DataFrame, quarantined: pd.DataFrame, loaded_at: dt.datetime
+) -> list[ledger.LedgerEntry]:
     loaded_counts = rows["_file_id"].value_counts()
     quarantined_counts = quarantined["file_id"].value_counts()
-    entries = [
+    return [
         ledger.LedgerEntry(
             file_id=file.file_id,
-            file_name=file.path.name,
-            source_profile=profile.name,
+            file_name=file.relative,
+            source_profile=file.profile.name,
             file_format=file.export.file_format,
             encoding=file.export.encoding,
-            snapshot_date=snapshot_dates[file.file_id],
+            snapshot_date=file.snapshot_date,
             status="loaded",
             rows_read=len(file.export.frame) + len(file.export.malformed_rows),
             rows_loaded=int(loaded_counts.get(file.file_id, 0)),
             rows_quarantined=int(quarantined_counts.get(file.file_id, 0)),
             error=None,
             loaded_at=loaded_at,
+            warnings=file.warnings,
+            deadline_policy=file.profile.deadline if contract_for(file.profile.table) else None,
         )
         for file in files
     ]
+
+
+def _write(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: pd.DataFrame,
+    quarantined: pd.DataFrame,
+    entries: list[ledger.LedgerEntry],
+) -> None:
+    """One transaction: the batch's rows, its quarantine and its ledger rows, or none of them."""
     connection.execute("begin transaction")
     try:
         connection.register("landed_rows", rows)
-        connection.execute(f"insert into raw.{profile.table} by name select * from landed_rows")
+        connection.execute(f"insert into raw.{table} by name select * from landed_rows")
         connection.unregister("landed_rows")
         if len(quarantined):
             connection.register("quarantined_rows", quarantined)
@@ -223,7 +318,83 @@ def load_batch(
     except Exception:
         connection.execute("rollback")
         raise
+
+
+def load_batch(
+    connection: duckdb.DuckDBPyConnection, files: list[LandedFile], key: bytes, loaded_at: dt.datetime
+) -> list[ledger.LedgerEntry]:
+    """Validate, mask and load files of one profile together, in one transaction with their ledger rows.
+
+    Batching keeps pandas' per-column cost per batch rather than per file; the transaction
+    keeps each file all-or-nothing (a crash loads none of the batch, and a rerun loads it).
+    """
+    profile = files[0].profile
+    mapped = pd.concat([file.mapped for file in files], ignore_index=True)
+    masked = _masked(mapped, profile, key)
+    typed, problems = row_problems(masked, profile)
+    duplicates = duplicate_problems(mapped, profile)
+    problems = problems.where(duplicates.eq(""), problems.where(problems.eq(""), problems + "; ") + duplicates)
+    good = problems.eq("")
+
+    rows = typed[good].copy()
+    rows["_file_id"] = mapped["_file_id"][good]
+    rows["_file_name"] = rows["_file_id"].map({file.file_id: file.relative for file in files})
+    rows["_row_number"] = mapped["_row_number"][good]
+    rows["_snapshot_date"] = rows["_file_id"].map({file.file_id: file.snapshot_date for file in files})
+    rows["_loaded_at"] = loaded_at
+
+    quarantined = _quarantine_rows(masked[~good], problems[~good], files, loaded_at)
+    malformed = [_malformed_rows(file, loaded_at) for file in files if file.export.malformed_rows]
+    if malformed:
+        quarantined = pd.concat([quarantined, *malformed], ignore_index=True)
+    entries = _ledger_entries(files, rows, quarantined, loaded_at)
+    _write(connection, profile.table, rows, quarantined, entries)
     return entries
+
+
+def landed_paths(landing_dir: Path) -> list[Path]:
+    """Every file under the landing folder, hidden ones (names starting with '.') left out."""
+    return sorted(
+        path
+        for path in landing_dir.rglob("*")
+        if (path.is_file() or path.is_symlink())
+        and not any(part.startswith(".") for part in path.relative_to(landing_dir).parts)
+    )
+
+
+def _reject(
+    connection: duckdb.DuckDBPyConnection, report: IngestReport, path: Path, relative: str, file_hash: str,
+    snapshot: dt.date | None, reason: str, loaded_at: dt.datetime,
+) -> None:  # fmt: skip
+    report.rejected.append((relative, reason))
+    ledger.record(
+        connection,
+        ledger.LedgerEntry(
+            file_id=file_hash,
+            file_name=relative,
+            source_profile=None,
+            file_format=path.suffix.lstrip(".").lower(),
+            encoding=None,
+            snapshot_date=snapshot,
+            status="rejected",
+            rows_read=None,
+            rows_loaded=None,
+            rows_quarantined=None,
+            error=reason,
+            loaded_at=loaded_at,
+        ),
+    )
+
+
+def _content_id(path: Path, landing_dir: Path) -> str:
+    """The file's content hash; a link that leads out of the landing folder, or nowhere, is refused."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.exists():
+            raise PipelineError(f"{path}: a link to {target}, which does not exist; remove the link")
+        if not target.is_relative_to(landing_dir.resolve()):
+            raise PipelineError(f"{path}: a link to {target}, outside the landing folder; copy the file in instead")
+    return ledger.file_id(path)
 
 
 def ingest_landing(
@@ -233,9 +404,17 @@ def ingest_landing(
     key: bytes,
     *,
     until: dt.date | None = None,
+    as_of: dt.date | None = None,
+    only: set[str] | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Load every landed file not yet in the ledger (with an export date up to `until`)."""
+    """Load every landed file not yet in the ledger (with an export date up to `until`).
+
+    `as_of` dates the exports of profiles that take their date from the command line; `only`
+    limits the run to the files under those paths (relative to the landing folder).
+    A file that cannot be loaded, for whatever reason, is a rejected ledger row and the run
+    goes on with the next file.
+    """
     if not landing_dir.is_dir():
         raise PipelineError(
             f"{landing_dir}: landing folder not found; set HOTLINE_LANDING_DIR or run `hotline generate`"
@@ -243,17 +422,13 @@ def ingest_landing(
     ledger.ensure_raw_schema(connection, profiles)
     already = ledger.loaded_file_ids(connection)
     report = IngestReport()
-    files = sorted(
-        (
-            path
-            for path in landing_dir.rglob("*")
-            if path.is_file() and not any(part.startswith(".") for part in path.relative_to(landing_dir).parts)
-        ),
-        key=lambda path: (snapshot_date_of(path, profiles) or dt.date.min, path.name),
-    )
+    paths = [(path, path.relative_to(landing_dir).as_posix()) for path in landed_paths(landing_dir)]
+    if only is not None:
+        paths = [(path, relative) for path, relative in paths if relative in only]
     loaded_at = dt.datetime.now().replace(microsecond=0)
     today = loaded_at.date()
-    pending: dict[str, list[MappedFile]] = {}
+    pending: dict[str, list[LandedFile]] = {}
+    pending_ids: set[str] = set()
 
     def flush(profile_name: str) -> None:
         for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at):
@@ -263,35 +438,83 @@ def ingest_landing(
             report.rows_loaded += entry.rows_loaded or 0
             report.rows_quarantined += entry.rows_quarantined or 0
 
-    for done, path in enumerate(files, start=1):
+    for done, (path, relative) in enumerate(paths, start=1):
         report.files_seen += 1
-        snapshot = snapshot_date_of(path, profiles)
-        if until is not None and snapshot is not None and today >= snapshot > until:
-            report.files_not_due += 1
-        elif (file_hash := ledger.file_id(path)) in already or any(
-            file.file_id == file_hash for batch in pending.values() for file in batch
-        ):
-            report.files_already_loaded += 1
+        named_date = dated_by_name(relative, profiles)
+        file_hash = None
+        try:
+            if until is not None and named_date is not None and today >= named_date > until:
+                report.files_not_due += 1
+                continue
+            file_hash = _content_id(path, landing_dir)
+            if file_hash in already or file_hash in pending_ids:
+                report.files_already_loaded += 1
+                continue
+            landed = read_landed(path, relative, file_hash, profiles, as_of=as_of, today=today)
+            if until is not None and landed.snapshot_date > until:
+                report.files_not_due += 1
+                continue
+        except Exception as error:  # noqa: BLE001 - one unreadable file must never stop the others
+            reason = (
+                str(error)
+                if isinstance(error, PipelineError)
+                else f"{path}: could not be read ({error.__class__.__name__}: {str(error)[:200]}); check the file"
+            )
+            file_id = file_hash or _path_id(relative)
+            _reject(connection, report, path, relative, file_id, named_date, reason, loaded_at)
         else:
-            try:
-                check_export_date(path, profiles, today)
-                mapped = read_mapped(path, file_hash, profiles)
-            except PipelineError as error:
-                report.rejected.append((path.name, str(error)))
-                ledger.record(
-                    connection,
-                    ledger.LedgerEntry(
-                        file_hash, path.name, None, path.suffix.lstrip(".").lower(), None, snapshot,
-                        "rejected", None, None, None, str(error), loaded_at,
-                    ),
-                )  # fmt: skip
-            else:
-                batch = pending.setdefault(mapped.profile.name, [])
-                batch.append(mapped)
-                if sum(len(file.mapped) for file in batch) >= BATCH_ROWS:
-                    flush(mapped.profile.name)
-        if progress:
-            progress(done, len(files), path.name)
+            batch = pending.setdefault(landed.profile.name, [])
+            batch.append(landed)
+            pending_ids.add(file_hash)
+            if sum(len(file.mapped) for file in batch) >= BATCH_ROWS:
+                flush(landed.profile.name)
+        finally:
+            if progress:
+                progress(done, len(paths), relative)
     for profile_name in list(pending):
         flush(profile_name)
     return report
+
+
+def _path_id(relative: str) -> str:
+    """A ledger id for a file whose content could not be read at all."""
+    return "unreadable:" + relative
+
+
+def reload_files(
+    connection: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    profiles: list[SourceProfile],
+    key: bytes,
+    *,
+    profile_name: str | None = None,
+    names: list[str] | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read again files already loaded (all of a profile's, or the named ones) and retry their
+    quarantined rows: after a profile was fixed. The ledger keeps the earlier loads in its history."""
+    ledger.ensure_raw_schema(connection, profiles)
+    if profile_name is None and not names:
+        raise PipelineError("hotline reload: name a profile (--profile NAME) or files to reload")
+    rows = connection.execute(
+        "select file_id, file_name from raw.load_ledger where (source_profile = ? or file_name in (select unnest(?)))",
+        [profile_name, list(names or [])],
+    ).fetchall()
+    if names:
+        known = {name for _, name in rows}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise PipelineError(
+                f"{unknown[0]}: not in the load ledger; give the path under the landing folder "
+                "as `hotline report` shows it"
+            )
+    if not rows:
+        raise PipelineError(f"profile {profile_name}: no loaded files to reload")
+    gone = [name for _, name in rows if not (landing_dir / name).exists()]
+    if gone:
+        raise PipelineError(f"{landing_dir / gone[0]}: no longer in the landing folder; put it back to reload it")
+    ledger.forget(connection, [file_id for file_id, _ in rows])
+    return ingest_landing(
+        connection, landing_dir, profiles, key, as_of=as_of, only={name for _, name in rows}, progress=progress
+    )

@@ -1,27 +1,155 @@
-"""Source profiles: YAML files that map an export layout's Chinese headers to canonical columns."""
+"""Source profiles: YAML files that describe an export layout, checked before anything loads.
+
+The language is documented in docs/source_profiles.md. A profile for the work-order table is
+checked against the canonical contract (ingestion/contract.py): unknown columns, type clashes,
+value maps into values outside a vocabulary and unmapped required columns fail with one line
+naming the profile file, the key and what to do.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ingestion.contract import Contract, contract_for
 from pipeline.errors import PipelineError
 
 COLUMN_TYPES = ("text", "timestamp", "date", "flag")
 PERSONAL_KINDS = ("hash", "mask_text")
+SPECIAL_FORMATS = ("excel", "iso8601")
+FLAG_WORDS = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
+DOC = "docs/source_profiles.md"
+
+
+# --- the YAML, as declared models -------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SplitModel(_Strict):
+    separator: str
+    part: int = 0
+
+
+class ColumnModel(_Strict):
+    from_: str | list[str] | None = Field(default=None, alias="from")
+    aliases: list[str] = []
+    join: list[str] | None = None
+    separator: str = " "
+    value: str | None = None
+    split: SplitModel | None = None
+    map: dict[str, str] = {}
+    default: str | None = None
+    type: Literal["text", "timestamp", "date", "flag"] | None = None
+    formats: list[str] | None = None
+    personal: Literal["hash", "mask_text"] | None = None
+
+    @model_validator(mode="after")
+    def one_source(self) -> ColumnModel:
+        given = [key for key, value in (("from", self.from_), ("join", self.join), ("value", self.value)) if value]
+        if len(given) > 1:
+            raise ValueError(f"give one of from, join or value, not {' and '.join(given)}")
+        if not given and self.default is None:
+            raise ValueError("needs `from: <header>`, `join: [headers]`, `value: <constant>` or `default:`")
+        return self
+
+
+class MatchModel(_Strict):
+    filename: str
+    headers_include: list[str] = []
+
+
+class SnapshotDateModel(_Strict):
+    from_filename: str | None = None
+    from_path: str | None = None
+    newest_timestamp: bool = False
+    command_line: bool = False
+
+    @model_validator(mode="after")
+    def exactly_one(self) -> SnapshotDateModel:
+        given = [
+            key
+            for key in ("from_filename", "from_path", "newest_timestamp", "command_line")
+            if getattr(self, key) not in (None, False)
+        ]
+        if len(given) != 1:
+            raise ValueError("give exactly one of from_filename, from_path, newest_timestamp: true, command_line: true")
+        return self
+
+
+class ProfileModel(_Strict):
+    name: str
+    table: str
+    match: MatchModel
+    snapshot_date: SnapshotDateModel
+    timezone: str = "Asia/Shanghai"
+    store_timezone: str = "keep"
+    timestamp_formats: list[str] = []
+    deadline: Literal["export", "calendar"] = "export"
+    columns: dict[str, str | ColumnModel]
+    required: list[str] | None = None
+    allowed: dict[str, list[str]] = {}
+    key: str | None = None
+
+    @field_validator("timezone", "store_timezone")
+    @classmethod
+    def known_zone(cls, zone: str, info) -> str:
+        if info.field_name == "store_timezone" and zone == "keep":
+            return zone
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r}; use an IANA name like Asia/Shanghai") from None
+        return zone
+
+    @field_validator("table", "name")
+    @classmethod
+    def identifier(cls, text: str, info) -> str:
+        if info.field_name == "table" and not re.fullmatch(r"[a-z_][a-z0-9_]*", text):
+            raise ValueError(f"{text!r} is not a table name (lower-case letters, digits, _)")
+        return text
+
+
+# --- the profile the loader uses --------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ColumnSpec:
+    """How one canonical column is made from an export's cells."""
+
     name: str
-    header: str
+    sources: tuple[str, ...] = ()  # headers, first non-empty wins (coalesce / aliases)
+    join: tuple[str, ...] = ()
+    separator: str = " "
+    value: str | None = None
+    split: tuple[str, int] | None = None
+    value_map: tuple[tuple[str, str], ...] = ()
+    default: str | None = None
     type: str = "text"
     formats: tuple[str, ...] = ()
     personal: str | None = None
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return self.sources or self.join
+
+    @property
+    def header(self) -> str:
+        """What a message calls this column: its header, or what it is made of."""
+        if self.sources:
+            return self.sources[0]
+        if self.join:
+            return "+".join(self.join)
+        return f"{self.name} (constant)"
 
 
 @dataclass(frozen=True)
@@ -30,75 +158,187 @@ class SourceProfile:
     table: str
     filename_pattern: re.Pattern[str]
     headers_include: tuple[str, ...]
-    snapshot_date_pattern: re.Pattern[str]
     columns: tuple[ColumnSpec, ...]
     required: tuple[str, ...]
     allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    snapshot_source: str = "from_filename"  # from_filename | from_path | newest_timestamp | command_line
+    snapshot_date_pattern: re.Pattern[str] | None = None
+    timezone: str = "Asia/Shanghai"
+    store_timezone: str = "keep"
+    deadline: str = "export"
+    key: str | None = None  # the column that identifies a record (duplicate ids in one file)
     path: Path | None = None
 
-    def matches(self, file_name: str, headers: list[str]) -> bool:
-        return bool(self.filename_pattern.search(file_name)) and all(
-            header in headers for header in self.headers_include
-        )
+    def matches_name(self, file_name: str) -> bool:
+        return bool(self.filename_pattern.search(file_name))
 
-    def snapshot_date(self, file_name: str) -> dt.date | None:
-        found = self.snapshot_date_pattern.search(file_name)
+    def matches(self, file_name: str, headers: list[str]) -> bool:
+        return self.matches_name(file_name) and all(header in headers for header in self.headers_include)
+
+    @property
+    def dated_by_name(self) -> bool:
+        return self.snapshot_source in ("from_filename", "from_path")
+
+    def snapshot_date(self, relative_path: str) -> dt.date | None:
+        """The export date a file's name (or path under landing) gives; None when it gives none."""
+        if not self.dated_by_name:
+            return None
+        text = relative_path.rsplit("/", 1)[-1] if self.snapshot_source == "from_filename" else relative_path
+        found = self.snapshot_date_pattern.search(text)
         if not found:
             return None
         try:
-            return dt.date(*(int(part) for part in found.groups()))
-        except ValueError:
+            return dt.date(*(int(part) for part in found.groups()[:3]))
+        except (ValueError, TypeError):
             return None
 
+    @property
+    def converts_timezone(self) -> bool:
+        return self.store_timezone not in ("keep", self.timezone)
 
-def _column_spec(name: str, raw: str | dict, default_formats: list[str], where: str) -> ColumnSpec:
+
+# --- loading and checking ---------------------------------------------------------------
+
+
+def _one_line(error: ValidationError, where: str) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"] if not str(part).startswith(("str", "ColumnModel")))
+    message = first["msg"].removeprefix("Value error, ")
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{where}: {location}: {message}{more}; see {DOC}"
+
+
+def _compile(pattern: str, where: str, key: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as error:
+        raise PipelineError(f"{where}: {key}: {pattern!r} is not a valid regular expression ({error})") from None
+
+
+def _column_spec(name: str, raw: str | ColumnModel, model: ProfileModel, contract: Contract | None, where: str):
     if isinstance(raw, str):
-        return ColumnSpec(name=name, header=raw)
-    if not isinstance(raw, dict) or "from" not in raw:
-        raise PipelineError(f"{where}: column {name} needs a header or a mapping with `from:`")
-    column_type = raw.get("type", "text")
-    personal = raw.get("personal")
-    if column_type not in COLUMN_TYPES:
-        raise PipelineError(f"{where}: column {name} has type {column_type!r}; use one of {COLUMN_TYPES}")
-    if personal is not None and personal not in PERSONAL_KINDS:
-        raise PipelineError(f"{where}: column {name} has personal {personal!r}; use one of {PERSONAL_KINDS}")
-    formats = tuple(raw.get("formats") or (default_formats if column_type in ("timestamp", "date") else ()))
-    return ColumnSpec(name=name, header=raw["from"], type=column_type, formats=formats, personal=personal)
+        raw = ColumnModel(**{"from": raw})
+    declared = contract.columns[name].type if contract else None
+    if contract and raw.type and raw.type != declared:
+        raise PipelineError(
+            f"{where}: columns.{name}.type is {raw.type} but the contract says {declared}; "
+            "remove `type:` (the contract sets it)"
+        )
+    column_type = declared or raw.type or "text"
+    formats = tuple(raw.formats or (model.timestamp_formats if column_type in ("timestamp", "date") else ()))
+    if column_type in ("timestamp", "date") and not formats:
+        raise PipelineError(
+            f"{where}: columns.{name} is a {column_type} without formats; add `formats:` or `timestamp_formats:`"
+        )
+    for fmt in formats:
+        if fmt not in SPECIAL_FORMATS and "%" not in fmt:
+            raise PipelineError(
+                f"{where}: columns.{name}.formats: {fmt!r} is neither a strptime pattern nor one of {SPECIAL_FORMATS}"
+            )
+    sources = ([raw.from_] if isinstance(raw.from_, str) else list(raw.from_ or [])) + raw.aliases
+    spec = ColumnSpec(
+        name=name,
+        sources=tuple(sources),
+        join=tuple(raw.join or ()),
+        separator=raw.separator,
+        value=raw.value,
+        split=(raw.split.separator, raw.split.part) if raw.split else None,
+        value_map=tuple(raw.map.items()),
+        default=raw.default,
+        type=column_type,
+        formats=formats,
+        personal=raw.personal,
+    )
+    _check_values(spec, contract, where)
+    return spec
+
+
+def _check_values(spec: ColumnSpec, contract: Contract | None, where: str) -> None:
+    """Constants, defaults and map targets must be values the warehouse understands."""
+    produced = [("map", target) for _, target in spec.value_map]
+    produced += [("value", spec.value)] if spec.value is not None else []
+    produced += [("default", spec.default)] if spec.default is not None else []
+    vocabulary = contract.vocabulary_of(spec.name) if contract else None
+    for key, value in produced:
+        if vocabulary is not None and value not in vocabulary:
+            raise PipelineError(
+                f"{where}: columns.{spec.name}.{key} gives {value!r}, which is not in the {spec.name} vocabulary "
+                f"({', '.join(vocabulary)}); map to one of those"
+            )
+        if spec.type == "flag" and value.strip().lower() not in FLAG_WORDS:
+            raise PipelineError(f"{where}: columns.{spec.name}.{key} gives {value!r} to a flag; use 是 or 否")
 
 
 def load_profile(path: Path) -> SourceProfile:
     where = str(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
+        # BaseLoader keeps every scalar as text: codes like 01 and words like No stay as written
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise PipelineError(f"{where}: not valid YAML ({error.__class__.__name__}); fix the profile") from error
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{where}: a profile is a mapping of settings; see {DOC}")
     try:
-        columns = tuple(
-            _column_spec(name, spec, raw.get("timestamp_formats", []), where) for name, spec in raw["columns"].items()
-        )
-        names = {column.name for column in columns}
-        for required in raw.get("required", []):
-            if required not in names:
-                raise PipelineError(f"{where}: required column {required} is not mapped under `columns:`")
-        return SourceProfile(
-            name=raw["name"],
-            table=raw["table"],
-            filename_pattern=re.compile(raw["match"]["filename"]),
-            headers_include=tuple(raw["match"].get("headers_include", [])),
-            snapshot_date_pattern=re.compile(raw["snapshot_date"]["from_filename"]),
-            columns=columns,
-            required=tuple(raw.get("required", [])),
-            allowed={key: tuple(values) for key, values in (raw.get("allowed") or {}).items()},
-            path=path,
-        )
-    except KeyError as error:
+        model = ProfileModel.model_validate(raw)
+    except ValidationError as error:
+        raise PipelineError(_one_line(error, where)) from None
+    contract = contract_for(model.table)
+    if contract:
+        unknown = [name for name in model.columns if name not in contract.columns]
+        if unknown:
+            raise PipelineError(
+                f"{where}: columns.{unknown[0]} is not a column of the work-order contract "
+                "(docs/work_order_contract.md); rename it to a contract column or remove it"
+            )
+    columns = tuple(_column_spec(name, spec, model, contract, where) for name, spec in model.columns.items())
+    names = {column.name for column in columns}
+    required = tuple(model.required if model.required is not None else (contract.required if contract else ()))
+    for name in (*required, *(contract.required if contract else ())):
+        if name not in names:
+            raise PipelineError(f"{where}: required column {name} is not mapped under `columns:`; map it")
+    for name in model.allowed:
+        if name not in names:
+            raise PipelineError(f"{where}: allowed.{name} names a column that is not mapped under `columns:`")
+    snapshot = model.snapshot_date
+    source = next(
+        key
+        for key in ("from_filename", "from_path", "newest_timestamp", "command_line")
+        if getattr(snapshot, key) not in (None, False)
+    )
+    pattern = getattr(snapshot, source) if source in ("from_filename", "from_path") else None
+    key = model.key or ("work_order_id" if contract else None)
+    if key is not None and key not in names:
+        raise PipelineError(f"{where}: key {key} is not mapped under `columns:`")
+    return SourceProfile(
+        name=model.name,
+        table=model.table,
+        filename_pattern=_compile(model.match.filename, where, "match.filename"),
+        headers_include=tuple(model.match.headers_include),
+        columns=columns,
+        required=required,
+        allowed={name: tuple(values) for name, values in model.allowed.items()},
+        snapshot_source=source,
+        snapshot_date_pattern=_compile(pattern, where, f"snapshot_date.{source}") if pattern else None,
+        timezone=model.timezone,
+        store_timezone=model.store_timezone,
+        deadline=model.deadline,
+        key=key,
+        path=path,
+    )
+
+
+def load_profiles(directories: Path | list[Path]) -> list[SourceProfile]:
+    """Every profile of the folders; a later folder's profile replaces an earlier one of the same name."""
+    directories = [directories] if isinstance(directories, Path) else directories
+    by_name: dict[str, SourceProfile] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            raise PipelineError(f"{directory}: profile folder not found; fix HOTLINE_PROFILES_DIR")
+        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+            profile = load_profile(path)
+            by_name[profile.name] = profile
+    if not by_name:
         raise PipelineError(
-            f"{where}: setting {error.args[0]} is missing; see the comments in the shipped profiles"
-        ) from error
-
-
-def load_profiles(directory: Path) -> list[SourceProfile]:
-    profiles = [load_profile(path) for path in sorted(directory.glob("*.yaml"))]
-    if not profiles:
-        raise PipelineError(f"{directory}: no source profiles (*.yaml) found; add one per export layout")
-    return profiles
+            f"{', '.join(map(str, directories))}: no source profiles (*.yaml) found; add one per layout"
+        )
+    return list(by_name.values())

@@ -1,10 +1,20 @@
-"""Reading one export file into a frame of text cells, whatever its format and encoding."""
+"""Reading one export file into a frame of text cells, whatever its format and encoding.
+
+`read_export` either returns the file's cells or raises `PipelineError` with one line naming
+the file, what is wrong and what to do: one bad file never stops the load loop. A row that
+cannot be read (wrong number of cells, an unclosed quote, an over-long cell) does not reject
+the file: it is kept aside, with its raw text, in `RawExport.malformed_rows`.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import os
+import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,49 +25,252 @@ from pipeline.errors import PipelineError
 CSV_SUFFIXES = {".csv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also the start of the UTF-32 BOMs
+
+# The longest cell a CSV may have, in characters (csv's own default is 131,072);
+# HOTLINE_MAX_FIELD_CHARS overrides it. A row with a longer cell is a malformed row.
+MAX_FIELD_CHARS = 1_000_000
+
+# A quoted cell may run over at most this many physical lines; see _parse_csv.
+MAX_CELL_LINES = 100
+
+# Characters no export means to have: NUL and the zero-width ones (U+FEFF inside the text is a
+# stray BOM, e.g. from concatenated exports). They are removed from every header and cell.
+INVISIBLE_CHARACTERS = "\x00\u200b\u200c\u200d\u2060\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+
 
 @dataclass
 class RawExport:
-    """The cells of one export as text, with the row number each had in the file (header = 1)."""
+    """The cells of one export as text, with the row number each had in the file (header = 1).
+
+    A CSV row number counts records, as a spreadsheet shows them: a quoted cell running over
+    several lines is one row. A malformed row keeps the raw text of the physical lines it spans.
+    """
 
     frame: pd.DataFrame
     row_numbers: list[int]
     file_format: str
     encoding: str | None
-    malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row number, line)
+    malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row number, raw text)
+    # why each malformed row was kept aside, by row number (the loader may quote it as the reason)
+    malformed_reasons: dict[int, str] = field(default_factory=dict)
+
+
+def max_field_chars() -> int:
+    """The longest CSV cell read, in characters: HOTLINE_MAX_FIELD_CHARS if set, else MAX_FIELD_CHARS."""
+    value = os.environ.get("HOTLINE_MAX_FIELD_CHARS", "").strip()
+    if not value:
+        return MAX_FIELD_CHARS
+    try:
+        limit = int(value)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= sys.maxsize:
+        raise PipelineError(
+            f"HOTLINE_MAX_FIELD_CHARS={value!r} is not a number of characters above 0; "
+            f"set it to one (the default is {MAX_FIELD_CHARS}) or unset it"
+        )
+    return limit
+
+
+def remove_invisible(text: str) -> str:
+    """The text without NUL and zero-width characters (a quick scan when it has none)."""
+    for character in INVISIBLE_CHARACTERS:
+        if character in text:  # str.replace per character is ~40x faster than str.translate here
+            text = text.replace(character, "")
+    return text
 
 
 def decode_csv(data: bytes, path: Path) -> tuple[str, str]:
-    """Decode CSV bytes: a BOM says UTF-8; otherwise UTF-8 if it decodes cleanly, else GB18030."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+    """Decode CSV bytes: UTF-8 if it decodes cleanly, else GB18030; a UTF-8 BOM is dropped first.
+
+    Some tools put a UTF-8 BOM in front of a GB18030 body; that body is read as GB18030.
+    """
+    if data.startswith(UTF16_BOMS):
+        raise PipelineError(
+            f'{path}: the file is UTF-16 (Excel\'s "Unicode text"), not CSV text; re-export it as UTF-8 or GB18030 CSV'
+        )
+    bom = data.startswith(UTF8_BOM)
+    body = data[len(UTF8_BOM) :] if bom else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        return body.decode("gb18030"), "gb18030 (after a UTF-8 BOM)" if bom else "gb18030"
     except UnicodeDecodeError as error:
+        where = f"byte {error.start + (len(UTF8_BOM) if bom else 0)}"
+        after = " after its UTF-8 BOM" if bom else ""
         raise PipelineError(
-            f"{path}: neither UTF-8 nor GB18030 (byte {error.start}); re-export the file as UTF-8 or GB18030 CSV"
+            f"{path}: neither UTF-8 nor GB18030{after} ({where}); re-export the file as UTF-8 or GB18030 CSV"
         ) from error
+
+
+class _LineFeed:
+    """Hands a file's physical lines to csv.reader one at a time, so each record's lines are known.
+
+    `position` is the next line handed over; setting it moves the reader (between records).
+    Iteration stops, as if the file ended there, once the current record (from `record_start`)
+    has taken MAX_CELL_LINES lines; `cut` then says so, and a new iteration goes on from `position`.
+    """
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.position = 0
+        self.record_start = 0
+        self.cut = False
+
+    def __iter__(self) -> Iterator[str]:
+        lines, count = self.lines, len(self.lines)
+        while self.position < count:
+            if self.position - self.record_start >= MAX_CELL_LINES:
+                self.cut = True
+                return
+            self.position += 1
+            yield lines[self.position - 1]
+
+
+def _looks_like_a_record(line: str, columns: int) -> bool:
+    """Whether one physical line, read on its own, is a whole record of `columns` cells."""
+    if line.count('"') % 2:
+        return False  # an odd number of quotes: it closes (or opens) a cell running over lines
+    try:
+        return len(next(csv.reader([line]), [])) == columns
+    except csv.Error:
+        return False
+
+
+def _ends_inside_quotes(text: str) -> bool:
+    """Whether the text ends inside a quoted cell (csv alone reads such a cell to the end, quietly)."""
+    try:
+        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+            pass
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _raw(lines: list[str], start: int, end: int) -> str:
+    """The original text of physical lines start..end-1, without the last line end."""
+    return "".join(lines[start:end]).rstrip("\r\n")
+
+
+@dataclass
+class _ParsedCsv:
+    header: list[str]
+    rows: list[list[str]]
+    row_numbers: list[int]
+    malformed: list[tuple[int, str]]
+    reasons: dict[int, str]
+
+
+def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
+    """Parse physical lines into the header, the good rows and the malformed rows.
+
+    An unclosed quote makes csv read every following line into one cell. The rule here: when a
+    record runs over several physical lines and one of its continuation lines, read on its own,
+    has an even number of quotes and exactly the header's number of cells (the header having at
+    least 3), that line is taken as the next record: the lines before it are one malformed row
+    and reading resumes at it. (The line that closes a real multi-line cell has an odd number of
+    quotes, so it never looks like a record.) A quoted cell running over more than MAX_CELL_LINES
+    lines with no such line is taken as unclosed too: its first line is a malformed row and
+    reading resumes at the next line. A last row that ends inside a quoted cell (a file cut short)
+    is malformed, and so is a row csv rejects (a cell over the field-size limit). A header row
+    with an unclosed quote rejects the file. Blank rows are skipped, as spreadsheets do, but keep
+    their row number.
+    """
+    feed = _LineFeed(lines)
+    header: list[str] | None = None
+    columns = 0
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    malformed: list[tuple[int, str]] = []
+    reasons: dict[int, str] = {}
+    number = 0
+
+    def set_aside(start: int, end: int, reason: str) -> None:
+        malformed.append((number, _raw(lines, start, end)))
+        reasons[number] = reason
+
+    while feed.position < len(lines):
+        reader = csv.reader(feed)
+        while True:
+            start = feed.position
+            error = None
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as csv_error:  # with strict off, only a cell over the field-size limit
+                cells, error = [], csv_error
+            end, cut = feed.position, feed.cut
+            feed.record_start, feed.cut = end, False
+            number += 1
+            if error is not None:
+                too_long = "field limit" in str(error)
+                problem = f"a cell is longer than {csv.field_size_limit()} characters" if too_long else str(error)
+                if header is None:
+                    raise PipelineError(
+                        f"{path}: the header row (line {start + 1}) cannot be read: {problem}; fix it and re-export"
+                    )
+                set_aside(start, end, problem)
+                continue
+            if header is None:
+                if not "".join(cells).strip():
+                    continue
+                if end - start > 1 or (end == len(lines) and _ends_inside_quotes(lines[start])):
+                    raise PipelineError(
+                        f"{path}: the header row (line {start + 1}) has an unclosed quote; fix it and re-export"
+                    )
+                header = [cell.strip() for cell in cells]
+                columns = len(header)
+                continue
+            if end - start > 1:
+                resume = None
+                if columns >= 3:
+                    resume = next(
+                        (at for at in range(start + 1, end) if _looks_like_a_record(lines[at], columns)), None
+                    )
+                if resume is None and cut:
+                    resume = start + 1
+                if resume is not None:
+                    set_aside(start, resume, "an unclosed quote (the row ran into the lines after it)")
+                    feed.position = feed.record_start = resume
+                    continue
+            if not "".join(cells).strip():
+                continue
+            if end == len(lines) and _ends_inside_quotes("".join(lines[start:end])):
+                set_aside(start, end, "an unclosed quote at the end of the file (was the file cut short?)")
+                continue
+            if len(cells) == columns:
+                rows.append(cells)
+                numbers.append(number)
+            else:
+                set_aside(start, end, f"row has {len(cells)} cells, the header has {columns}")
+    if header is None:
+        raise PipelineError(f"{path}: the file is empty (no header row); re-export it with its header row")
+    return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
 def _read_csv(path: Path) -> RawExport:
     text, encoding = decode_csv(path.read_bytes(), path)
-    rows = list(csv.reader(io.StringIO(text)))
-    # skip blank lines the way spreadsheets do, but keep each row's line number
-    numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
-    if not numbered:
-        raise PipelineError(f"{path}: the file is empty; re-export it with its header row")
-    (_, header), body = numbered[0], numbered[1:]
-    good = [(number, row) for number, row in body if len(row) == len(header)]
-    malformed = [(number, ",".join(row)) for number, row in body if len(row) != len(header)]
-    frame = pd.DataFrame([row for _, row in good], columns=[cell.strip() for cell in header], dtype="string")
-    return RawExport(frame, [number for number, _ in good], "csv", encoding, malformed)
+    # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
+    lines = io.StringIO(remove_invisible(text), newline="").readlines()
+    del text
+    previous_limit = csv.field_size_limit(max_field_chars())
+    try:
+        parsed = _parse_csv(lines, path)
+    finally:
+        csv.field_size_limit(previous_limit)
+    frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
+    return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
 
 
 def _cell_text(value: object) -> str:
+    if isinstance(value, str):
+        return _INVISIBLE.sub("", value)
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     if isinstance(value, dt.datetime):
@@ -70,32 +283,72 @@ def _cell_text(value: object) -> str:
 
 
 def _read_excel(path: Path) -> RawExport:
-    from python_calamine import CalamineWorkbook
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            sheets = workbook.sheets_metadata
+            if not sheets:
+                raise PipelineError(f"{path}: the workbook has no sheets; put the export on its first sheet")
+            if sheets[0].visible != SheetVisibleEnum.Visible:
+                raise PipelineError(
+                    f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
+                    "on a visible first sheet, and re-export"
+                )
+            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (PipelineError, OSError):
+        raise
     except Exception as error:  # calamine raises its own error types for unreadable files
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
-    numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(_cell_text(c).strip() for c in row)]
+    numbered = []
+    for number, row in enumerate(rows, start=1):
+        texts = [_cell_text(cell) for cell in row]
+        if "".join(texts).strip():  # blank rows are skipped, but keep their row number
+            numbered.append((number, texts))
     if not numbered:
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     (_, header), body = numbered[0], numbered[1:]
-    columns = [_cell_text(cell).strip() for cell in header]
-    frame = pd.DataFrame([[_cell_text(cell) for cell in row] for _, row in body], columns=columns, dtype="string")
+    frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
     return RawExport(frame, [number for number, _ in body], "xlsx", None)
 
 
-def read_export(path: Path) -> RawExport:
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or error.__class__.__name__
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _read(path: Path) -> RawExport:
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        export = _read_csv(path)
-    elif suffix in EXCEL_SUFFIXES:
-        export = _read_excel(path)
-    else:
-        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+        return _read_csv(path)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(path)
+    raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+
+
+def read_export(path: Path) -> RawExport:
+    """Read one export; for a file that cannot be read, raise PipelineError and nothing else."""
+    try:
+        export = _read(path)
+    except PipelineError:
+        raise
+    except OSError as error:
+        raise PipelineError(
+            f"{path}: the file cannot be read ({_one_line(error)}); check it exists and is readable, then rerun"
+        ) from error
+    except Exception as error:
+        raise PipelineError(
+            f"{path}: unexpected {error.__class__.__name__} while reading it ({_one_line(error)}); "
+            "check the file, re-export it if it is damaged, and report this error if it recurs"
+        ) from error
+    except BaseException as error:  # a Rust panic in the spreadsheet reader is not an Exception
+        if error.__class__.__name__ != "PanicException":
+            raise
+        raise PipelineError(
+            f"{path}: not a readable spreadsheet (the reader failed: {_one_line(error)}); re-export it as .xlsx or CSV"
+        ) from error
     headers = [header for header in export.frame.columns if header]
     repeated = sorted({header for header in headers if headers.count(header) > 1})
     if repeated:

@@ -12,14 +12,54 @@ FLAG_VALUES = {
 }
 
 
-def parse_timestamps(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    """Parse text with the first format that fits each value; unparseable → NaT."""
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its 1900 leap-year bug included)
+EXCEL_SERIALS = (1.0, 2_958_465.0)  # 1900-01-01 … 9999-12-31
+ZONE_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+
+
+def _from_excel_serial(values: pd.Series) -> pd.Series:
+    days = pd.to_numeric(values, errors="coerce")
+    days = days.where(days.between(*EXCEL_SERIALS))
+    return (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
+
+
+def _from_iso8601(values: pd.Series, zone: str) -> pd.Series:
+    """ISO 8601 with `T` or a space; values with a zone are converted to `zone`, others kept."""
+    zoned = values.str.contains(ZONE_SUFFIX, regex=True, na=False)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    if zoned.any():
+        aware = pd.to_datetime(values[zoned], format="ISO8601", utc=True, errors="coerce")
+        parsed[zoned] = aware.dt.tz_convert(zone).dt.tz_localize(None)
+    if (~zoned).any():
+        parsed[~zoned] = pd.to_datetime(values[~zoned], format="ISO8601", errors="coerce")
+    return parsed
+
+
+def parse_timestamps(
+    values: pd.Series, formats: tuple[str, ...], *, zone: str = "Asia/Shanghai", store_zone: str = "keep"
+) -> pd.Series:
+    """Parse text with the first format that fits each value; unparseable → NaT.
+
+    Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`. Times are the
+    export's local time in `zone`; with a `store_zone` other than keep they are converted to it.
+    """
     parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     for fmt in formats:
         missing = parsed.isna() & values.ne("")
         if not missing.any():
             break
-        parsed[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce")
+        if fmt == "excel":
+            parsed[missing] = _from_excel_serial(values[missing])
+        elif fmt == "iso8601":
+            parsed[missing] = _from_iso8601(values[missing], zone)
+        else:
+            parsed[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce")
+    if store_zone not in ("keep", zone):
+        parsed = (
+            parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+            .dt.tz_convert(store_zone)
+            .dt.tz_localize(None)
+        )
     return parsed
 
 
@@ -49,7 +89,9 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
         values = mapped[column.name]
         present = values.ne("")
         if column.type in ("timestamp", "date"):
-            typed[column.name] = parse_timestamps(values, column.formats)
+            typed[column.name] = parse_timestamps(
+                values, column.formats, zone=profile.timezone, store_zone=profile.store_timezone
+            )
             if column.type == "date":
                 typed[column.name] = typed[column.name].dt.normalize()
             expected = column.formats[0] if column.formats else f"a {column.type}"

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -84,15 +85,53 @@ def generate(
 @app.command()
 def ingest(
     until: Annotated[str | None, typer.Option(help="Only exports dated up to this day (YYYY-MM-DD).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Export date (YYYY-MM-DD) of files whose profile takes it from the command line.")
+    ] = None,
+    allow_rejected: Annotated[
+        bool, typer.Option(help="Exit 0 even when files were rejected (they are in the ledger either way).")
+    ] = False,
 ) -> None:
     """Load every landed export not yet in the ledger into the raw schema."""
     settings = get_settings()
-    until_date = run_step(lambda: _parse_date(until)) if until else None
+    until_date = run_step(lambda: _parse_date(until, "--until")) if until else None
+    as_of_date = run_step(lambda: _parse_date(as_of, "--as-of")) if as_of else None
     with progress_bar("ingest") as update:
-        report = run_step(lambda: steps.ingest(settings, until=until_date, progress=update))
+        report = run_step(lambda: steps.ingest(settings, until=until_date, as_of=as_of_date, progress=update))
+    _print_ingest(report)
+    if report.rejected and not allow_rejected:
+        console.print(
+            f"[red]error:[/red] {len(report.rejected)} file(s) rejected (listed above); fix them and run again, "
+            "or pass --allow-rejected",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+
+
+def _print_ingest(report) -> None:
     console.print(report.summary())
     for name, reason in report.rejected:
         console.print(f"[yellow]rejected[/yellow] {name}: {reason}", soft_wrap=True)
+
+
+@app.command()
+def reload(
+    files: Annotated[
+        list[str] | None, typer.Argument(help="Files to reload, as paths under the landing folder.")
+    ] = None,
+    profile: Annotated[str | None, typer.Option(help="Reload every file loaded through this profile.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Export date (YYYY-MM-DD) of files whose profile takes it from the command line.")
+    ] = None,
+) -> None:
+    """Read again files already loaded (after a profile was fixed) and retry their quarantined rows."""
+    settings = get_settings()
+    as_of_date = run_step(lambda: _parse_date(as_of, "--as-of")) if as_of else None
+    with progress_bar("reload") as update:
+        report = run_step(
+            lambda: steps.reload(settings, profile_name=profile, names=files, as_of=as_of_date, progress=update)
+        )
+    _print_ingest(report)
 
 
 @app.command()
@@ -196,11 +235,94 @@ def scoring_workbook(quarter: Annotated[str, typer.Option(help="The quarter, e.g
 def run_all(
     until: Annotated[str | None, typer.Option(help="Only exports dated up to this day (YYYY-MM-DD).")] = None,
 ) -> None:
-    """Ingest, build, check and publish, in one go (what the daily DAG does)."""
-    ingest(until=until)
+    """Ingest, build, check and publish, in one go (what the daily DAG does; rejected files are reported)."""
+    ingest(until=until, as_of=None, allow_rejected=True)
     build()
     check()
     publish()
+
+
+profiles_app = typer.Typer(help="Source profiles: check exports against them, draft one for a new layout.")
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.command("check")
+def profiles_check(
+    files: Annotated[list[Path], typer.Argument(help="Export files to read through their profile.")],
+    as_of: Annotated[str | None, typer.Option(help="Export date for profiles dated on the command line.")] = None,
+) -> None:
+    """Read files through their profile without loading anything, and say what would happen."""
+    from ingestion.profile_check import check_file
+    from ingestion.profiles import load_profiles
+
+    settings = get_settings()
+    profiles = run_step(lambda: load_profiles(settings.profiles_dirs))
+    as_of_date = run_step(lambda: _parse_date(as_of, "--as-of")) if as_of else None
+    failed = False
+    for path in files:
+        result = check_file(path, profiles, as_of=as_of_date)
+        console.rule(str(path))
+        if result.error:
+            console.print(f"[red]rejected:[/red] {result.error}", soft_wrap=True)
+            failed = True
+            continue
+        loadable = result.rows + result.malformed_rows - result.rows_quarantined
+        console.print(
+            f"profile {result.profile}: {result.rows + result.malformed_rows} rows → {loadable} would load, "
+            f"{result.rows_quarantined} would be quarantined; export date "
+            + (str(result.snapshot_date) if result.snapshot_date else f"[red]none[/red] ({result.snapshot_problem})"),
+            soft_wrap=True,
+        )
+        failed |= result.snapshot_date is None
+        console.print(f"headers read: {', '.join(result.matched_headers) or '–'}", soft_wrap=True)
+        if result.unused_headers:
+            console.print(f"headers no column reads: {', '.join(result.unused_headers)}", soft_wrap=True)
+        if result.missing_headers:
+            console.print(
+                f"[yellow]headers the profile names but the file lacks:[/yellow] {', '.join(result.missing_headers)}"
+            )
+        if result.empty_columns:
+            console.print(f"[yellow]columns that come out empty:[/yellow] {', '.join(result.empty_columns)}")
+        for column, counts in result.outside_vocabulary.items():
+            shown = ", ".join(f"{value!r} ×{n}" for value, n in counts.most_common(8))
+            console.print(
+                f"[yellow]{column} values outside the vocabulary[/yellow] (become 其他/未知; map them): {shown}",
+                soft_wrap=True,
+            )
+        for reason, n in result.quarantine_reasons.most_common(10):
+            console.print(f"[yellow]quarantined[/yellow] ×{n}: {reason}", soft_wrap=True)
+        if result.malformed_rows:
+            console.print(f"[yellow]quarantined[/yellow] ×{result.malformed_rows}: lines that do not split into cells")
+        if result.kpis:
+            table = Table("KPI", "supported", "why not", box=box.SIMPLE_HEAD, pad_edge=False)
+            for kpi, (ok, why) in result.kpis.items():
+                table.add_row(kpi, "yes" if ok else "[red]no[/red]", why)
+            console.print(table)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@profiles_app.command("draft")
+def profiles_draft(
+    file: Annotated[Path, typer.Argument(help="An export of the new layout.")],
+    output: Annotated[Path | None, typer.Option(help="Write the profile here (default: print it).")] = None,
+    name: Annotated[str | None, typer.Option(help="The profile's name (default: from the file name).")] = None,
+) -> None:
+    """Write a starting profile from a file's headers and values; then edit the lines marked TODO."""
+    from ingestion.drafting import draft
+
+    report = run_step(lambda: draft(file, name=name))
+    if output is None:
+        print(report.text)
+    else:
+        if output.exists():
+            console.print(f"[red]error:[/red] {output} exists; choose another --output or remove it")
+            raise typer.Exit(code=1)
+        output.write_text(report.text, encoding="utf-8")
+        console.print(f"profile {report.name} → {output}; {len(report.todos)} line(s) marked TODO to check")
+    notes = Console(stderr=True)  # stdout stays the YAML alone, for `> profile.yaml`
+    for todo in report.todos:
+        notes.print(f"[yellow]TODO[/yellow] {todo}", soft_wrap=True)
 
 
 @app.command(name="calendar-seed")
@@ -212,11 +334,11 @@ def calendar_seed() -> None:
     console.print(f"{write_calendar_seed(path)} days written to {path}")
 
 
-def _parse_date(text: str) -> dt.date:
+def _parse_date(text: str, option: str = "--until") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise PipelineError(f"--until {text}: not a date; write it as YYYY-MM-DD") from None
+        raise PipelineError(f"{option} {text}: not a date; write it as YYYY-MM-DD") from None
 
 
 if __name__ == "__main__":

@@ -4,14 +4,25 @@ dbt runs in a child process: dbt-duckdb keeps its DuckDB connection open for the
 the process, which would stop the gate and publication from opening the file afterwards
 when a DAG runs all tasks in one process (`airflow dags test`). dbt's own progress lines
 stream to the caller's output (the terminal, or the Airflow task log).
+
+dbt dies with its parent, or it would go on writing the DuckDB file after the writer lock it
+ran under was released: it runs in its own session (so its process group can be killed
+whole), on Linux with a parent-death signal (so even a `kill -9` of `hotline build` kills
+it), and when the parent is stopped by SIGTERM, Ctrl-C or an exception (an Airflow task
+timeout) while dbt runs, dbt's process group is killed and waited for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +62,100 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
         "--log-path",
         str(settings.dbt_target_dir.parent / "logs"),
     ]
-    with subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as dbt:
-        for line in dbt.stdout:  # relay as it comes: dbt's progress is the step's progress
-            print(line, end="", flush=True)
+    exit_code = run_relayed(command, env=environment)
     if not run_results.exists():
         raise PipelineError(
-            f"dbt {args[0]} could not run (exit {dbt.returncode}); see {settings.dbt_target_dir.parent / 'logs'}"
+            f"dbt {args[0]} could not run (exit {exit_code}); see {settings.dbt_target_dir.parent / 'logs'}"
         )
     return read_run_results(run_results)
+
+
+# Runs in the child before the command: asks Linux to SIGKILL it when its parent dies, then
+# becomes the command (the setting survives exec). A wrapper rather than a `preexec_fn`, which
+# is unsafe in a process with threads (Airflow's task runner has some).
+# argv: the parent's pid, then the command.
+_DIE_WITH_PARENT = """
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+    sys.exit(f"prctl(PR_SET_PDEATHSIG): {os.strerror(ctypes.get_errno())}")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(f"{sys.argv[2]}: not started, its parent had already exited")
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as error:
+    print(f"{sys.argv[2]}: {error.strerror}", file=sys.stderr, flush=True)
+    os._exit(127)
+"""
+
+
+def run_relayed(command: Sequence[str | os.PathLike], *, env: Mapping[str, str] | None = None) -> int:
+    """Run `command`, relaying its output (stdout and stderr) line by line; returns its exit code.
+
+    The command dies with this process, however this process ends (see the module docstring).
+    Call it from a thread that stays until it returns: Linux sends the parent-death signal
+    when the thread that started the child ends. A command that cannot be started exits 127.
+    """
+    launched = [os.fspath(part) for part in command]
+    if sys.platform.startswith("linux"):
+        launched = [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *launched]
+    child = subprocess.Popen(
+        launched,
+        env=None if env is None else dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        encoding="utf-8",
+        errors="replace",  # a stray byte must not stop the relay, and with it the child
+        start_new_session=True,  # its own process group, to kill whole; Ctrl-C reaches it through us
+    )
+    try:
+        with _killed_on_sigterm(child):
+            for line in child.stdout:  # relay as it comes: dbt's progress is the step's progress
+                print(line, end="", flush=True)
+            return child.wait()
+    except BaseException:  # Ctrl-C, an Airflow timeout, a failed relay: the child must not outlive us
+        _kill_process_group(child)
+        raise
+    finally:
+        child.stdout.close()
+
+
+def _kill_process_group(child: subprocess.Popen) -> None:
+    """SIGKILL the child's process group (the child and whatever it started) and reap the child."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group has already gone
+        os.killpg(child.pid, signal.SIGKILL)  # its pid is its group's id (start_new_session)
+    child.wait()
+
+
+@contextmanager
+def _killed_on_sigterm(child: subprocess.Popen) -> Iterator[None]:
+    """While the child runs, a SIGTERM to this process first kills the child's process group.
+
+    Then the SIGTERM goes on as before: to the handler that was set (Airflow's calls the
+    task's on_kill), or by default it ends this process, as it would have without the child.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers; the parent-death signal still holds
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is None:  # a handler set outside Python: leave it alone
+        yield
+        return
+
+    def on_sigterm(signum, frame):
+        _kill_process_group(child)
+        if callable(previous):
+            previous(signum, frame)
+        elif previous == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def read_run_results(path: Path) -> list[DbtNodeResult]:

@@ -42,8 +42,14 @@ class Settings:
         return self.data_dir / "dbt" / "target"
 
     @property
-    def profiles_dir(self) -> Path:
-        return PROJECT_DIR / "ingestion" / "profiles"
+    def profiles_dirs(self) -> list[Path]:
+        """The shipped source profiles, then each folder of HOTLINE_PROFILES_DIR (separated by ':').
+
+        A deployment keeps its own profiles outside the code; one with the name of a shipped
+        profile replaces it.
+        """
+        extra = os.environ.get("HOTLINE_PROFILES_DIR", "")
+        return [PROJECT_DIR / "ingestion" / "profiles", *(Path(part) for part in extra.split(os.pathsep) if part)]
 
     @property
     def hash_key_path(self) -> Path:

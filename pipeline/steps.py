@@ -35,17 +35,62 @@ def generate(settings: Settings, *, scale: float = 1.0, seed: int = 12345, progr
     return summary
 
 
-def ingest(settings: Settings, *, until: dt.date | None = None, progress: Progress | None = None):
-    """Load every landed export not yet in the ledger (exports dated up to `until`, when given)."""
+def ingest(
+    settings: Settings,
+    *,
+    until: dt.date | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+):
+    """Load every landed export not yet in the ledger (exports dated up to `until`, when given).
+
+    `as_of` is the export date of files whose profile takes it from the command line.
+    """
+    from ingestion.key_guard import check_hash_key
     from ingestion.loader import ingest_landing
     from ingestion.profiles import load_profiles
     from pipeline.warehouse import connect, writer_lock
 
-    profiles = load_profiles(settings.profiles_dir)
+    profiles = load_profiles(settings.profiles_dirs)
     key = settings.hash_key()
     with writer_lock(settings.warehouse_path), connect(settings.warehouse_path) as connection:
-        report = ingest_landing(connection, settings.landing_dir, profiles, key, until=until, progress=progress)
+        check_hash_key(connection, key)
+        report = ingest_landing(
+            connection, settings.landing_dir, profiles, key, until=until, as_of=as_of, progress=progress
+        )
     log.info("ingest: %s", report.summary())
+    return report
+
+
+def reload(
+    settings: Settings,
+    *,
+    profile_name: str | None = None,
+    names: list[str] | None = None,
+    as_of: dt.date | None = None,
+    progress: Progress | None = None,
+):
+    """Read again files already loaded (a profile's, or the named ones), after a profile was fixed."""
+    from ingestion.key_guard import check_hash_key
+    from ingestion.loader import reload_files
+    from ingestion.profiles import load_profiles
+    from pipeline.warehouse import connect, writer_lock
+
+    profiles = load_profiles(settings.profiles_dirs)
+    key = settings.hash_key()
+    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path) as connection:
+        check_hash_key(connection, key)
+        report = reload_files(
+            connection,
+            settings.landing_dir,
+            profiles,
+            key,
+            profile_name=profile_name,
+            names=names,
+            as_of=as_of,
+            progress=progress,
+        )
+    log.info("reload: %s", report.summary())
     return report
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +30,49 @@ def connect(warehouse_path: Path, *, read_only: bool = False) -> Iterator[duckdb
     if read_only and not warehouse_path.exists():
         raise PipelineError(f"{warehouse_path}: no warehouse yet; run `hotline ingest` and `hotline build` first")
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect(str(warehouse_path), read_only=read_only)
+    try:
+        connection = duckdb.connect(str(warehouse_path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "Could not set lock on file" not in str(error):
+            raise
+        raise lock_conflict(warehouse_path, str(error)) from None
     try:
         yield connection
     finally:
         connection.close()
+
+
+def lock_conflict(warehouse_path: Path, message: str) -> PipelineError:
+    """The one-line error for DuckDB's "Conflicting lock is held in <exe> (PID n)": who, and what to do."""
+    found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", message)
+    if not found:
+        return PipelineError(
+            f"{warehouse_path}: another process has the warehouse open; wait for it to finish or stop it"
+        )
+    executable, pid = found.group(1), int(found.group(2))
+    command = _command_line(pid)
+    if command is None:
+        return PipelineError(
+            f"{warehouse_path}: PID {pid} ({executable}) had the warehouse open and no longer runs here "
+            f"(it has just ended, or runs in another container); run the command again, or stop it where it runs"
+        )
+    return PipelineError(
+        f"{warehouse_path}: PID {pid} has the warehouse open: {command}; "
+        f"wait for it to finish or stop it with `kill {pid}`"
+    )
+
+
+def _command_line(pid: int, limit: int = 500) -> str | None:
+    """The command line of `pid`, on one line, if it runs here; else None."""
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return None
+    command = " ".join(argument.decode(errors="replace") for argument in arguments)
+    command = " ".join(command.split())  # one line
+    if not command:  # a zombie: it has ended
+        return None
+    return command if len(command) <= limit else command[: limit - 1] + "…"
 
 
 def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> list[str]:

@@ -9,6 +9,30 @@ import pandas as pd
 SHEETS = {"yearly": "按年 yearly", "quarterly": "按季 quarterly", "monthly": "按月 monthly"}
 RATE_COLUMNS = ("direct_answer_rate", "signed_on_time_rate", "completed_on_time_rate", "satisfaction_rate")
 CHANGE_COLUMNS = ("work_orders_yoy", "complaints_yoy")
+# text beginning with these is a formula to Excel and LibreOffice (=HYPERLINK(...), +cmd|...)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text cells and column names cannot run as formulas in a spreadsheet.
+
+    As OWASP advises against CSV/formula injection, text beginning with =, +, -, @, tab or
+    carriage return gets a leading single quote. Only text: numbers, negative ones included,
+    stay numbers. Use it on every frame written to an XLSX or CSV file.
+    """
+    neutralised = frame.copy()
+    for position in range(neutralised.shape[1]):
+        column = neutralised.iloc[:, position]
+        if pd.api.types.is_object_dtype(column) or isinstance(column.dtype, pd.StringDtype | pd.CategoricalDtype):
+            neutralised.isetitem(position, column.map(_neutralise_text))  # changes text only
+    neutralised.columns = [_neutralise_text(name) for name in neutralised.columns]
+    return neutralised
+
+
+def _neutralise_text(value):
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def write_workbook(kpis: dict, path: Path) -> None:
@@ -18,7 +42,7 @@ def write_workbook(kpis: dict, path: Path) -> None:
         change = writer.book.add_format({"num_format": "+0.0%;-0.0%"})
         count = writer.book.add_format({"num_format": "#,##0"})
         for grain, sheet_name in SHEETS.items():
-            frame = pd.DataFrame(kpis[grain])
+            frame = neutralise_formulas(pd.DataFrame(kpis[grain]))
             frame.to_excel(writer, sheet_name=sheet_name, index=False)
             sheet = writer.sheets[sheet_name]
             sheet.freeze_panes(1, 1)

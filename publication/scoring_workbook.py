@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.errors import PipelineError
+from publication.reports import neutralise_formulas
 
 
 def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) -> int:
@@ -71,9 +72,10 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
     with pd.ExcelWriter(temporary, engine="xlsxwriter") as writer:
         for (code, name), sector in table.groupby(["sector_code", "sector_name"], sort=True):
             sheet = f"{code} {name}"[:31]
-            sector.sort_values(["界别排名", "委员编号"])[columns].to_excel(writer, sheet_name=sheet, index=False)
+            sheet_rows = neutralise_formulas(sector.sort_values(["界别排名", "委员编号"])[columns])
+            sheet_rows.to_excel(writer, sheet_name=sheet, index=False)
             writer.sheets[sheet].freeze_panes(1, 1)
             writer.sheets[sheet].set_column(0, len(columns) - 1, 12)
-        late.to_excel(writer, sheet_name="迟报记录 late records", index=False)
+        neutralise_formulas(late).to_excel(writer, sheet_name="迟报记录 late records", index=False)
     os.replace(temporary, path)
     return len(table)

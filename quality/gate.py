@@ -21,6 +21,7 @@ from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
+CHECK_META = "hotline_check"  # an expectation's meta key: the position of its check in the suite
 
 
 @dataclass
@@ -123,16 +124,21 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
         .add_batch_definition_whole_dataframe("all")
         .get_batch(batch_parameters={"dataframe": frame})
     )
+    # GX returns results in an order of its own (table-level checks first): each expectation
+    # carries its check's position in its meta, and each result is paired by it, not by order
     expectations = gx.ExpectationSuite(
         name=suite.name,
-        expectations=[getattr(gx.expectations, check.expectation)(**check.kwargs) for check in suite.checks],
+        expectations=[
+            getattr(gx.expectations, check.expectation)(**check.kwargs, meta={CHECK_META: position})
+            for position, check in enumerate(suite.checks)
+        ],
     )
     validation = batch.validate(
         expectations,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.key)},
     )
     results = []
-    for check, result in zip(suite.checks, validation.results, strict=True):
+    for check, result in zip(suite.checks, _in_check_order(suite, validation.results), strict=True):
         described = ", ".join(f"{k}={v}" for k, v in check.kwargs.items() if k != "regex")
         unexpected = result.result.get("unexpected_index_list") or []
         if check.sensitive:  # name the rows, never show their values
@@ -151,10 +157,44 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
     return results
 
 
+def _in_check_order(suite: Suite, results: list) -> list:
+    """The validation results in the order of the suite's checks, paired by the meta each carries."""
+    by_position = {}
+    for result in results:
+        position = (result.expectation_config.meta or {}).get(CHECK_META)
+        if position in by_position or not isinstance(position, int) or not 0 <= position < len(suite.checks):
+            raise RuntimeError(f"suite {suite.name}: a validation result names no check, or one twice: {position!r}")
+        by_position[position] = result
+    if len(by_position) != len(suite.checks):
+        missing = [suite.checks[p].expectation for p in range(len(suite.checks)) if p not in by_position]
+        raise RuntimeError(f"suite {suite.name}: no validation result for {', '.join(missing)}")
+    return [by_position[position] for position in range(len(suite.checks))]
+
+
 def _observed(result: dict) -> str:
     if "observed_value" in result:
         return f"observed {result['observed_value']}"
     return ""
+
+
+def verdict_agreement(connection) -> list[CheckResult]:
+    """How often an export's own on-time verdict agrees with the computed one: reported, never
+    blocking (a city may count by date, or pause the clock), but a low figure warns anyone who
+    would compare the published on-time rate with the city's own."""
+    rows = connection.execute(
+        "select source_profile, compared, agreeing, agreement_rate from marts.source_timeliness_agreement "
+        "where compared > 0 order by source_profile"
+    ).fetchall()
+    return [
+        CheckResult(
+            "report",
+            "source_timeliness_agreement",
+            f"export's own on-time verdict agrees with the computed one ({profile})",
+            True,
+            message=f"{rate:.1%} of {compared} orders agree ({compared - agreeing} differ)",
+        )
+        for profile, compared, agreeing, rate in rows
+    ]
 
 
 def run_gate(settings: Settings) -> GateReport:
@@ -162,12 +202,13 @@ def run_gate(settings: Settings) -> GateReport:
     from pipeline.warehouse import connect, marts_fingerprint
 
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
-    raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dir)})
+    raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
     context = _expectations_context()
     with connect(settings.warehouse_path, read_only=True) as connection:
         for suite in build_suites(raw_tables):
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
+        checks.extend(verdict_agreement(connection))
         fingerprint = marts_fingerprint(connection)
     report = GateReport(
         passed=all(check.passed for check in checks),

@@ -19,27 +19,27 @@
 {%- set measures = {
     'received_date': {
         'work_orders': '1',
-        'complaints': "case when appeal_type = '投诉' then 1 else 0 end",
-        'direct_answers': 'case when is_direct_answer then 1 else 0 end',
-        'repeats': 'case when is_repeat_by_rule then 1 else 0 end',
+        'complaints': "case when appeal_type = '投诉' then 1 when appeal_type != '未知' then 0 end",
+        'direct_answers': 'case when is_direct_answer then 1 when not is_direct_answer then 0 end',
+        'repeats': 'case when is_repeat_by_rule then 1 when not is_repeat_by_rule then 0 end',
     },
     'dispatched_date': {
         'dispatched': '1',
         'sign_offs_judged': 'case when is_signed_on_time is not null then 1 else 0 end',
-        'signed_on_time': 'case when is_signed_on_time then 1 else 0 end',
-        'dispatched_completed': 'case when is_completed then 1 else 0 end',
-        'sent_back': 'case when is_sent_back then 1 else 0 end',
-        'extended': 'case when is_extended then 1 else 0 end',
+        'signed_on_time': 'case when is_signed_on_time then 1 when not is_signed_on_time then 0 end',
+        'dispatched_completed': 'case when is_completed then 1 when not is_completed then 0 end',
+        'sent_back': 'case when is_sent_back then 1 when not is_sent_back then 0 end',
+        'extended': 'case when is_extended then 1 when not is_extended then 0 end',
     },
     'completion_due_date': {
         'due': '1',
         'due_judged': 'case when is_completed_on_time is not null then 1 else 0 end',
-        'completed_on_time': 'case when is_completed_on_time then 1 else 0 end',
-        'overdue': 'case when not is_completed_on_time then 1 else 0 end',
+        'completed_on_time': 'case when is_completed_on_time then 1 when not is_completed_on_time then 0 end',
+        'overdue': 'case when not is_completed_on_time then 1 when is_completed_on_time then 0 end',
     },
     'completed_date': {
         'completions': '1',
-        'followed_up': 'case when is_followed_up then 1 else 0 end',
+        'followed_up': 'case when is_followed_up then 1 when not is_followed_up then 0 end',
         'rated': 'case when is_rated then 1 else 0 end',
         'satisfied': 'case when is_rated and is_satisfied then 1 else 0 end',
         'dissatisfied': 'case when is_rated and is_dissatisfied then 1 else 0 end',
@@ -158,7 +158,11 @@ counts as (
         period_spine.{{ dimension }},
         {%- endfor %}
         {%- for date_column, name in count_columns %}
-        cast(coalesce(counted_by_{{ date_column }}.{{ name }}, 0) as {{ dbt.type_bigint() }}) as {{ name }}{{ ',' if not loop.last }}
+        -- 0 for a period with no orders; null when no order of the period can say (kpi_availability)
+        cast(
+            case when counted_by_{{ date_column }}.period_start is null then 0 else counted_by_{{ date_column }}.{{ name }} end
+            as {{ dbt.type_bigint() }}
+        ) as {{ name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from period_spine
     {%- for date_column in measures %}

@@ -40,11 +40,17 @@ def test_plain_utf8_without_bom_is_read_as_utf8(settings):
 
 def test_a_row_with_the_wrong_number_of_cells_is_kept_aside_with_its_line_number(settings):
     path = settings.landing_dir / "12345_gongdan_20230103.csv"
-    path.write_bytes("工单编号,诉求类型\n230103000000001-01,投诉\n坏行\n230103000000002-01,咨询\n".encode("gb18030"))
+    text = (
+        "工单编号,诉求类型\r\n230103000000001-01,投诉\r\n坏行\r\n"
+        '"230103000000003-01",投诉,"多, 余"\r\n230103000000002-01,咨询\r\n'
+    )
+    path.write_bytes(text.encode("gb18030"))
     export = read_export(path)
     assert export.frame["工单编号"].tolist() == ["230103000000001-01", "230103000000002-01"]
-    assert export.row_numbers == [2, 4]
-    assert [number for number, _ in export.malformed_rows] == [3]
+    assert export.row_numbers == [2, 5]
+    # the raw text of the line as it was in the file (its quotes and commas), not its cells re-joined
+    assert export.malformed_rows == [(3, "坏行"), (4, '"230103000000003-01",投诉,"多, 余"')]
+    assert export.malformed_reasons == {3: "row has 1 cells, the header has 2", 4: "row has 3 cells, the header has 2"}
 
 
 def test_a_file_that_is_not_a_spreadsheet_gets_a_one_line_error_naming_it(settings):

@@ -1,6 +1,8 @@
 -- Deadlines and working-day durations per work order, on the official calendar.
--- Sign-off: within N working days of dispatch (N hours for urgent orders); completion:
--- within the limit for the appeal type, or the exported deadline after an approved extension.
+-- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
+-- export's own deadline where the export gives one and its profile says `deadline: export`
+-- (the default); otherwise the end of the Nth working day after dispatch for the appeal type
+-- (time_limits seed), or the exported deadline after an approved extension.
 with cases as (
 
     select * from {{ ref('stg_hotline__work_orders') }}
@@ -34,6 +36,7 @@ with_limits as (
         cases.completed_at,
         cases.due_at,
         cases.is_extended,
+        cases.deadline_policy,
         limits.sign_limit_working_days,
         limits.sign_limit_hours,
         limits.completion_limit_working_days,
@@ -76,7 +79,7 @@ deadlines as (
 
 ),
 
-final as (
+completion_deadlines as (
 
     select
         work_order_id,
@@ -88,9 +91,16 @@ final as (
                 then {{ dbt.dateadd('hour', 'sign_limit_hours', 'dispatched_at') }}
         end as sign_due_at,
         case
-            when is_extended and due_at is not null then cast(due_at as date)
-            else standard_completion_due_date
-        end as completion_due_date,
+            when due_at is not null and (deadline_policy = 'export' or is_extended) then due_at
+            -- the end of the deadline day: completion is compared by timestamp
+            when standard_completion_due_date is not null
+                then {{ dbt.dateadd('second', -1, dbt.dateadd('day', 1, 'cast(standard_completion_due_date as timestamp)')) }}
+        end as completion_due_at,
+        case
+            when due_at is not null and deadline_policy = 'export' then 'export'
+            when due_at is not null and is_extended then 'export_extension'
+            when standard_completion_due_date is not null then 'calendar'
+        end as deadline_source,
 
         -- working-day durations
         cast(signed_workday_index - dispatched_workday_index as integer) as sign_working_days,
@@ -99,6 +109,15 @@ final as (
         -- a dispatch date outside the official calendar cannot be timed: report, never guess
         (dispatched_at is not null and dispatched_workday_index is null) as is_beyond_calendar
     from deadlines
+
+),
+
+final as (
+
+    select
+        *,
+        cast(completion_due_at as date) as completion_due_date
+    from completion_deadlines
 
 )
 

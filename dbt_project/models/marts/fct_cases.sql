@@ -52,6 +52,20 @@ event_counts as (
 
 ),
 
+coverage as (
+
+    -- what each source fills at all: a flag an export cannot say anything about stays unknown
+    -- (null), so its KPI is null with a reason in kpi_availability, never a misleading 0
+    select
+        source_profile,
+        {%- for column in ['dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status', 'caller_phone_hash', 'address_hash'] %}
+        bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_hotline_column_coverage') }}
+    group by 1
+
+),
+
 data_cut as (
 
     -- the newest export seen: "now" for open orders, so reruns give the same answer
@@ -66,6 +80,8 @@ joined as (
         deadlines.sign_due_date,
         deadlines.sign_due_at,
         deadlines.completion_due_date,
+        deadlines.completion_due_at,
+        deadlines.deadline_source,
         deadlines.sign_working_days,
         deadlines.handling_working_days,
         deadlines.is_beyond_calendar,
@@ -84,7 +100,15 @@ joined as (
         -- a call that reached nobody is not a follow-up (follow_up_results seed)
         cases.followed_up_at is not null and coalesce(follow_up_results.is_valid_follow_up, true)
             as has_valid_follow_up,
-        data_cut.as_of_date
+        data_cut.as_of_date,
+        -- a source with no coverage row (none loaded yet) is taken as filling everything
+        coalesce(coverage.has_dispatched_at, true) as has_dispatched_at,
+        coalesce(coverage.has_signed_at, true) as has_signed_at,
+        coalesce(coverage.has_completed_at, true) as has_completed_at,
+        coalesce(coverage.has_followed_up_at, true) as has_followed_up_at,
+        coalesce(coverage.has_is_extended, true) as has_is_extended,
+        coalesce(coverage.has_status, true) as has_status,
+        coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true) as has_caller_or_address
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
     cross join data_cut
@@ -92,6 +116,7 @@ joined as (
     left join repeats on cases.work_order_id = repeats.work_order_id
     left join quarantined_later on cases.work_order_id = quarantined_later.work_order_id
     left join follow_up_results on cases.follow_up_result = follow_up_results.follow_up_result
+    left join coverage on cases.source_profile = coverage.source_profile
     left join categories
         on cases.category_l1_name = categories.level_1_name
         and cases.category_l2_name = categories.level_2_name
@@ -104,21 +129,24 @@ flagged as (
 
     select
         *,
-        dispatched_at is not null as is_dispatched,
-        dispatched_at is null and completed_at is not null as is_direct_answer,
-        completed_at is not null as is_completed,
-        has_valid_follow_up as is_followed_up,
-        send_back_count > 0 as is_sent_back,
+        case when has_dispatched_at then dispatched_at is not null end as is_dispatched,
         case
-            when dispatched_at is null then null
+            when has_dispatched_at and has_completed_at then dispatched_at is null and completed_at is not null
+        end as is_direct_answer,
+        case when has_completed_at then completed_at is not null end as is_completed,
+        case when has_followed_up_at and has_completed_at then has_valid_follow_up end as is_followed_up,
+        case when has_status or send_back_count > 0 then send_back_count > 0 end as is_sent_back,
+        case
+            when dispatched_at is null or not has_signed_at then null
             when signed_at is not null and sign_due_at is not null then signed_at <= sign_due_at
             when signed_at is not null then cast(signed_at as date) <= sign_due_date
             -- not signed yet: late once the deadline has passed, undecided before
             when coalesce(cast(sign_due_at as date), sign_due_date) < as_of_date then false
         end as is_signed_on_time,
+        -- by timestamp: the export's own deadline, or the end of the calendar deadline's day
         case
-            when dispatched_at is null or completion_due_date is null then null
-            when completed_at is not null then cast(completed_at as date) <= completion_due_date
+            when dispatched_at is null or completion_due_at is null or not has_completed_at then null
+            when completed_at is not null then completed_at <= completion_due_at
             when completion_due_date < as_of_date then false
         end as is_completed_on_time
     from joined
@@ -160,6 +188,8 @@ final as (
         sign_due_date,
         sign_due_at,
         completion_due_date,
+        completion_due_at,
+        deadline_source,
 
         -- durations in working days
         sign_working_days,
@@ -172,13 +202,14 @@ final as (
         is_completed,
         is_signed_on_time,
         is_completed_on_time,
+        is_on_time_reported,
         is_followed_up,
-        is_extended,
+        case when has_is_extended then is_extended end as is_extended,
         is_sent_back,
         dispatch_count,
         send_back_count,
         is_repeat,
-        is_repeat_by_rule,
+        case when has_caller_or_address then is_repeat_by_rule end as is_repeat_by_rule,
         repeat_of_work_order_id,
         is_false_closure,
         is_beyond_calendar,
@@ -191,6 +222,7 @@ final as (
         is_dissatisfied,
 
         -- lineage
+        source_profile,
         first_seen_date,
         last_snapshot_date,
         snapshot_count,

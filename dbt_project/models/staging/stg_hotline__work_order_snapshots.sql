@@ -1,7 +1,14 @@
 -- Every export row of every work order, cleaned: one row per work order per snapshot.
+-- Values stay as exported (null when the export has none); defaults are the latest-state model's.
 with snapshots as (
 
     select * from {{ source('raw', 'hotline_work_orders') }}
+
+),
+
+ledger as (
+
+    select file_id, source_profile, deadline_policy from {{ source('raw', 'load_ledger') }}
 
 ),
 
@@ -19,7 +26,7 @@ final as (
         caller_id_number_hash,
         address_hash,
         nullif(trim(caller_gender), '') as caller_gender,
-        coalesce(is_confidential, false) as is_confidential,
+        is_confidential,
 
         -- content
         appeal_text,
@@ -31,7 +38,7 @@ final as (
         nullif(trim(category_l1_name), '') as category_l1_name,
         nullif(trim(category_l2_name), '') as category_l2_name,
         nullif(trim(category_l3_name), '') as category_l3_name,
-        coalesce(nullif(trim(urgency), ''), '一般') as urgency,
+        nullif(trim(urgency), '') as urgency,
 
         -- location
         nullif(trim(district), '') as district,
@@ -52,21 +59,26 @@ final as (
         due_at,
 
         -- status and result
-        coalesce(is_extended, false) as is_extended,
+        is_extended,
         trim(status) as status,
         handling_result,
         nullif(trim(follow_up_result), '') as follow_up_result,
         nullif(trim(satisfaction), '') as satisfaction,
-        coalesce(is_repeat, false) as is_repeat,
+        is_repeat,
         nullif(trim(tags), '') as tags,
+        -- the export's own on-time verdict, kept beside the computed one
+        is_on_time_reported,
 
-        -- lineage
+        -- lineage: the profile that read the row, and whether its deadlines win (deadline: export)
+        ledger.source_profile,
+        coalesce(ledger.deadline_policy, 'export') as deadline_policy,
         _snapshot_date as snapshot_date,
         _loaded_at as loaded_at,
         _file_id as file_id,
         _file_name as file_name,
         _row_number as row_number
     from snapshots
+    left join ledger on snapshots._file_id = ledger.file_id
 
 )
 

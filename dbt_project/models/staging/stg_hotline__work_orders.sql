@@ -5,6 +5,24 @@ with snapshots as (
 
 ),
 
+appeal_types as (
+
+    select * from {{ ref('appeal_types') }}
+
+),
+
+statuses as (
+
+    select * from {{ ref('work_order_statuses') }}
+
+),
+
+channels as (
+
+    select * from {{ ref('channels') }}
+
+),
+
 ranked as (
 
     select
@@ -35,16 +53,26 @@ final as (
         caller_id_number_hash,
         address_hash,
         caller_gender,
-        is_confidential,
+        coalesce(is_confidential, false) as is_confidential,
 
         -- content
         appeal_text,
-        appeal_type,
-        channel,
+        -- controlled vocabularies: nothing exported → 未知, a value outside the list → 其他/未知,
+        -- so an export without the column still builds (kpi_availability says what it cannot support)
+        case
+            when ranked.appeal_type is null then '未知'
+            when appeal_types.appeal_type is null then '其他'
+            else ranked.appeal_type
+        end as appeal_type,
+        case
+            when ranked.channel is null then null
+            when channels.channel is null then '其他'
+            else ranked.channel
+        end as channel,
         category_l1_name,
         category_l2_name,
         category_l3_name,
-        urgency,
+        coalesce(urgency, '一般') as urgency,
 
         -- location
         district,
@@ -65,22 +93,28 @@ final as (
         due_at,
 
         -- status and result
-        is_extended,
-        status,
+        coalesce(is_extended, false) as is_extended,
+        coalesce(statuses.status, '未知') as status,
         handling_result,
         follow_up_result,
         satisfaction,
-        is_repeat,
+        coalesce(is_repeat, false) as is_repeat,
         tags,
+        is_on_time_reported,
 
         -- lineage
+        source_profile,
+        deadline_policy,
         snapshot_count,
         first_seen_date,
         snapshot_date as last_snapshot_date,
         file_id as last_file_id,
         row_number as last_row_number
     from ranked
-    where snapshot_rank = 1
+    left join appeal_types on ranked.appeal_type = appeal_types.appeal_type
+    left join statuses on ranked.status = statuses.status
+    left join channels on ranked.channel = channels.channel
+    where ranked.snapshot_rank = 1
 
 )
 

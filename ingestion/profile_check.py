@@ -1,0 +1,90 @@
+"""`hotline profiles check`: read exports through their profile without loading anything, and
+say what would happen: rows, headers, empty columns, values outside the vocabularies, rows that
+would be quarantined and why, and which KPIs the export can and cannot support."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingestion.contract import contract_for
+from ingestion.loader import _snapshot_date, duplicate_problems, map_columns, match_profile
+from ingestion.profiles import SourceProfile
+from ingestion.readers import read_export
+from ingestion.validation import row_problems
+from pipeline.errors import PipelineError
+
+
+@dataclass
+class FileCheck:
+    path: Path
+    profile: str | None = None
+    error: str | None = None
+    rows: int = 0
+    malformed_rows: int = 0
+    snapshot_date: dt.date | None = None
+    snapshot_problem: str | None = None
+    matched_headers: list[str] = field(default_factory=list)
+    unused_headers: list[str] = field(default_factory=list)  # in the file, read by no column
+    missing_headers: list[str] = field(default_factory=list)  # named by the profile, not in the file
+    empty_columns: list[str] = field(default_factory=list)  # mapped, but no row has a value
+    outside_vocabulary: dict[str, Counter] = field(default_factory=dict)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+    kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantine_reasons.values()) + self.malformed_rows
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without the row's own value, so that reasons can be counted."""
+    return reason.split(": '")[0].split(" '")[0] if "'" in reason else reason
+
+
+def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | None = None) -> FileCheck:
+    result = FileCheck(path)
+    try:
+        export = read_export(path)
+        profile = match_profile(path, list(export.frame.columns), profiles)
+    except PipelineError as error:
+        result.error = str(error)
+        return result
+    result.profile = profile.name
+    frame = export.frame
+    result.rows = len(frame)
+    result.malformed_rows = len(export.malformed_rows)
+    mapped, missing = map_columns(frame, profile)
+    read_headers = {header for column in profile.columns for header in column.headers}
+    result.matched_headers = [header for header in frame.columns if header in read_headers]
+    result.unused_headers = [header for header in frame.columns if header not in read_headers]
+    result.missing_headers = missing
+    try:
+        result.snapshot_date = _snapshot_date(path, path.name, profile, mapped, as_of, dt.date.today())
+    except PipelineError as error:
+        result.snapshot_problem = str(error)
+    result.empty_columns = [name for name in mapped.columns if not mapped[name].ne("").any()]
+
+    contract = contract_for(profile.table)
+    if contract:
+        for column in profile.columns:
+            vocabulary = contract.vocabulary_of(column.name)
+            if vocabulary is None:
+                continue
+            values = mapped[column.name]
+            outside = values[values.ne("") & ~values.isin(vocabulary)]
+            if len(outside):
+                result.outside_vocabulary[column.name] = Counter(outside.tolist())
+        filled = {name for name in mapped.columns if mapped[name].ne("").any()}
+        result.kpis = contract.kpis_supported(filled)
+
+    mapped["_file_id"] = "check"
+    mapped["_row_number"] = export.row_numbers
+    _, problems = row_problems(mapped, profile)
+    duplicates = duplicate_problems(mapped, profile)
+    for reason in [*problems[problems.ne("")].tolist(), *duplicates[duplicates.ne("")].tolist()]:
+        for part in reason.split("; "):
+            result.quarantine_reasons[_reason_kind(part)] += 1
+    return result

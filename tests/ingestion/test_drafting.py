@@ -1,0 +1,295 @@
+"""Drafting a starting source profile from an export's headers and values."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+import yaml
+
+from demodata.hotline_exports import EXPORT_HEADERS
+from ingestion.drafting import (
+    DICTIONARY_PATH,
+    contract_columns,
+    detect_formats,
+    draft,
+    draft_profile,
+    normalize,
+)
+
+QIDONG_PROFILE = Path(__file__).resolve().parents[2] / "ingestion" / "profiles" / "hotline_qidong_v2023.yaml"
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding: str) -> Path:
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def header_of(spec: str | dict) -> str:
+    return spec if isinstance(spec, str) else spec["from"]
+
+
+def line_of(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.strip().startswith(start))
+
+
+@pytest.fixture
+def us_311(tmp_path: Path) -> Path:
+    rows = [
+        ["Unique Key", "Created Date", "Closed Date", "Agency", "Complaint Type", "Descriptor", "Incident Address",
+         "Status", "Due Date", "Resolution Description", "Borough", "Open Data Channel Type", "ontime", "Latitude"],
+        ["41069627", "01/11/2019 12:19:31 AM", "01/11/2019 02:10:05 AM", "NYPD", "Noise - Residential",
+         "Loud Music/Party", "123 MAIN ST", "Closed", "01/11/2019 08:19:31 AM", "The police responded.", "BROOKLYN",
+         "PHONE", "ONTIME", "40.61"],
+        ["41069628", "01/11/2019 01:02:00 PM", "", "DOT", "Street Condition", "Pothole", "45 ELM AVE", "Open", "",
+         "", "BRONX", "ONLINE", "OVERDUE", "40.82"],
+        ["41069629", "01/11/2019 11:59:59 PM", "01/12/2019 09:00:00 AM", "DSNY", "Dirty Conditions", "Trash", "",
+         "Cancelled", "", "", "QUEENS", "MOBILE", "ONTIME", "40.71"],
+    ]  # fmt: skip
+    return write_csv(tmp_path / "311_service_requests_2019-01-11.csv", rows, "utf-8")
+
+
+def test_english_311_export_maps_headers_formats_and_values(us_311):
+    report = draft(us_311)
+    profile = yaml.safe_load(report.text)
+
+    assert profile["name"] == "311_service_requests"
+    assert profile["table"] == "hotline_work_orders"
+    assert profile["match"]["filename"] == r"^311_service_requests_\d{4}-\d{2}-\d{2}\.csv$"
+    assert re.search(profile["match"]["filename"], us_311.name)
+    assert profile["match"]["headers_include"] == ["Unique Key", "Created Date"]
+    found = re.search(profile["snapshot_date"]["from_filename"], us_311.name)
+    assert dt.date(*map(int, found.groups())) == dt.date(2019, 1, 11)
+    assert "timezone" not in profile and "# TODO: set the export's zone, e.g. America/New_York" in report.text
+    assert profile["timestamp_formats"] == ["%m/%d/%Y %I:%M:%S %p"]
+    assert profile["required"] == ["work_order_id", "received_at"]
+
+    columns = profile["columns"]
+    assert {name: header_of(spec) for name, spec in columns.items()} == {
+        "work_order_id": "Unique Key",
+        "address_hash": "Incident Address",
+        "channel": "Open Data Channel Type",
+        "category_l1_name": "Complaint Type",
+        "category_l2_name": "Descriptor",
+        "town": "Borough",
+        "handling_unit": "Agency",
+        "received_at": "Created Date",
+        "completed_at": "Closed Date",
+        "due_at": "Due Date",
+        "is_on_time_reported": "ontime",
+        "status": "Status",
+        "handling_result": "Resolution Description",
+    }
+    assert list(columns) == [c.name for c in contract_columns() if c.name in columns]  # the contract's order
+    assert columns["address_hash"]["personal"] == "hash"
+    assert columns["handling_result"]["personal"] == "mask_text"
+    assert all(isinstance(columns[name], str) for name in ("received_at", "completed_at", "due_at"))  # the default
+    assert columns["status"]["map"] == {"Closed": "已办结", "Open": "办理中", "Cancelled": "未知"}
+    assert line_of(report.text, "Cancelled:").endswith("# TODO: check")
+    assert "TODO" not in line_of(report.text, "Closed:")
+    assert columns["channel"]["map"] == {"PHONE": "电话", "ONLINE": "网站", "MOBILE": "APP/小程序"}
+    assert columns["is_on_time_reported"]["map"] == {"ONTIME": "是", "OVERDUE": "否"}
+
+    assert report.unmatched_headers == ["Latitude"]
+    assert "#   - Latitude" in report.text
+    assert "#   - appeal_type (诉求类型)" in report.text
+    assert "#   - 投诉量 (complaints): needs appeal_type" in report.text
+    assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
+    assert "工单量 (work_orders)" not in report.text  # received_at is mapped
+    assert report.todos == ["status: 'Cancelled' -> 未知"]
+
+
+def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
+    rows = [
+        ["工单号", "受理时间", "办结时间", "办理时限", "诉求类别", "工单状态", "所属镇街", "承办部门", "联系电话",
+         "来电人", "问题描述", "是否超期", "满意度"],
+        ["A001", "44931.4375", "44932.5", "44936", "投诉", "已办结", "汇龙镇", "城管局", "13812345678", "张伟",
+         "路灯不亮", "否", "满意"],
+        ["A002", "44931.6", "", "44936", "咨询", "处理中", "惠萍镇", "住建局", "13900000000", "李娜", "咨询公积金",
+         "否", "很满意"],
+        ["A003", "44932", "44933.25", "44937", "表扬", "已办结", "汇龙镇", "城管局", "", "王芳", "感谢", "是",
+         "不满意"],
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "12345_gongdan_20230105.csv", rows, "gb18030")
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    assert report.encoding == "gb18030" and "(csv, gb18030; 3 rows, 13 headers)" in report.text
+    assert profile["name"] == "12345_gongdan"
+    assert profile["match"]["filename"] == r"^12345_gongdan_\d{8}\.csv$"
+    assert profile["match"]["headers_include"] == ["工单号", "受理时间"]
+    assert profile["snapshot_date"] == {"from_filename": r"(\d{4})(\d{2})(\d{2})"}
+    assert profile["timezone"] == "Asia/Shanghai"
+    assert profile["timestamp_formats"] == ["excel"]
+
+    columns = profile["columns"]
+    assert {name: header_of(spec) for name, spec in columns.items()} == {
+        "work_order_id": "工单号",
+        "caller_name_hash": "来电人",
+        "caller_phone_hash": "联系电话",
+        "appeal_text": "问题描述",
+        "appeal_type": "诉求类别",
+        "town": "所属镇街",
+        "handling_unit": "承办部门",
+        "received_at": "受理时间",
+        "completed_at": "办结时间",
+        "due_at": "办理时限",
+        "status": "工单状态",
+        "satisfaction": "满意度",
+    }
+    assert columns["caller_name_hash"] == {"from": "来电人", "personal": "hash"}
+    assert columns["caller_phone_hash"] == {"from": "联系电话", "personal": "hash"}
+    assert columns["appeal_text"] == {"from": "问题描述", "personal": "mask_text"}
+    assert columns["appeal_type"]["map"] == {"表扬": "表扬/感谢"}  # 投诉 and 咨询 are already members
+    assert columns["status"]["map"] == {"处理中": "办理中"}
+    assert columns["satisfaction"]["map"] == {"很满意": "非常满意"}
+    assert report.unmatched_headers == ["是否超期"]  # not 是否按时办结: it says the opposite
+    assert "#   - 是否超期" in report.text
+    assert "#   - 按时办结率 (completed_on_time_rate): needs" in report.text
+    assert report.todos == []
+
+
+def test_xlsx_message_board_export_with_mixed_date_formats(tmp_path):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "答复意见", "答复时间", "点赞数"])
+    sheet.append(["1001", "A00012", "噪音扰民", "2020/1/5", "楼下夜间施工", "已转城管处理", "2020/1/8 9:30:00", "3"])
+    sheet.append(["1002", "A00013", "路灯不亮", "2020-01-05 10:02:00", "路灯坏了", "已修复", "2020/1/9 10:00:00", "0"])
+    sheet.append(["1003", "A00014", "公交线路", "2020-01-06 11:00:00", "建议加开公交", "", "", "12"])
+    sheet.append(["1004", "A00015", "学位咨询", dt.datetime(2020, 1, 7, 8, 15), "学区划分", "", "", "1"])
+    path = tmp_path / "问政留言_导出.xlsx"
+    workbook.save(path)
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    assert profile["name"] == "问政留言_导出"
+    assert profile["match"]["filename"] == r"^问政留言_导出\.xlsx$"
+    assert re.search(profile["match"]["filename"], path.name)
+    assert profile["snapshot_date"] == {"newest_timestamp": True}
+    assert "# command_line: true" in report.text
+    assert report.formats == {
+        "received_at": ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"],  # most common first
+        "completed_at": ["%Y/%m/%d %H:%M:%S"],
+    }
+    assert profile["timestamp_formats"] == ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"]
+    columns = profile["columns"]
+    assert columns["received_at"] == "留言时间"
+    assert columns["completed_at"] == {"from": "答复时间", "formats": ["%Y/%m/%d %H:%M:%S"]}
+    assert columns["work_order_id"] == "留言编号"
+    assert columns["caller_name_hash"] == {"from": "留言用户", "personal": "hash"}
+    assert columns["title"] == {"from": "留言主题", "personal": "mask_text"}
+    assert columns["appeal_text"] == {"from": "留言详情", "personal": "mask_text"}
+    assert columns["handling_result"] == {"from": "答复意见", "personal": "mask_text"}
+    assert report.unmatched_headers == ["点赞数"]
+    assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
+
+
+def test_detect_formats_orders_by_frequency_and_reports_what_fits_nothing():
+    values = ["2020/1/5", "2020-01-05 10:02:00", "2020-01-06 11:00:00", "", "n/a", "2020-01-06 11:00:00"]
+    assert detect_formats(values) == (["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"], ["n/a"], [])
+    assert detect_formats(["2023-07-01T08:30:00", "2023-07-01T08:30:00+08:00", "2023-07-02T09:00:00Z"])[0] == [
+        "iso8601"
+    ]
+    assert detect_formats(["44197.4375", "44198"])[0] == ["excel"]
+    assert detect_formats(["123", "99999999.5"])[0] == []  # numbers outside 1970-2100 are no dates
+    # day-first dates are told apart by a day above 12; without one the US order wins, flagged
+    assert detect_formats(["13/01/2019", "02/01/2019"])[0] == ["%d/%m/%Y"]
+    assert detect_formats(["01/02/2019"]) == (["%m/%d/%Y"], [], ["%d/%m/%Y"])
+
+
+def test_name_can_be_given_and_a_missing_id_is_a_todo(tmp_path):
+    path = write_csv(tmp_path / "export.csv", [["Created Date", "Foo"], ["2023-01-05", "x"]], "utf-8")
+    report = draft(path, name="city_b_311")
+    profile = yaml.safe_load(report.text)
+    assert profile["name"] == "city_b_311"
+    assert "work_order_id" not in profile["columns"]  # so loading it says the required column is unmapped
+    assert "  # work_order_id: ?   # TODO: no header looked like 工单编号" in report.text
+    assert report.missing_required == ["work_order_id"]
+    assert profile["match"]["headers_include"] == ["Created Date"]
+    assert draft_profile(path, name="city_b_311") == report.text
+
+
+def test_values_nothing_fits_are_left_out_of_the_map_with_a_todo(tmp_path):
+    rows = [
+        ["Case Number", "Created Date", "Satisfaction", "Repeat", "Priority"],
+        ["1", "2023-01-05", "Very Satisfied", "Y", "Normal"],
+        ["2", "2023-01-05", "Neutral", "X", "P2"],
+        ["3", "2023-01-05", "4", "N", "Urgent"],
+    ]
+    report = draft(write_csv(tmp_path / "cases.csv", rows, "utf-8"))
+    columns = yaml.safe_load(report.text)["columns"]
+    assert columns["satisfaction"]["map"] == {"Very Satisfied": "非常满意", "4": "满意"}  # 4 = its level_rank
+    assert line_of(report.text, '"4":').endswith("# TODO: check")
+    assert line_of(report.text, "# Neutral: ?").endswith(
+        "map it to one of 非常满意, 满意, 基本满意, 不满意, 非常不满意"
+    )
+    assert columns["is_repeat"] == {"from": "Repeat"}  # Y and N are flags already; X has no suggestion
+    assert "# X: ?   # TODO: no member fits; map it to one of 是, 否" in report.text
+    assert columns["urgency"]["map"] == {"Normal": "一般", "P2": "一般", "Urgent": "紧急"}
+    assert line_of(report.text, "P2:").endswith("# TODO: check")
+    assert report.todos == [
+        "urgency: 'P2' -> 一般",
+        "satisfaction: 'Neutral' -> ?",
+        "satisfaction: '4' -> 满意",
+        "is_repeat: 'X' -> ?",
+    ]  # fmt: skip (in the contract's column order)
+
+
+def test_a_vocabulary_column_with_many_values_gets_a_todo_instead_of_a_map(tmp_path):
+    rows = [["工单编号", "来电时间", "诉求渠道"]] + [[f"A{i}", "2023-01-05 08:00:00", f"渠道{i}"] for i in range(40)]
+    report = draft(write_csv(tmp_path / "gongdan.csv", rows, "utf-8"))
+    profile = yaml.safe_load(report.text)
+    assert profile["columns"]["channel"] == "诉求渠道"
+    assert "TODO: 40 distinct values, 40 outside the vocabulary" in line_of(report.text, "channel:")
+
+
+def test_headers_that_need_quoting_stay_valid_yaml(tmp_path):
+    rows = [
+        ["ID: #", "Created\nDate", "Status", "Notes\n(internal)"],
+        ["1", "2023-01-05", "yes", ""],
+        ["2", "2023-01-05", "No", ""],
+    ]
+    workbook = openpyxl.Workbook()
+    for row in rows:  # a spreadsheet: header cells there may hold line breaks
+        workbook.active.append(row)
+    path = tmp_path / "weird [1].xlsx"
+    workbook.save(path)
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+    assert re.search(profile["match"]["filename"], path.name)
+    assert header_of(profile["columns"]["received_at"]) == "Created\nDate"
+    assert profile["columns"]["status"]["map"] == {"yes": "未知", "No": "未知"}  # strings, not booleans
+    assert report.unmatched_headers == ["ID: #", "Notes\n(internal)"]
+    assert "#   - Notes (internal)" in report.text
+
+
+def test_the_demo_export_drafts_like_the_shipped_profile(tmp_path):
+    rows = [list(EXPORT_HEADERS), ["x"] * len(EXPORT_HEADERS)]
+    report = draft(write_csv(tmp_path / "12345_gongdan_20230103.csv", rows, "utf-8"))
+    shipped = yaml.safe_load(QIDONG_PROFILE.read_text(encoding="utf-8"))["columns"]
+    assert report.mapped == {name: header_of(spec) for name, spec in shipped.items()}
+    assert report.unmatched_headers == [] and "#   (none)" in report.text
+    assert report.unmapped_columns == [c.name for c in contract_columns() if c.name not in shipped]
+
+
+def test_the_header_dictionary_is_consistent_with_the_contract():
+    dictionary = yaml.safe_load(DICTIONARY_PATH.read_text(encoding="utf-8"))
+    columns = {column.name: column for column in contract_columns()}
+    assert set(dictionary["headers"]) <= set(columns)
+    owner: dict[str, str] = {}
+    for column, headers in dictionary["headers"].items():
+        for header in headers:
+            assert isinstance(header, str), (column, header)
+            assert owner.setdefault(normalize(header), column) == column, f"{header} listed twice"
+    for column, table in dictionary["values"].items():
+        members = columns[column].vocabulary or ("是", "否")
+        for member, aliases in table.items():
+            assert member in members, (column, member)
+            assert all(isinstance(alias, str) for alias in aliases), (column, member)

@@ -1,0 +1,335 @@
+"""A bad export is a one-line PipelineError or a set-aside row, never a crash of the load loop.
+
+Every test writes real bytes: GB18030, UTF-8 with a BOM, odd line ends, real .xlsx workbooks.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ingestion import readers
+from ingestion.readers import MAX_CELL_LINES, MAX_FIELD_CHARS, max_field_chars, read_export
+from pipeline.errors import PipelineError
+
+HEADER = "工单编号,诉求类型,诉求内容"
+
+
+def _csv(tmp_path: Path, data: bytes | str, name: str = "12345_gongdan_20230103.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def _xlsx(tmp_path: Path, sheets: list[tuple[str, list[list[object]], str]]) -> Path:
+    """A workbook of (sheet name, rows, state) sheets, in order; state is visible, hidden or veryHidden."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows, state in sheets:
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        sheet.sheet_state = state
+    path = tmp_path / "12345_gongdan_20230103.xlsx"
+    workbook.save(path)
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(PipelineError) as error:
+        read_export(path)
+    message = str(error.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
+# 1. encodings
+
+
+def test_a_utf8_bom_before_a_gb18030_body_reads_the_body_as_gb18030(tmp_path):
+    body = f"{HEADER}\n230103000000001-01,投诉,夜间施工噪音扰民\n".encode("gb18030")
+    export = read_export(_csv(tmp_path, b"\xef\xbb\xbf" + body))
+    assert export.encoding == "gb18030 (after a UTF-8 BOM)"
+    assert list(export.frame.columns) == ["工单编号", "诉求类型", "诉求内容"]
+    assert export.frame["诉求内容"].tolist() == ["夜间施工噪音扰民"]
+
+
+def test_a_utf8_bom_before_a_utf8_body_is_still_utf8_sig(tmp_path):
+    export = read_export(_csv(tmp_path, b"\xef\xbb\xbf" + f"{HEADER}\n1,投诉,噪音\n".encode()))
+    assert export.encoding == "utf-8-sig"
+    assert export.frame["诉求类型"].tolist() == ["投诉"]
+
+
+def test_a_bom_before_bytes_neither_utf8_nor_gb18030_is_a_one_line_error(tmp_path):
+    message = _error(_csv(tmp_path, b"\xef\xbb\xbf" + HEADER.encode() + b"\n1,\xff\xfe,x\n"))
+    assert "neither UTF-8 nor GB18030 after its UTF-8 BOM" in message
+
+
+def test_a_utf16_file_is_a_one_line_error(tmp_path):
+    assert "UTF-16" in _error(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n".encode("utf-16")))
+
+
+# 2. line ends
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{HEADER}\r1,投诉,噪音\r2,咨询,路灯\r",  # old Mac: CR only
+        f"{HEADER}\r\n1,投诉,噪音\n2,咨询,路灯\r\n",  # mixed CRLF and LF
+        f"{HEADER}\n1,投诉,噪音\r\n2,咨询,路灯",  # mixed, no line end at the end
+        f"{HEADER}\r\n\r\n1,投诉,噪音\r\r2,咨询,路灯\n\n",  # blank lines in both styles
+    ],
+)
+def test_cr_only_and_mixed_line_ends_read_the_same_rows(tmp_path, text):
+    export = read_export(_csv(tmp_path, text.encode("gb18030")))
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "2"],
+        "诉求类型": ["投诉", "咨询"],
+        "诉求内容": ["噪音", "路灯"],
+    }
+    assert export.malformed_rows == []
+
+
+def test_a_quoted_cell_keeps_its_own_line_breaks(tmp_path):
+    export = read_export(_csv(tmp_path, f'{HEADER}\r\n1,投诉,"第一行\r\n第二行"\r\n2,咨询,路灯\r\n'))
+    assert export.frame["诉求内容"].tolist() == ["第一行\r\n第二行", "路灯"]
+    assert export.row_numbers == [2, 3]
+
+
+# 3. long cells
+
+
+def test_a_cell_longer_than_csvs_default_limit_reads(tmp_path):
+    long_text = "噪" * 200_000  # csv's own limit is 131,072
+    export = read_export(_csv(tmp_path, f"{HEADER}\n1,投诉,{long_text}\n".encode("gb18030")))
+    assert export.frame["诉求内容"].str.len().tolist() == [200_000]
+
+
+def test_a_cell_over_the_limit_is_a_malformed_row_and_the_next_rows_load(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "1000")
+    long_row = "2,投诉," + "噪" * 5000
+    export = read_export(_csv(tmp_path, f"{HEADER}\n1,投诉,短\n{long_row}\n3,咨询,路灯\n"))
+    assert export.frame["工单编号"].tolist() == ["1", "3"]
+    assert export.row_numbers == [2, 4]
+    assert export.malformed_rows == [(3, long_row)]
+    assert export.malformed_reasons == {3: "a cell is longer than 1000 characters"}
+    assert csv.field_size_limit() == 131_072  # the process-wide csv limit is left as it was
+
+
+def test_the_field_limit_defaults_to_a_million_and_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("HOTLINE_MAX_FIELD_CHARS", raising=False)
+    assert max_field_chars() == MAX_FIELD_CHARS == 1_000_000
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", " 2000000 ")
+    assert max_field_chars() == 2_000_000
+
+
+@pytest.mark.parametrize("value", ["lots", "0", "-5", "1e6", str(2**70)])
+def test_a_bad_field_limit_setting_is_a_one_line_error_naming_it(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", value)
+    with pytest.raises(PipelineError, match="HOTLINE_MAX_FIELD_CHARS"):
+        read_export(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n"))
+
+
+# 4. unbalanced quotes and rows of the wrong width
+
+
+def test_an_unclosed_quote_is_one_malformed_row_and_the_lines_after_it_still_load(tmp_path):
+    text = f'{HEADER}\n1,投诉,"夜间施工噪音\n2,咨询,路灯不亮\n3,求助,"门口积水"\n'
+    export = read_export(_csv(tmp_path, text.encode("gb18030")))
+    assert export.malformed_rows == [(2, '1,投诉,"夜间施工噪音')]
+    assert "unclosed quote" in export.malformed_reasons[2]
+    assert export.frame["工单编号"].tolist() == ["2", "3"]
+    assert export.frame["诉求内容"].tolist() == ["路灯不亮", "门口积水"]
+    assert export.row_numbers == [3, 4]
+
+
+def test_an_unclosed_quote_spanning_lines_keeps_the_raw_text_of_every_line(tmp_path):
+    # the unclosed cell runs over two lines of prose before the next record
+    text = f'{HEADER}\r\n1,投诉,"第一行\r\n第二行，没有逗号\r\n2,咨询,路灯\r\n'
+    export = read_export(_csv(tmp_path, text))
+    assert export.malformed_rows == [(2, '1,投诉,"第一行\r\n第二行，没有逗号')]
+    assert export.frame["工单编号"].tolist() == ["2"]
+
+
+def test_an_unclosed_quote_at_the_end_of_the_file_keeps_its_lines(tmp_path):
+    export = read_export(_csv(tmp_path, f'{HEADER}\n1,投诉,噪音\n2,"咨询\n路灯不亮\n'))
+    assert export.frame["工单编号"].tolist() == ["1"]
+    assert export.malformed_rows == [(3, '2,"咨询\n路灯不亮')]
+
+
+def test_a_file_cut_short_inside_a_quoted_cell_sets_its_last_row_aside(tmp_path):
+    # the cell count is right, so only the missing closing quote tells the row is incomplete
+    export = read_export(_csv(tmp_path, f'{HEADER}\n1,投诉,噪音\n2,咨询,"路灯不亮，已'.encode("gb18030")))
+    assert export.frame["工单编号"].tolist() == ["1"]
+    assert export.malformed_rows == [(3, '2,咨询,"路灯不亮，已')]
+    assert "cut short" in export.malformed_reasons[3]
+
+
+def test_a_real_multi_line_cell_in_the_first_column_is_not_taken_for_an_unclosed_quote(tmp_path):
+    export = read_export(_csv(tmp_path, f'{HEADER}\n"1\n续",投诉,噪音\n2,咨询,"路灯，\n不亮"\n'))
+    assert export.malformed_rows == []
+    assert export.frame["工单编号"].tolist() == ["1\n续", "2"]
+    assert export.frame["诉求内容"].tolist() == ["噪音", "路灯，\n不亮"]
+
+
+def test_a_quoted_cell_over_the_line_limit_is_taken_as_unclosed_in_a_narrow_file(tmp_path):
+    # with two columns any line of text looks like a record, so only the line limit can tell
+    lines = [f"{number},ok" for number in range(2, MAX_CELL_LINES + 12)]
+    export = read_export(_csv(tmp_path, 'id,text\n1,"unclosed\n' + "\n".join(lines) + "\n"))
+    assert export.malformed_rows == [(2, '1,"unclosed')]
+    assert export.frame["id"].tolist() == [str(number) for number in range(2, MAX_CELL_LINES + 12)]
+    assert export.row_numbers == list(range(3, MAX_CELL_LINES + 13))
+
+
+def test_a_row_of_the_wrong_width_keeps_its_original_text(tmp_path):
+    export = read_export(_csv(tmp_path, f'{HEADER}\n1,投诉,"噪音, 很大",多余\n2,咨询,路灯\n'))
+    assert export.malformed_rows == [(2, '1,投诉,"噪音, 很大",多余')]
+    assert export.malformed_reasons == {2: "row has 4 cells, the header has 3"}
+
+
+def test_an_unclosed_quote_in_the_header_is_a_one_line_error(tmp_path):
+    assert "header row" in _error(_csv(tmp_path, '工单编号,"诉求类型,诉求内容\n1,投诉,噪音\n'))
+
+
+# 5. invisible characters
+
+
+def test_nul_and_zero_width_characters_are_removed_from_csv_headers_and_cells(tmp_path):
+    text = "\ufeff工单\u200b编号,诉求类型\x00,诉求内容\n1\u200c,投\u200d诉,噪\u2060音\ufeff\x00\n"
+    export = read_export(_csv(tmp_path, text.encode("gb18030")))
+    assert list(export.frame.columns) == ["工单编号", "诉求类型", "诉求内容"]
+    assert export.frame.iloc[0].tolist() == ["1", "投诉", "噪音"]
+
+
+def test_zero_width_characters_are_removed_from_xlsx_headers_and_cells(tmp_path):
+    path = _xlsx(tmp_path, [("Sheet1", [["工单\u200b编号", "诉求类型\ufeff"], ["1\u2060", "投\u200c诉"]], "visible")])
+    export = read_export(path)
+    assert list(export.frame.columns) == ["工单编号", "诉求类型"]
+    assert export.frame.iloc[0].tolist() == ["1", "投诉"]
+
+
+def test_zero_width_characters_make_repeated_headers_visible(tmp_path):
+    assert "appears twice" in _error(_csv(tmp_path, "工单编号,工单\u200b编号\n1,2\n"))
+
+
+# 6. workbooks
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_first_sheet_is_a_one_line_error_naming_it(tmp_path, state):
+    path = _xlsx(tmp_path, [("旧数据", [["a"], ["1"]], state), ("工单", [["工单编号"], ["1"]], "visible")])
+    message = _error(path)
+    assert "the first sheet '旧数据' is hidden" in message
+
+
+def test_a_hidden_later_sheet_does_not_matter(tmp_path):
+    path = _xlsx(tmp_path, [("工单", [["工单编号"], ["1"]], "visible"), ("旧数据", [["a"]], "hidden")])
+    assert read_export(path).frame["工单编号"].tolist() == ["1"]
+
+
+def test_a_workbook_without_sheets_is_a_one_line_error(tmp_path):
+    path = _xlsx(tmp_path, [("Sheet1", [["工单编号"]], "visible")])
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    workbook_xml = parts["xl/workbook.xml"].decode()
+    start, end = workbook_xml.index("<sheets>"), workbook_xml.index("</sheets>") + len("</sheets>")
+    parts["xl/workbook.xml"] = (workbook_xml[:start] + "<sheets/>" + workbook_xml[end:]).encode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    assert "no sheets" in _error(path)
+
+
+def test_an_empty_first_sheet_is_a_one_line_error(tmp_path):
+    assert "the first sheet is empty" in _error(_xlsx(tmp_path, [("Sheet1", [], "visible")]))
+
+
+@pytest.mark.parametrize("cut", [0, 30, 200, -100])
+def test_a_truncated_workbook_is_a_one_line_error(tmp_path, cut):
+    path = _xlsx(tmp_path, [("Sheet1", [["工单编号", "诉求类型"], ["1", "投诉"]], "visible")])
+    data = path.read_bytes()
+    path.write_bytes(data[:cut])
+    assert "not a readable spreadsheet" in _error(path)
+
+
+def test_a_csv_named_xlsx_is_a_one_line_error(tmp_path):
+    path = tmp_path / "12345_gongdan_20230103.xlsx"
+    path.write_text(f"{HEADER}\n1,投诉,噪音\n")
+    assert "not a readable spreadsheet" in _error(path)
+
+
+# 7. empty files
+
+
+@pytest.mark.parametrize("data", [b"", b"\xef\xbb\xbf", b"\n\n\r\n", b"  \r\n\t\r\n", b",,,\n,,\n", b"\x00\x00\n"])
+def test_an_empty_or_blank_csv_is_a_one_line_error(tmp_path, data):
+    assert "the file is empty" in _error(_csv(tmp_path, data))
+
+
+def test_a_header_only_csv_is_an_export_of_no_rows(tmp_path):
+    export = read_export(_csv(tmp_path, f"\n{HEADER}\r\n\r\n".encode("gb18030")))
+    assert list(export.frame.columns) == ["工单编号", "诉求类型", "诉求内容"]
+    assert len(export.frame) == 0 and export.row_numbers == [] and export.malformed_rows == []
+
+
+def test_a_header_only_workbook_is_an_export_of_no_rows(tmp_path):
+    export = read_export(_xlsx(tmp_path, [("Sheet1", [["工单编号", "诉求类型"]], "visible")]))
+    assert list(export.frame.columns) == ["工单编号", "诉求类型"]
+    assert len(export.frame) == 0
+
+
+# 8. anything else
+
+
+def test_a_file_that_cannot_be_read_is_a_one_line_error_naming_it(tmp_path):
+    path = tmp_path / "12345_gongdan_20230103.csv"
+    path.mkdir()  # reading a directory fails with IsADirectoryError, as a permission problem would
+    assert "cannot be read" in _error(path)
+
+
+def test_a_missing_workbook_is_a_one_line_error_naming_it(tmp_path):
+    assert "cannot be read" in _error(tmp_path / "12345_gongdan_20230103.xlsx")
+
+
+def test_a_permission_error_is_a_one_line_error_naming_it(tmp_path, monkeypatch):
+    path = _csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n")
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert "Permission denied" in _error(path)
+
+
+def test_an_unexpected_error_while_reading_is_a_one_line_error_naming_it(tmp_path, monkeypatch):
+    def fail(lines: list[str], path: Path) -> None:
+        raise ValueError("something\nunforeseen")
+
+    monkeypatch.setattr(readers, "_parse_csv", fail)
+    message = _error(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n"))
+    assert "unexpected ValueError" in message and "something unforeseen" in message
+
+
+def test_random_bytes_never_raise_anything_but_a_pipeline_error(tmp_path):
+    generator = random.Random(12345)
+    good = f'{HEADER}\r\n1,投诉,"噪音\r\n很大"\r\n2,咨询,路灯\n'.encode("gb18030")
+    workbook = _xlsx(tmp_path, [("Sheet1", [["工单编号", "诉求类型"], ["1", "投诉"]], "visible")]).read_bytes()
+    for attempt in range(300):
+        source = good if attempt % 2 else workbook
+        data = bytearray(source)
+        replacements = b'"\r\n,\x00\xff\xef\xbb\xbf' + bytes([attempt % 256])
+        for _ in range(generator.randint(1, 8)):
+            data[generator.randrange(len(data))] = generator.choice(replacements)
+        name = "12345_gongdan_20230103.csv" if attempt % 2 else "12345_gongdan_20230103.xlsx"
+        path = tmp_path / name
+        path.write_bytes(bytes(data))
+        try:
+            read_export(path)
+        except PipelineError as error:
+            assert "\n" not in str(error)
