@@ -450,6 +450,13 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     columns = contract_columns()
     by_name = {column.name: column for column in columns}
     mapped, others, unmatched = _match_headers(headers, columns)
+    # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
+    # without it, no completion or timeliness KPI could be computed
+    clock_from_receipt = (
+        "dispatched_at" not in mapped and "received_at" in mapped and ("completed_at" in mapped or "due_at" in mapped)
+    )
+    if clock_from_receipt:
+        mapped["dispatched_at"] = mapped["received_at"]
 
     if name is None:
         name = profile_name(path)
@@ -458,6 +465,12 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     report.other_candidates = others
     report.unmatched_headers = unmatched
     report.unmapped_columns = [column.name for column in columns if column.name not in mapped]
+
+    if clock_from_receipt:
+        report.todos.append(
+            f"dispatched_at: the export has no dispatch time, so the clock starts at {mapped['received_at']}; "
+            "remove the line if orders are answered by the hotline itself"
+        )
 
     # timestamps
     timestamp_columns = [c.name for c in columns if c.data_type in ("timestamp", "date") and c.name in mapped]

@@ -16,7 +16,7 @@ SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "date": "date", "flag"
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (
-    file_id varchar primary key,      -- SHA-256 of the file's bytes
+    file_id varchar primary key,      -- SHA-256 of the file's bytes; `rejected:<path>` for a rejected file
     file_name varchar not null,
     source_profile varchar,
     file_format varchar,
@@ -136,6 +136,14 @@ def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
         [entry.file_id],
     )
     connection.execute("delete from raw.load_ledger where file_id = ?", [entry.file_id])
+    if entry.status == "loaded":  # the path's earlier rejection is history now
+        rejected = f"rejected:{entry.file_name}"
+        connection.execute(
+            "insert into raw.load_ledger_history by name select *, now()::timestamp as replaced_at "
+            "from raw.load_ledger where file_id = ?",
+            [rejected],
+        )
+        connection.execute("delete from raw.load_ledger where file_id = ?", [rejected])
     connection.execute(
         "insert into raw.load_ledger by name select * from (values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) "
         "as t(file_id, file_name, source_profile, file_format, encoding, snapshot_date, status, rows_read, "

@@ -363,14 +363,16 @@ def landed_paths(landing_dir: Path) -> list[Path]:
 
 
 def _reject(
-    connection: duckdb.DuckDBPyConnection, report: IngestReport, path: Path, relative: str, file_hash: str,
+    connection: duckdb.DuckDBPyConnection, report: IngestReport, path: Path, relative: str,
     snapshot: dt.date | None, reason: str, loaded_at: dt.datetime,
 ) -> None:  # fmt: skip
+    """A rejected file is one ledger row per path (two different empty files are two rows), kept
+    until the file at that path loads; its earlier attempts move to the ledger history."""
     report.rejected.append((relative, reason))
     ledger.record(
         connection,
         ledger.LedgerEntry(
-            file_id=file_hash,
+            file_id=f"rejected:{relative}",
             file_name=relative,
             source_profile=None,
             file_format=path.suffix.lstrip(".").lower(),
@@ -460,8 +462,7 @@ def ingest_landing(
                 if isinstance(error, PipelineError)
                 else f"{path}: could not be read ({error.__class__.__name__}: {str(error)[:200]}); check the file"
             )
-            file_id = file_hash or _path_id(relative)
-            _reject(connection, report, path, relative, file_id, named_date, reason, loaded_at)
+            _reject(connection, report, path, relative, named_date, reason, loaded_at)
         else:
             batch = pending.setdefault(landed.profile.name, [])
             batch.append(landed)
@@ -474,11 +475,6 @@ def ingest_landing(
     for profile_name in list(pending):
         flush(profile_name)
     return report
-
-
-def _path_id(relative: str) -> str:
-    """A ledger id for a file whose content could not be read at all."""
-    return "unreadable:" + relative
 
 
 def reload_files(

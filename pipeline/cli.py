@@ -205,6 +205,10 @@ def report() -> None:
     )
     for name, reason in state["rejected"]:
         console.print(f"[yellow]rejected[/yellow] {name}: {reason}", soft_wrap=True)
+    for name, warning in state["warnings"][:20]:
+        console.print(f"[yellow]warning[/yellow] {name}: {warning}", soft_wrap=True)
+    if len(state["warnings"]) > 20:
+        console.print(f"… and {len(state['warnings']) - 20} more files with warnings (raw.load_ledger.warnings)")
     gate = state["gate"]
     if gate is None:
         console.print("quality gate: not run yet")

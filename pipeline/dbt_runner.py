@@ -170,3 +170,30 @@ def read_run_results(path: Path) -> list[DbtNodeResult]:
         )
         for item in results
     ]
+
+
+def describe_failures(results: list[DbtNodeResult], target_dir: Path, *, limit: int = 3) -> str:
+    """Failed dbt nodes in human terms: which model and column, which test, how many rows,
+    and the values that failed where the test stored them; skipped nodes are not listed."""
+    failed = [result for result in results if result.status in ("error", "fail")]
+    manifest_path = target_dir / "manifest.json"
+    nodes = json.loads(manifest_path.read_text()).get("nodes", {}) if manifest_path.exists() else {}
+    unit_tests = json.loads(manifest_path.read_text()).get("unit_tests", {}) if manifest_path.exists() else {}
+    parts = []
+    for result in failed[:limit]:
+        node = nodes.get(result.unique_id) or unit_tests.get(result.unique_id) or {}
+        first_line = (result.message or result.status).strip().splitlines()[0][:300]
+        if result.resource_type == "test":
+            model = (node.get("attached_node") or "").rsplit(".", 1)[-1] or "?"
+            column = node.get("column_name")
+            test = (node.get("test_metadata") or {}).get("name") or node.get("name", result.unique_id)
+            where = f"{model}.{column}" if column else model
+            rows = f" on {result.failures} row(s)" if result.failures else ""
+            stored = node.get("relation_name")
+            parts.append(f"{where}: test {test} failed{rows}" + (f" (rows kept in {stored})" if stored else ""))
+        elif result.resource_type == "unit_test":
+            parts.append(f"unit test {node.get('name', result.unique_id)} of {node.get('model', '?')}: {first_line}")
+        else:
+            parts.append(f"{result.resource_type} {result.unique_id.rsplit('.', 1)[-1]}: {first_line}")
+    more = f"; and {len(failed) - limit} more" if len(failed) > limit else ""
+    return "; ".join(parts) + more

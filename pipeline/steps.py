@@ -96,7 +96,7 @@ def reload(
 
 def build(settings: Settings):
     """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests."""
-    from pipeline.dbt_runner import run_dbt
+    from pipeline.dbt_runner import describe_failures, run_dbt
     from pipeline.warehouse import writer_lock
     from quality.gate import record_failed_build
 
@@ -107,9 +107,11 @@ def build(settings: Settings):
     failed = [r for r in results if r.status in ("error", "fail")]
     if failed:
         record_failed_build(settings)
-        names = ", ".join(f"{r.unique_id} ({r.status})" for r in failed[:5])
+        skipped = sum(r.status == "skipped" for r in results)
         raise PipelineError(
-            f"dbt build: {len(failed)} node(s) failed: {names}; see {settings.dbt_target_dir / 'run_results.json'}"
+            f"dbt build failed ({len(failed)} failing, {skipped} skipped because of them): "
+            f"{describe_failures(results, settings.dbt_target_dir)}; "
+            f"details in {settings.dbt_target_dir / 'run_results.json'}"
         )
     log.info("build: %d dbt nodes passed", len(results))
     return results
@@ -159,7 +161,7 @@ def published_kpis(settings: Settings) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _ledger_summary(connection) -> tuple[tuple, list[tuple]]:
+def _ledger_summary(connection) -> tuple[tuple, list[tuple], list[tuple]]:
     loaded = connection.execute(
         """
         select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
@@ -170,7 +172,10 @@ def _ledger_summary(connection) -> tuple[tuple, list[tuple]]:
     rejected = connection.execute(
         "select file_name, error from raw.load_ledger where status = 'rejected' order by file_name"
     ).fetchall()
-    return loaded, rejected
+    warned = connection.execute(
+        "select file_name, warnings from raw.load_ledger where warnings is not null order by file_name"
+    ).fetchall()
+    return loaded, rejected, warned
 
 
 def status(settings: Settings) -> dict:
@@ -183,7 +188,7 @@ def status(settings: Settings) -> dict:
 
     try:
         with connect(settings.warehouse_path, read_only=True) as connection:
-            loaded, rejected = _ledger_summary(connection)
+            loaded, rejected, warned = _ledger_summary(connection)
     except duckdb.IOException:
         raise PipelineError(
             f"{settings.warehouse_path}: a pipeline step is writing the warehouse; run this again when it finishes"
@@ -199,6 +204,7 @@ def status(settings: Settings) -> dict:
         "rows_quarantined": loaded[3],
         "newest_export": loaded[4],
         "rejected": rejected,
+        "warnings": warned,
         "gate": gate,
         "gate_path": gate_path,
         "publication": manifest,

@@ -111,7 +111,11 @@ def _swap_in(version_dir: Path, published_dir: Path) -> None:
 
 
 def _prune(versions_dir: Path, keep: int, current: Path) -> None:
-    versions = sorted(path for path in versions_dir.iterdir() if path.is_dir())
+    """Keep the newest `keep` complete publications; a half-written one (a publish that was
+    killed) never counts as a version and is removed."""
+    for partial in versions_dir.glob(".partial-*"):
+        shutil.rmtree(partial, ignore_errors=True)
+    versions = sorted(path for path in versions_dir.iterdir() if path.is_dir() and not path.name.startswith("."))
     for old in versions[: -max(keep, 1)]:
         if old.resolve() != current.resolve():
             shutil.rmtree(old)
@@ -145,7 +149,10 @@ def publish_marts(settings: Settings) -> PublicationReport:
             return PublicationReport(False, fingerprint, published, manifest["tables"])
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
-        tables = _write_version(version_dir, settings.warehouse_path, fingerprint, gate)
+        # written under a hidden name and renamed when complete: a killed publish leaves no version
+        partial = version_dir.with_name(f".partial-{version_dir.name}")
+        tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
+        partial.rename(version_dir)
         _swap_in(version_dir, published)
         with (published / "history.jsonl").open("a", encoding="utf-8") as history:
             history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")

@@ -71,9 +71,10 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
     run_results = json.loads(run_results_path.read_text())
     invocation = run_results["metadata"].get("invocation_id")
     checks = []
+    skipped = [item for item in run_results["results"] if item["status"] == "skipped"]
     for item in run_results["results"]:
         kind = item["unique_id"].split(".")[0]
-        if kind not in ("test", "unit_test", "model", "seed"):
+        if kind not in ("test", "unit_test", "model", "seed") or item["status"] == "skipped":
             continue
         # a warning does not block publication, but the report says what it found
         passed = item["status"] in ("pass", "success", "warn")
@@ -88,6 +89,13 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
                 message=_dbt_failure_message(item) if item["status"] in ("fail", "error", "warn") else "",
             )
         )
+    if skipped:  # one line for what a failure upstream kept from running, not one per node
+        checks.append(
+            CheckResult(
+                "dbt", "dbt", "nodes skipped", False, failing_rows=len(skipped),
+                message=f"{len(skipped)} node(s) did not run because a node they depend on failed",
+            )
+        )  # fmt: skip
     if not any(check.table in ("test", "unit_test") for check in checks):
         checks.append(
             CheckResult(

@@ -79,6 +79,7 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
         "town": "Borough",
         "handling_unit": "Agency",
         "received_at": "Created Date",
+        "dispatched_at": "Created Date",  # no dispatch time: the clock starts at receipt
         "completed_at": "Closed Date",
         "due_at": "Due Date",
         "is_on_time_reported": "ontime",
@@ -101,7 +102,8 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert "#   - 投诉量 (complaints): needs appeal_type" in report.text
     assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
     assert "工单量 (work_orders)" not in report.text  # received_at is mapped
-    assert report.todos == ["status: 'Cancelled' -> 未知"]
+    assert report.todos[1:] == ["status: 'Cancelled' -> 未知"]
+    assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
 
 
 def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
@@ -138,6 +140,7 @@ def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
         "town": "所属镇街",
         "handling_unit": "承办部门",
         "received_at": "受理时间",
+        "dispatched_at": "受理时间",
         "completed_at": "办结时间",
         "due_at": "办理时限",
         "status": "工单状态",
@@ -151,8 +154,9 @@ def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
     assert columns["satisfaction"]["map"] == {"很满意": "非常满意"}
     assert report.unmatched_headers == ["是否超期"]  # not 是否按时办结: it says the opposite
     assert "#   - 是否超期" in report.text
-    assert "#   - 按时办结率 (completed_on_time_rate): needs" in report.text
-    assert report.todos == []
+    assert "按时办结率 (completed_on_time_rate)" not in report.text  # the clock starts at 受理时间
+    assert "#   - 及时签收率 (signed_on_time_rate): needs signed_at" in report.text
+    assert [todo.split(":")[0] for todo in report.todos] == ["dispatched_at"]
 
 
 def test_xlsx_message_board_export_with_mixed_date_formats(tmp_path):
@@ -176,6 +180,7 @@ def test_xlsx_message_board_export_with_mixed_date_formats(tmp_path):
     assert "# command_line: true" in report.text
     assert report.formats == {
         "received_at": ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"],  # most common first
+        "dispatched_at": ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"],  # the clock starts at the posting time
         "completed_at": ["%Y/%m/%d %H:%M:%S"],
     }
     assert profile["timestamp_formats"] == ["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"]
