@@ -134,6 +134,7 @@ class LandedFile:
 def _snapshot_date(
     path: Path, relative: str, profile: SourceProfile, mapped: pd.DataFrame, as_of: dt.date | None, today: dt.date
 ) -> dt.date:
+    """The export's date, from where its profile says (`as_of` for files dated on the command line)."""
     if profile.dated_by_name:
         snapshot = profile.snapshot_date(relative)
         if snapshot is None:
@@ -408,6 +409,7 @@ def ingest_landing(
     until: dt.date | None = None,
     as_of: dt.date | None = None,
     only: set[str] | None = None,
+    recorded_dates: dict[str, dt.date] | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Load every landed file not yet in the ledger (with an export date up to `until`).
@@ -452,7 +454,8 @@ def ingest_landing(
             if file_hash in already or file_hash in pending_ids:
                 report.files_already_loaded += 1
                 continue
-            landed = read_landed(path, relative, file_hash, profiles, as_of=as_of, today=today)
+            file_as_of = (recorded_dates or {}).get(relative) or as_of
+            landed = read_landed(path, relative, file_hash, profiles, as_of=file_as_of, today=today)
             if until is not None and landed.snapshot_date > until:
                 report.files_not_due += 1
                 continue
@@ -494,11 +497,12 @@ def reload_files(
     if profile_name is None and not names:
         raise PipelineError("hotline reload: name a profile (--profile NAME) or files to reload")
     rows = connection.execute(
-        "select file_id, file_name from raw.load_ledger where (source_profile = ? or file_name in (select unnest(?)))",
+        "select file_id, file_name, snapshot_date from raw.load_ledger "
+        "where status = 'loaded' and (source_profile = ? or file_name in (select unnest(?)))",
         [profile_name, list(names or [])],
     ).fetchall()
     if names:
-        known = {name for _, name in rows}
+        known = {name for _, name, _ in rows}
         unknown = [name for name in names if name not in known]
         if unknown:
             raise PipelineError(
@@ -507,10 +511,22 @@ def reload_files(
             )
     if not rows:
         raise PipelineError(f"profile {profile_name}: no loaded files to reload")
-    gone = [name for _, name in rows if not (landing_dir / name).exists()]
+    gone = [name for _, name, _ in rows if not (landing_dir / name).exists()]
     if gone:
         raise PipelineError(f"{landing_dir / gone[0]}: no longer in the landing folder; put it back to reload it")
-    ledger.forget(connection, [file_id for file_id, _ in rows])
+    # each file keeps the export date it was loaded with (files dated on the command line included)
+    recorded = {name: as_of or snapshot for _, name, snapshot in rows}
+    today = dt.date.today()
+    for _, name, _ in rows:  # read every file first: a reload that would fail deletes nothing
+        path = landing_dir / name
+        read_landed(path, name, "check", profiles, as_of=recorded[name], today=today)
+    ledger.forget(connection, [file_id for file_id, _, _ in rows])
     return ingest_landing(
-        connection, landing_dir, profiles, key, as_of=as_of, only={name for _, name in rows}, progress=progress
+        connection,
+        landing_dir,
+        profiles,
+        key,
+        only=set(recorded),
+        recorded_dates=recorded,
+        progress=progress,
     )

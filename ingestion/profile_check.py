@@ -31,12 +31,13 @@ class FileCheck:
     missing_headers: list[str] = field(default_factory=list)  # named by the profile, not in the file
     empty_columns: list[str] = field(default_factory=list)  # mapped, but no row has a value
     outside_vocabulary: dict[str, Counter] = field(default_factory=dict)
-    quarantine_reasons: Counter = field(default_factory=Counter)
+    quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
+    bad_rows: int = 0  # rows that would be quarantined, each once
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
     @property
     def rows_quarantined(self) -> int:
-        return sum(self.quarantine_reasons.values()) + self.malformed_rows
+        return self.bad_rows + self.malformed_rows
 
 
 def _reason_kind(reason: str) -> str:
@@ -62,7 +63,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     result.unused_headers = [header for header in frame.columns if header not in read_headers]
     result.missing_headers = missing
     try:
-        result.snapshot_date = _snapshot_date(path, path.name, profile, mapped, as_of, dt.date.today())
+        # the whole path, so that a profile dated by its folder (from_path) finds the date there
+        result.snapshot_date = _snapshot_date(path, path.as_posix(), profile, mapped, as_of, dt.date.today())
     except PipelineError as error:
         result.snapshot_problem = str(error)
     result.empty_columns = [name for name in mapped.columns if not mapped[name].ne("").any()]
@@ -84,6 +86,7 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     mapped["_row_number"] = export.row_numbers
     _, problems = row_problems(mapped, profile)
     duplicates = duplicate_problems(mapped, profile)
+    result.bad_rows = int((problems.ne("") | duplicates.ne("")).sum())
     for reason in [*problems[problems.ne("")].tolist(), *duplicates[duplicates.ne("")].tolist()]:
         for part in reason.split("; "):
             result.quarantine_reasons[_reason_kind(part)] += 1

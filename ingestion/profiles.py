@@ -201,11 +201,12 @@ class SourceProfile:
 
 
 def _one_line(error: ValidationError, where: str) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"] if not str(part).startswith(("str", "ColumnModel")))
+    errors = error.errors()
+    # a column is `header | mapping`: the mapping's complaint says more than "not a string"
+    first = next((e for e in errors if e["loc"] and e["loc"][-1] != "str" and "str" not in e["loc"][-1:]), errors[0])
+    location = ".".join(str(part) for part in first["loc"] if str(part) != "str" and "ColumnModel" not in str(part))
     message = first["msg"].removeprefix("Value error, ")
-    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"{where}: {location}: {message}{more}; see {DOC}"
+    return f"{where}: {location}: {message}; see {DOC}"
 
 
 def _compile(pattern: str, where: str, key: str) -> re.Pattern[str]:
@@ -306,6 +307,11 @@ def load_profile(path: Path) -> SourceProfile:
         if getattr(snapshot, key) not in (None, False)
     )
     pattern = getattr(snapshot, source) if source in ("from_filename", "from_path") else None
+    if pattern is not None and _compile(pattern, where, f"snapshot_date.{source}").groups < 3:
+        raise PipelineError(
+            f"{where}: snapshot_date.{source}: {pattern!r} needs three groups, year, month and day, "
+            "e.g. '(\\d{{4}})(\\d{{2}})(\\d{{2}})'"
+        )
     key = model.key or ("work_order_id" if contract else None)
     if key is not None and key not in names:
         raise PipelineError(f"{where}: key {key} is not mapped under `columns:`")

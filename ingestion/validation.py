@@ -56,7 +56,8 @@ def parse_timestamps(
             parsed[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce")
     if store_zone not in ("keep", zone):
         parsed = (
-            parsed.dt.tz_localize(zone, ambiguous="NaT", nonexistent="shift_forward")
+            # the repeated autumn hour is read as standard time; a skipped spring hour moves forward
+            parsed.dt.tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
             .dt.tz_convert(store_zone)
             .dt.tz_localize(None)
         )
