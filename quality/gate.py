@@ -208,6 +208,7 @@ def verdict_agreement(connection) -> list[CheckResult]:
 def run_gate(settings: Settings) -> GateReport:
     from ingestion.profiles import load_profiles
     from pipeline.warehouse import connect, marts_fingerprint
+    from quality.plausibility import plausibility_checks  # here, not on top: it imports CheckResult from here
 
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
@@ -217,6 +218,7 @@ def run_gate(settings: Settings) -> GateReport:
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
         checks.extend(verdict_agreement(connection))
+        checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
     report = GateReport(
         passed=all(check.passed for check in checks),
