@@ -218,6 +218,9 @@ def run_gate(settings: Settings) -> GateReport:
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
         checks.extend(verdict_agreement(connection))
+        from quality.pii import personal_data_checks  # (it imports this module)
+
+        checks.extend(personal_data_checks(connection))  # clear phone and ID numbers, every text column
         checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
     report = GateReport(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingestion.masking import CLEAR_PERSONAL_NUMBER
-
 RATE_COLUMNS = (
     "direct_answer_rate",
     "repeat_rate",
@@ -169,7 +167,8 @@ def _ledger_suite(raw_tables: list[str]) -> Suite:
 
 def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
     """Every suite the gate runs; `raw_tables` are the tables the source profiles load into."""
-    return (*MART_SUITES, *MEMBER_SUITES, _ledger_suite(raw_tables), PERSONAL_DATA_SUITE, HASHED_IDENTITIES_SUITE)
+    # clear phone and ID numbers: quality/pii.py scans every text column (personal_data_checks)
+    return (*MART_SUITES, *MEMBER_SUITES, _ledger_suite(raw_tables), HASHED_IDENTITIES_SUITE)
 
 
 HASHED_IDENTITIES_SUITE = Suite(
@@ -278,20 +277,4 @@ MART_SUITES: tuple[Suite, ...] = (
     *(_kpi_suite(mart, ("period_start", *dimensions)) for mart, dimensions in SPLIT_MARTS.items()),
     *(_parts_add_up_suite(mart, where) for mart, where in SPLITS),
     _periods_complete_suite(),
-)
-
-PERSONAL_DATA_SUITE = Suite(
-    # phone and ID numbers never reach staging in clear, nor the quarantine
-    name="personal_data",
-    query="""
-            select 'work_order ' || work_order_id as record, appeal_text as text
-            from staging.stg_hotline__work_orders
-            union all
-            select 'quarantine ' || file_name || ' row ' || row_number, cast(raw_values as varchar)
-            from raw.quarantine
-        """,
-    key=("record",),
-    checks=(
-        Check("ExpectColumnValuesToNotMatchRegex", {"column": "text", "regex": CLEAR_PERSONAL_NUMBER}, sensitive=True),
-    ),
 )

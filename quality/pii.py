@@ -1,0 +1,443 @@
+"""Clear personal numbers in text: the gate's own detector, and the check that runs it.
+
+The masker (`ingestion/masking.py`) masks numbers as exports land; this module looks for what
+it may have missed, with its own code (nothing is imported from the masker), in every text
+column the warehouse keeps and publishes. It finds
+
+- mobile numbers: 11 digits `1[3-9]…`, optionally after +86 / 0086 / (+86);
+- ID-card numbers: 18 digits (the last may be X) that pass the GB 11643 checksum and carry a
+  plausible birth date and province, and old 15-digit numbers with a plausible yymmdd date;
+- landlines: an area code `0[1-9]x(x)` and a 7- or 8-digit number (or the 10–12 digits run
+  together),
+
+written in half- or full-width digits, with any separators between the digit groups (spaces,
+dots, hyphens, slashes, underscores, brackets, middle dots, dashes; up to three in a row).
+
+A number is made of whole digit groups: it neither starts after nor ends before an ASCII letter
+or digit, so hex digests, `RX…` platform ids and longer digit strings are not numbers. The
+warehouse's own values are told apart: a 15-digit work-order id before `-NN`
+(`230103000000001-01`), timestamps (`:` is no separator, and their digit groups never make a
+valid number), decimals (a dot between digits is a decimal point unless both sides have seven
+digits or more: `0.13812345678` and `13812345678.90` hold no number, `138.1234.5678` does).
+
+Names: a caller's name is hashed before it lands, so names exist in clear only while an export
+is being loaded. `find_names` looks for the names of one load in that load's texts (for the
+loader to use); the gate cannot look for names, since it never sees them in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+
+from quality.gate import SAMPLE_ROWS, CheckResult
+
+log = logging.getLogger(__name__)
+
+SCANNED_SCHEMAS = ("raw", "staging", "marts")
+CHECK_SOURCE = "personal_data"
+
+# Digit forms NFKC turns into ASCII digits: full-width, mathematical, segmented.
+DIGIT_FORMS = "0-9\uff10-\uff19\U0001d7ce-\U0001d7ff\U0001fbf0-\U0001fbf9"
+# Characters whose NFKC holds a digit but which are no digit themselves: superscripts (m²),
+# fractions, circled and bracketed list numbers (①, ⑴, ⒈), squared units (㎡), dates (㏠).
+# NFKC would glue their digit to the next number ("①13812345678" → "113812345678"), so they
+# are replaced first by U+FFFD, which ends a number as punctuation does but joins no digit
+# groups. Unicode 14 (Python 3.11); tests/quality/test_pii.py recomputes the list.
+NUMBER_MARKS = (
+    "\u00b2\u00b3\u00b9\u00bc-\u00be\u2070\u2074-\u2079\u2080-\u2089\u2150-\u215f\u2189\u2460-\u249b"
+    "\u24ea\u3251-\u325f\u32b1-\u32cb\u3358-\u3370\u3378\u3379\u339f-\u33a6\u33a8\u33af\u33e0-\u33fe"
+    "\U0001f100-\U0001f10a"
+)
+# Separators between digit groups, after NFKC (full-width forms are folded by then).
+SEPARATORS = r"\s.\-/_()\u00b7\u2010-\u2015\u2022\u2212\u30fb"
+MAX_SEPARATORS = 3
+
+_MARKS = re.compile(f"[{NUMBER_MARKS}]")
+_GROUP = re.compile(r"[0-9]+(?:[Xx](?![0-9A-Za-z]))?")
+_SEP = f"[{SEPARATORS}]"
+# digit groups joined by separators, holding ten digits or more (fewer make no number)
+_RUN = re.compile(  # (the first digit first, and then what comes before it: a faster search)
+    f"[0-9](?<![0-9][0-9])(?=(?:{_SEP}{{0,{MAX_SEPARATORS}}}[0-9]){{9}})"
+    f"[0-9]*+(?:{_SEP}{{1,{MAX_SEPARATORS}}}[0-9]++)*+(?:[Xx](?![0-9A-Za-z]))?"
+)
+_MOBILE = re.compile(r"(?:86|0086)?(1[3-9][0-9]{9})")
+_AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
+_LANDLINE_RUN_TOGETHER = re.compile(r"0[1-9][0-9]{8,10}")
+# the first two digits of an ID number: the province (GB/T 2260), 83 for Taiwan residents' permits
+PROVINCES = frozenset(
+    [11, 12, 13, 14, 15, 21, 22, 23, *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66), 71, 81, 82, 83]
+)
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK_CHARS = "10X98765432"
+
+# Every character NFKC turns into separators alone: the separators as typed, in any width.
+SEPARATOR_FORMS = (
+    (0x09, 0x0D), (0x1C, 0x20), (0x28, 0x29), (0x2D, 0x2F), (0x5F, 0x5F), (0x85, 0x85), (0xA0, 0xA0),
+    (0xB7, 0xB7), (0x387, 0x387), (0x1680, 0x1680), (0x2000, 0x200A), (0x2010, 0x2015), (0x2022, 0x2022),
+    (0x2024, 0x2026), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x207B, 0x207B), (0x207D, 0x207E),
+    (0x208B, 0x208B), (0x208D, 0x208E), (0x2212, 0x2212), (0x3000, 0x3000), (0x30FB, 0x30FB), (0xFE19, 0xFE19),
+    (0xFE30, 0xFE36), (0xFE4D, 0xFE4F), (0xFE52, 0xFE52), (0xFE58, 0xFE5A), (0xFE63, 0xFE63), (0xFF08, 0xFF09),
+    (0xFF0D, 0xFF0F), (0xFF3F, 0xFF3F), (0xFF65, 0xFF65),
+)  # fmt: skip
+_DIGIT_FORM_RANGES = ((0x30, 0x39), (0xFF10, 0xFF19), (0x1D7CE, 0x1D7FF), (0x1FBF0, 0x1FBF9))
+
+
+def _re2_class(ranges) -> str:
+    spell = "\\x{{{:X}}}".format
+    return "[" + "".join(spell(lo) if lo == hi else f"{spell(lo)}-{spell(hi)}" for lo, hi in ranges) + "]"
+
+
+def _python_class(ranges) -> str:
+    spell = "\\U{:08x}".format
+    return "[" + "".join(spell(lo) if lo == hi else f"{spell(lo)}-{spell(hi)}" for lo, hi in ranges) + "]"
+
+
+# First passes that are cheap and let through everything the detector would find: ten digits
+# (the shortest number is a landline) with at most three separators between each two, not right
+# after an ASCII letter or digit. DuckDB (RE2) and Python spellings.
+SQL_PREFILTER = (
+    f"(?:^|[^0-9A-Za-z]){_re2_class(_DIGIT_FORM_RANGES)}"
+    f"(?:{_re2_class(SEPARATOR_FORMS)}{{0,3}}{_re2_class(_DIGIT_FORM_RANGES)}){{9}}"
+)
+PYTHON_PREFILTER = re.compile(
+    f"(?<![0-9A-Za-z]){_python_class(_DIGIT_FORM_RANGES)}"
+    f"(?:{_python_class(SEPARATOR_FORMS)}{{0,3}}{_python_class(_DIGIT_FORM_RANGES)}){{9}}"
+)
+# Whole values that hold no number however their digits fall: a keyed hash or file id (64 hex
+# characters: every digit run touches a letter, or is too long), a work-order id (15 digits
+# before -NN). Left out in the database, so that id columns do not all come back to Python.
+SQL_NEVER_A_NUMBER = "[0-9a-fA-F]{64}|[0-9]{15}-[0-9]{2}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "mobile", "id_card" or "landline"
+    value: str  # the number in ASCII digits, without separators or +86 (an ID's X upper-case)
+    start: int  # where it stands in the normalised text
+    end: int
+
+    @property
+    def masked(self) -> str:
+        return mask_number(self.value)
+
+
+def mask_number(value: str) -> str:
+    """What a report may show of a number: `138****5678`, `320***********877X`."""
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def normalise(text: str) -> str:
+    """Number marks set apart, then NFKC: full-width digits, letters and punctuation to ASCII."""
+    return unicodedata.normalize("NFKC", _MARKS.sub("\ufffd", text))
+
+
+def find_personal_data(text: str | None) -> list[Finding]:
+    """Every clear phone or ID number in `text`, in order (positions in `normalise(text)`)."""
+    if not text or not PYTHON_PREFILTER.search(text):  # fewer than ten digits together: nothing to find
+        return []
+    return _detect(text)
+
+
+def _detect(text: str) -> list[Finding]:
+    norm = normalise(text)
+    found: list[Finding] = []
+    for run in _runs(norm):
+        found.extend(_in_run(norm, run))
+    # a number inside a longer one (a mobile inside +86 and the mobile) counts once
+    outer = [f for f in found if not any(o is not f and o.start <= f.start and f.end <= o.end for o in found)]
+    return sorted(set(outer), key=lambda f: (f.start, f.end))
+
+
+def find_personal_numbers(text: str | None) -> list[str]:
+    """The clear phone and ID numbers in `text` (ASCII digits, no separators), in order."""
+    return [finding.value for finding in find_personal_data(text)]
+
+
+def redact(text: str) -> str:
+    """`text` (normalised) with every number found masked, for a report."""
+    norm = normalise(text)
+    for finding in reversed(find_personal_data(text)):
+        norm = norm[: finding.start] + finding.masked + norm[finding.end :]
+    return norm
+
+
+def find_in_series(values: pd.Series) -> pd.Series:
+    """The numbers found in each value of `values`, for the values that hold any (same index).
+
+    A vectorised regex first pass selects the few values with ten digits close together; only
+    those are examined one by one.
+    """
+    text = values.astype("string")
+    candidates = text[text.str.contains(PYTHON_PREFILTER, regex=True, na=False)]
+    found = pd.Series([find_personal_numbers(value) for value in candidates], index=candidates.index, dtype=object)
+    return found[[bool(numbers) for numbers in found]]
+
+
+def find_names(text: str | None, names: Iterable[str]) -> list[str]:
+    """The known `names` (say the callers of one load, in clear) that occur in `text`.
+
+    Only at ingest time: names are keyed hashes in the warehouse, so the gate cannot use this.
+    Names shorter than two characters are ignored (a surname alone is no name).
+    """
+    if not text:
+        return []
+    pattern = _names_pattern(frozenset(normalise(name).strip() for name in names if name))
+    return pattern.findall(normalise(text)) if pattern else []
+
+
+@lru_cache(maxsize=8)
+def _names_pattern(names: frozenset[str]) -> re.Pattern | None:
+    usable = sorted((name for name in names if len(name) >= 2), key=lambda name: (-len(name), name))
+    return re.compile("|".join(map(re.escape, usable))) if usable else None
+
+
+# --- the detector --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Group:
+    text: str  # digits, maybe a final X
+    start: int
+    end: int
+    left_ok: bool  # not right after an ASCII letter
+    right_ok: bool  # not right before one
+
+
+def _runs(norm: str) -> list[list[_Group]]:
+    """Digit groups joined by separators: the stretches a number can be made of."""
+    runs = []
+    for run in _RUN.finditer(norm):
+        groups = []
+        for match in _GROUP.finditer(norm, run.start(), run.end()):
+            start, end = match.span()
+            groups.append(
+                _Group(
+                    match.group(),
+                    start,
+                    end,
+                    left_ok=start == 0 or not _ascii_letter(norm[start - 1]),
+                    right_ok=end == len(norm) or not _ascii_letter(norm[end]),
+                )
+            )
+        runs.append(groups)
+    return runs
+
+
+def _ascii_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _in_run(norm: str, run: list[_Group]) -> list[Finding]:
+    found = []
+    separators = [norm[a.end : b.start] for a, b in zip(run, run[1:], strict=False)]
+    for i, first in enumerate(run):
+        if not first.left_ok or (i > 0 and _decimal_point(separators[i - 1], run[i - 1], first)):
+            continue  # touches a letter, or is the fraction of a decimal: 0.13812345678
+        digits = ""
+        for j in range(i, len(run)):
+            digits += run[j].text
+            if len(digits) > 18:
+                break
+            last = run[j]
+            if not last.right_ok or (j < len(run) - 1 and _decimal_point(separators[j], last, run[j + 1])):
+                continue  # touches a letter, or is the whole part of a decimal: 13812345678.90
+            if j == i + 1 and _decimal_point(separators[i], first, last):
+                continue  # a decimal number: 12345678.90
+            kind, value = _classify(digits, run[i : j + 1], norm[last.end : last.end + 1])
+            if kind:
+                found.append(Finding(kind, value, first.start, last.end))
+    return found
+
+
+def _decimal_point(separator: str, before: _Group, after: _Group) -> bool:
+    """A dot between digits is a decimal point unless both sides have seven digits or more
+    (13812345678.13912345678 are two numbers)."""
+    return separator == "." and min(len(before.text), len(after.text.rstrip("Xx"))) < 7
+
+
+def _classify(digits: str, groups: list[_Group], after: str) -> tuple[str | None, str]:
+    if digits[-1] in "Xx":
+        return ("id_card", digits.upper()) if len(digits) == 18 and valid_id18(digits.upper()) else (None, "")
+    mobile = _MOBILE.fullmatch(digits)
+    if mobile:
+        return "mobile", mobile.group(1)
+    if len(digits) == 18 and valid_id18(digits):
+        return "id_card", digits
+    if len(digits) == 15 and after != "-" and valid_id15(digits):  # not a work-order id 15 digits-NN
+        return "id_card", digits
+    if len(groups) == 1 and _LANDLINE_RUN_TOGETHER.fullmatch(digits):
+        return "landline", digits
+    if len(groups) > 1 and _AREA_CODE.fullmatch(groups[0].text) and 7 <= len(digits) - len(groups[0].text) <= 8:
+        return "landline", digits
+    return None, ""
+
+
+def valid_id18(number: str) -> bool:
+    """GB 11643: province, birth date (1900 to today), check character."""
+    if len(number) != 18 or not number[:17].isdigit() or int(number[:2]) not in PROVINCES:
+        return False
+    if not _plausible_birth(number[6:14]):
+        return False
+    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(number, ID_WEIGHTS, strict=False)) % 11] == number[17]
+
+
+def valid_id15(number: str) -> bool:
+    """The old 15-digit number: province and a birth date yymmdd (19yy)."""
+    return number.isdigit() and int(number[:2]) in PROVINCES and _plausible_birth("19" + number[6:12])
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    try:
+        born = dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
+    except ValueError:
+        return False
+    return dt.date(1900, 1, 1) <= born <= dt.date.today()
+
+
+# --- the gate check ------------------------------------------------------------------------
+
+
+@dataclass
+class _Column:
+    name: str
+    findings: int = 0
+    sample: list | None = None
+
+
+def personal_data_checks(connection, schemas: tuple[str, ...] = SCANNED_SCHEMAS) -> list[CheckResult]:
+    """No clear phone or ID number in any text column of any table or view of `schemas`.
+
+    One failing check per column with findings (the rows named by their key, the numbers
+    masked), or one passing check saying what was scanned. DuckDB selects the candidate rows
+    with a regex (`SQL_PREFILTER`); only those are examined in Python.
+    """
+    started = time.perf_counter()
+    columns = connection.execute(
+        f"""
+        select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
+        from information_schema.columns as c
+        join information_schema.tables as t using (table_catalog, table_schema, table_name)
+        where c.table_catalog = current_database() and c.table_schema in ({", ".join("?" for _ in schemas)})
+        order by 1, 2, c.ordinal_position
+        """,
+        list(schemas),
+    ).fetchall()
+    tables: dict[tuple[str, str], dict] = {}
+    for schema, table, table_type, column, data_type in columns:
+        entry = tables.setdefault((schema, table), {"type": table_type, "all": [], "text": []})
+        entry["all"].append(column)
+        if _is_text(data_type):
+            entry["text"].append(column)
+    checks, scanned_columns, scanned_tables = [], 0, 0
+    for (schema, table), entry in tables.items():
+        if not entry["text"]:
+            continue
+        scanned_tables += 1
+        scanned_columns += len(entry["text"])
+        try:
+            results = _scan_table(connection, schema, table, entry)
+        except Exception as error:  # a table that cannot be read cannot be declared clean
+            checks.append(
+                CheckResult(
+                    CHECK_SOURCE,
+                    f"{schema}.{table}",
+                    f"no clear phone or ID number in {schema}.{table}",
+                    False,
+                    message=f"could not be scanned: {str(error).splitlines()[0]}",
+                )
+            )
+            continue
+        for column in results:
+            checks.append(
+                CheckResult(
+                    CHECK_SOURCE,
+                    f"{schema}.{table}",
+                    f"no clear phone or ID number in {schema}.{table}.{column.name}",
+                    False,
+                    failing_rows=column.findings,
+                    sample=column.sample or [],
+                    message=f"{column.findings} row(s) hold a clear phone or ID number (shown masked)",
+                )
+            )
+    elapsed = time.perf_counter() - started
+    log.info("personal data: %d text columns of %d tables scanned in %.2f s", scanned_columns, scanned_tables, elapsed)
+    if not checks:
+        checks.append(
+            CheckResult(
+                CHECK_SOURCE,
+                ", ".join(schemas),
+                "no clear phone or ID numbers in text columns",
+                True,
+                message=f"no clear phone or ID numbers in {scanned_columns} text columns of {scanned_tables} tables "
+                f"({', '.join(schemas)}; {elapsed:.1f} s)",
+            )
+        )
+    return checks
+
+
+def _is_text(data_type: str) -> bool:
+    return data_type in ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _key(columns: list[str], table_type: str) -> tuple[list[str], list[str]]:
+    """(SQL expressions, labels) that name a row in a report: its file and row, its id, its row."""
+    present = set(columns)
+    for file_column, row_column in (("_file_name", "_row_number"), ("file_name", "row_number")):
+        if file_column in present and row_column in present:
+            return [_quote(file_column), _quote(row_column)], [file_column, row_column]
+    for column in columns:
+        if column == "id" or (column.endswith("_id") and column not in ("_file_id", "file_id")):
+            return [_quote(column)], [column]
+    if table_type == "BASE TABLE":
+        return ["rowid"], ["rowid"]
+    return ["row_number() over ()"], ["row"]
+
+
+def _scan_table(connection, schema: str, table: str, entry: dict) -> list[_Column]:
+    keys, labels = _key(entry["all"], entry["type"])
+    source = f"{_quote(schema)}.{_quote(table)}"
+    scanned = entry["text"]
+    conditions = []
+    for column in scanned:
+        value = f"cast({_quote(column)} as varchar)"
+        # cheapest first: short codes cannot hold ten digits, most text has no ten digits together
+        condition = (
+            f"(length({value}) >= 10 and regexp_matches({value}, '{SQL_PREFILTER}')"
+            f" and not regexp_full_match({value}, '{SQL_NEVER_A_NUMBER}'))"
+        )
+        conditions.append((value, condition))
+    selected = ", ".join(f"case when {condition} then {value} end" for value, condition in conditions)
+    key_columns = ", ".join(f"{expression} as _key_{n}" for n, expression in enumerate(keys))
+    if keys == ["row_number() over ()"]:  # number the rows before filtering them
+        source = f"(select *, row_number() over () as _pii_row from {source})"
+        key_columns = "_pii_row as _key_0"
+    rows = connection.execute(
+        f"select {key_columns}, {selected} from {source} where {' or '.join(c for _, c in conditions)}"
+    ).fetchall()
+    results = [_Column(column) for column in scanned]
+    for row in rows:
+        key, values = row[: len(keys)], row[len(keys) :]
+        for result, value in zip(results, values, strict=True):
+            findings = find_personal_data(value) if value is not None else []
+            if not findings:
+                continue
+            result.findings += 1
+            result.sample = result.sample or []
+            if len(result.sample) < SAMPLE_ROWS:
+                named = {label: redact(str(part)) for label, part in zip(labels, key, strict=True)}
+                named["found"] = ", ".join(f"{finding.kind} {finding.masked}" for finding in findings)
+                result.sample.append(named)
+    return [result for result in results if result.findings]
