@@ -13,7 +13,7 @@ import pandas as pd
 
 from ingestion import ledger
 from ingestion.contract import contract_for
-from ingestion.masking import keyed_hash, mask_text
+from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.readers import RawExport, read_export
 from ingestion.validation import parse_timestamps, row_problems
@@ -183,11 +183,13 @@ def read_landed(
 
 def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.DataFrame:
     masked = mapped.copy()
+    names = mapped.get("caller_name_hash")  # still clear here: hashed below
     for column in profile.columns:
         if column.personal == "hash":
             masked[column.name] = keyed_hash(mapped[column.name], key)
         elif column.personal == "mask_text":
-            masked[column.name] = mask_text(mapped[column.name])
+            text = mask_names(mapped[column.name], names) if names is not None else mapped[column.name]
+            masked[column.name] = mask_text(text)
     return masked
 
 

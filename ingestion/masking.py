@@ -47,6 +47,7 @@ NUMBER_RUN = (
 )
 ID_MASK = "[证件号码已隐去]"
 PHONE_MASK = "[电话已隐去]"
+NAME_MASK = "[姓名已隐去]"
 
 # Numbers that are personal in any form, for tests that look for leaks with a regex: ID-card
 # numbers written as one run of digits, mobiles with or without +86, spaces or hyphens. (The
@@ -97,6 +98,17 @@ def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
         state.update(value.encode("utf-8"))
         digests[value] = state.hexdigest()
     return cleaned.map(digests).astype("string")
+
+
+def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
+    """Replace each row's own caller name (from the caller-name column of the same row, before it
+    is hashed) inside its free text: operators often type it there. One-character names are left,
+    since they would mask ordinary words."""
+    masked = [
+        text.replace(name, NAME_MASK) if isinstance(text, str) and isinstance(name, str) and len(name) > 1 else text
+        for text, name in zip(texts.tolist(), names.str.strip().tolist(), strict=True)
+    ]
+    return pd.Series(masked, index=texts.index, dtype=texts.dtype)
 
 
 def mask_text(values: pd.Series) -> pd.Series:

@@ -183,7 +183,7 @@ def test_numbers_typed_anywhere_are_masked_and_quarantine_keeps_no_clear_number(
 
     assert (report.rows_loaded, report.rows_quarantined) == (1, 3)
     [(title, result)] = query(settings, "select title, handling_result from raw.hotline_work_orders")
-    assert (title, result) == ("张伟[电话已隐去]反映噪音", "已回电[电话已隐去]")
+    assert (title, result) == ("[姓名已隐去][电话已隐去]反映噪音", "已回电[电话已隐去]")
     quarantine = query(settings, "select row_number, reason, raw_values from raw.quarantine order by row_number")
     assert [reason for _, reason, _ in quarantine] == [
         "来电时间 is not a timestamp like %Y-%m-%d %H:%M:%S: '[电话已隐去]'",
@@ -208,3 +208,11 @@ def test_an_order_whose_newer_row_is_quarantined_is_flagged_not_silently_old(set
         if "has_newer_quarantined_row" in check["unique_id"]
     ]
     assert [check["status"] for check in warnings] == ["warn"]
+
+
+def test_the_callers_own_name_typed_into_free_text_is_masked(settings, land):
+    land("12345_gongdan_20230103.csv", [export_row(诉求内容="来电人张伟反映夜间施工噪音，张伟要求处理。")])
+    steps.ingest(settings)
+    assert query(settings, "select appeal_text from raw.hotline_work_orders") == [
+        ("来电人[姓名已隐去]反映夜间施工噪音，[姓名已隐去]要求处理。",)
+    ]
