@@ -224,7 +224,7 @@ def _quarantine_rows(
     bad: pd.DataFrame, reasons: pd.Series, files: list[LandedFile], loaded_at: dt.datetime
 ) -> pd.DataFrame:
     profile = files[0].profile
-    names = {file.file_id: file.path.name for file in files}
+    names = {file.file_id: file.relative for file in files}
     headers = {column.name: column.header for column in profile.columns}
     record_key = profile.key or (profile.required[0] if profile.required else None)
     return pd.DataFrame(
@@ -257,7 +257,7 @@ def _malformed_rows(file: LandedFile, loaded_at: dt.datetime) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "file_id": file.file_id,
-            "file_name": file.path.name,
+            "file_name": file.relative,
             "source_profile": file.profile.name,
             "row_number": [number for number, _ in file.export.malformed_rows],
             "reason": [

@@ -153,8 +153,10 @@ def publish_marts(settings: Settings) -> PublicationReport:
         partial = version_dir.with_name(f".partial-{version_dir.name}")
         tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
         partial.rename(version_dir)
-        _swap_in(version_dir, published)
+        # history first: a publish killed between the two leaves a history line for a version
+        # that never went live (its manifest says so), never a live version without one
         with (published / "history.jsonl").open("a", encoding="utf-8") as history:
             history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
+        _swap_in(version_dir, published)
         _prune(published / "versions", int(os.environ.get("HOTLINE_PUBLISH_KEEP", "10")), published / "current")
     return PublicationReport(True, fingerprint, published, tables)

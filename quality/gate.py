@@ -130,7 +130,8 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
         context.data_sources.add_pandas(f"suite {len(context.data_sources.all())}")
         .add_dataframe_asset(name="rows")
         .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
+        # nullable integers (pandas NA) break GX's comparisons: give it floats with NaN
+        .get_batch(batch_parameters={"dataframe": _plain_dtypes(frame)})
     )
     # GX returns results in an order of its own (table-level checks first): each expectation
     # carries its check's position in its meta, and each result is paired by it, not by order
@@ -159,10 +160,16 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
                 bool(result.success),
                 failing_rows=int(result.result.get("unexpected_count") or (0 if result.success else 1)),
                 sample=[{k: str(v) for k, v in row.items()} for row in unexpected[:SAMPLE_ROWS]],
-                message="" if result.success else _observed(result.result),
+                message="" if result.success else _observed(result.result) or _raised(result),
             )
         )
     return results
+
+
+def _plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    nullable = [c for c in frame.columns if isinstance(frame[c].dtype, pd.api.extensions.ExtensionDtype)
+                and frame[c].dtype.kind in "iuf"]  # fmt: skip
+    return frame.astype({column: "float64" for column in nullable}) if nullable else frame
 
 
 def _in_check_order(suite: Suite, results: list) -> list:
@@ -177,6 +184,14 @@ def _in_check_order(suite: Suite, results: list) -> list:
         missing = [suite.checks[p].expectation for p in range(len(suite.checks)) if p not in by_position]
         raise RuntimeError(f"suite {suite.name}: no validation result for {', '.join(missing)}")
     return [by_position[position] for position in range(len(suite.checks))]
+
+
+def _raised(result) -> str:
+    """A check that could not be evaluated says why, instead of "failed on 1 row"."""
+    info = result.exception_info or {}
+    if isinstance(info, dict) and info.get("raised_exception"):
+        return f"could not be evaluated: {str(info.get('exception_message', '')).splitlines()[0][:300]}"
+    return ""
 
 
 def _observed(result: dict) -> str:
