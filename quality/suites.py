@@ -96,8 +96,7 @@ def _parts_add_up_suite(mart: str, where: str) -> Suite:
     """Each month, the parts of a split mart add up to the city's figures."""
     # a part that cannot say (null: kpi_availability) makes the sum unknown, as the city's is
     sums = ", ".join(
-        f"case when bool_or(parts.{c} is null) then null else sum(parts.{c}) end as parts_{c}"
-        for c in ADDITIVE_COLUMNS
+        f"case when bool_or(parts.{c} is null) then null else sum(parts.{c}) end as parts_{c}" for c in ADDITIVE_COLUMNS
     )
     city = ", ".join(f"city.{c}" for c in ADDITIVE_COLUMNS)
     return Suite(
