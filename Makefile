@@ -42,6 +42,14 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# a local Airflow in the background (scheduler, dag-processor, triggerer, api-server); docs/operating.md
+.PHONY: airflow airflow-stop
+airflow: setup
+	scripts/airflow.sh start
+
+airflow-stop:
+	scripts/airflow.sh stop
+
 benchmark: setup
 	$(VENV)/bin/python benchmarks/pipeline_steps.py
 

@@ -16,6 +16,13 @@ from pipeline.errors import PipelineError
 from publication.reports import neutralise_formulas
 
 
+class NoScoresForQuarter(PipelineError):
+    """The published warehouse has no scores for the quarter asked for: nothing to write.
+
+    A PipelineError, so the CLI prints it as it is; a scheduled run ends skipped instead of failed.
+    """
+
+
 def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) -> int:
     """Write the workbook for `quarter` (e.g. 2023Q4) to `path`; returns the number of members."""
     if not published_warehouse.exists():
@@ -31,9 +38,13 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
         ).df()
         if items.empty:
             quarters = [
-                q for (q,) in connection.execute("select distinct quarter from member_quarterly_scores order by 1")
+                q
+                for (q,) in connection.execute(
+                    "select distinct quarter from member_quarterly_scores order by 1"
+                ).fetchall()
             ]
-            raise PipelineError(f"quarter {quarter}: no scores published; use one of {', '.join(quarters[-8:])}")
+            choices = f"use one of {', '.join(quarters[-8:])}" if quarters else "none are published yet"
+            raise NoScoresForQuarter(f"quarter {quarter}: no scores published; {choices}")
         members = connection.execute(
             """
             select scores.member_id as 委员编号, sectors.sector_code, sectors.sector_name,

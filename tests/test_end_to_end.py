@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -220,7 +221,7 @@ def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(pipelin
     settings = get_settings()
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         connection.execute(
-            "update raw.hotline_work_orders set appeal_type = '未知' "
+            "update raw.hotline_work_orders set received_at = null "
             "where work_order_id = (select max(work_order_id) from raw.hotline_work_orders)"
         )
 
@@ -230,6 +231,96 @@ def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(pipelin
     report = json.loads((settings.quality_dir / "gate_report.json").read_text())
     failing = [check for check in report["checks"] if not check["passed"]]
     assert not report["passed"]
-    assert any("appeal_type" in check["check"] and "failing rows in" in check["message"] for check in failing)
+    assert any("received_at" in check["check"] and "failing rows in" in check["message"] for check in failing)
     with pytest.raises(PipelineError, match="quality gate failed"):
         steps.publish(settings)
+
+
+# Faults written into a copy of the built warehouse, each of which must block publication by name
+# (gate check's table and name, as the report and `hotline check` show them).
+INJECTED_FAULTS = {
+    "received time years in the future": (
+        "update marts.fct_cases set received_at = timestamp '2031-05-01 10:00:00' "
+        "where work_order_id = (select min(work_order_id) from marts.fct_cases)",
+        "timestamp_after_export",
+    ),
+    "completion before receipt": (
+        "update marts.fct_cases set completed_at = received_at - interval 3 day "
+        "where work_order_id = (select min(work_order_id) from marts.fct_cases where completed_at is not null)",
+        "completed_before_received",
+    ),
+    "completion in 2099": (
+        "update marts.fct_cases set completed_at = timestamp '2099-01-01 00:00:00' "
+        "where work_order_id = (select min(work_order_id) from marts.fct_cases where completed_at is not null)",
+        "timestamp_after_export",
+    ),
+    "negative handling time": (
+        "update marts.fct_cases set handling_working_days = -249 "
+        "where work_order_id = (select min(work_order_id) from marts.fct_cases where handling_working_days > 0)",
+        "negative_working_days",
+    ),
+    "a rate above 100%": (
+        "update marts.kpi_hotline_monthly set satisfaction_rate = 1.5 "
+        "where period_start = (select min(period_start) from marts.kpi_hotline_monthly)",
+        "column=satisfaction_rate",
+    ),
+    "more complaints than work orders": (
+        "update marts.kpi_hotline_yearly set complaints = work_orders + 1 "
+        "where period_start = (select min(period_start) from marts.kpi_hotline_yearly)",
+        "ExpectColumnPairValuesAToBeGreaterThanB(column_A=work_orders, column_B=complaints",
+    ),
+    "a phone number in published top terms": (
+        "update marts.topic_candidates set top_terms = '噪音、13812345678' "
+        "where candidate_rank = (select min(candidate_rank) from marts.topic_candidates)",
+        "marts.topic_candidates.top_terms",
+    ),
+    "an ID number in a published list item": (
+        "update marts.fct_topic_list_items set feedback = '联系人身份证 110101 1990 0307 7512' "
+        "where topic_id = (select min(topic_id) from marts.fct_topic_list_items)",
+        "marts.fct_topic_list_items.feedback",
+    ),
+    "a month missing from the monthly KPIs": (
+        "delete from marts.kpi_hotline_monthly "
+        "where period_start = (select min(period_start) + interval 1 month from marts.kpi_hotline_monthly)",
+        "kpi periods complete",
+    ),
+    "a negative open backlog": (
+        "update marts.kpi_backlog_daily set open_orders = -3 "
+        "where as_of_date = (select max(as_of_date) from marts.kpi_backlog_daily)",
+        "negative_backlog",
+    ),
+    "a work order published twice": (
+        "insert into marts.fct_cases select * from marts.fct_cases limit 1",
+        "ExpectColumnValuesToBeUnique(column=work_order_id)",
+    ),
+    "towns that do not add up to the city": (
+        "update marts.kpi_town_monthly set work_orders = work_orders + 5 "
+        "where period_start = (select min(period_start) from marts.kpi_town_monthly)",
+        "kpi_town_monthly adds up to the city",
+    ),
+    "a landed row lost from the raw table": (
+        "delete from raw.hotline_work_orders where rowid = (select min(rowid) from raw.hotline_work_orders)",
+        "column_A=rows_loaded, column_B=rows_in_raw",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(INJECTED_FAULTS))
+def test_an_injected_fault_blocks_publication_by_name(pipeline_run, fault, tmp_path, monkeypatch):
+    from quality.gate import run_gate
+
+    data_dir, _ = pipeline_run
+    copy = tmp_path / "data"
+    for part in ("warehouse", "dbt/target"):
+        (copy / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(data_dir / part, copy / part)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(copy))
+    statement, expected_name = INJECTED_FAULTS[fault]
+    with duckdb.connect(str(copy / "warehouse" / "hotline.duckdb")) as connection:
+        assert connection.execute(statement).fetchall() is not None
+
+    report = run_gate(get_settings())
+
+    failures = [f"{check.table}: {check.check}" for check in report.failures()]
+    assert not report.passed
+    assert any(expected_name in failure for failure in failures), failures

@@ -1,17 +1,13 @@
-"""Every DAG file imports cleanly, and the daily DAG has the shape the operators rely on."""
+"""Every DAG file imports cleanly, and the DAGs have the shape the operators rely on: the
+order of the tasks, the one-writer pool, the schedules, the trigger-form params and the asset."""
 
 from __future__ import annotations
 
-import pytest
+import copy
 
-from pipeline.settings import PROJECT_DIR
+from airflow.sdk.exceptions import ParamValidationError
 
-
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(PROJECT_DIR / "dags"))
+from pipeline.dag_parts import PUBLISHED_WAREHOUSE
 
 
 def test_every_dag_file_imports_without_errors(dagbag):
@@ -59,3 +55,56 @@ def test_the_run_after_a_quarter_scores_that_quarter():
     assert quarter_before(pendulum.datetime(2024, 1, 14, 22, tz="UTC")) == "2023Q4"  # 15 Jan, Shanghai
     assert quarter_before(pendulum.datetime(2023, 7, 15, tz="Asia/Shanghai")) == "2023Q2"
     assert quarter_before(pendulum.datetime(2023, 12, 31, tz="Asia/Shanghai")) == "2023Q3"
+
+
+def accepts(dag, name: str, value) -> bool:
+    try:
+        copy.copy(dag.params.get_param(name)).resolve(value)  # resolve keeps the value: use a copy
+    except ParamValidationError:
+        return False
+    return True
+
+
+def test_the_daily_trigger_form_takes_an_optional_as_of_date(dagbag):
+    dag = dagbag.dags["hotline_daily"]
+    assert dag.params.dump() == {"as_of": None}
+    assert accepts(dag, "as_of", "2023-06-30")
+    assert not any(accepts(dag, "as_of", value) for value in ("20230630", "2023-13-01", "yesterday", ""))
+
+
+def test_the_quarterly_trigger_form_takes_an_optional_quarter_written_like_2023Q4(dagbag):
+    dag = dagbag.dags["member_scoring_quarterly"]
+    assert dag.params.dump() == {"quarter": None}
+    assert accepts(dag, "quarter", "2023Q4")
+    assert not any(accepts(dag, "quarter", value) for value in ("23Q4", "2023Q5", "2023q4", "2023-Q4", ""))
+
+
+def test_every_publish_task_records_an_event_on_the_published_warehouse(dagbag):
+    for dag_id in ("hotline_daily", "member_scoring_quarterly"):
+        assert dagbag.dags[dag_id].get_task("publish").outlets == [PUBLISHED_WAREHOUSE]
+    assert PUBLISHED_WAREHOUSE.uri == "hotline://published/warehouse"
+
+
+def test_quarterly_scoring_runs_on_the_15th_after_a_quarter_and_after_each_publication(dagbag):
+    from airflow.sdk import AssetOrTimeSchedule
+
+    dag = dagbag.dags["member_scoring_quarterly"]
+    assert isinstance(dag.timetable, AssetOrTimeSchedule)
+    assert dag.timetable.asset_condition == PUBLISHED_WAREHOUSE
+    cron = dag.timetable.timetable
+    assert (cron.expression, str(cron.timezone)) == ("0 0 15 1,4,7,10 *", "Asia/Shanghai")
+    assert dag.catchup is False
+    # a run started by a publication skips the load tasks; the workbook task still runs after them
+    assert dag.get_task("scoring_workbook").trigger_rule == "none_failed"
+    assert {task.trigger_rule for task in dag.tasks if task.task_id != "scoring_workbook"} == {"all_success"}
+
+
+def test_the_dags_survive_serialization_as_the_scheduler_reads_them(dagbag):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    for dag_id in ("hotline_daily", "member_scoring_quarterly"):
+        serialized = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[dag_id]))
+        assert serialized.get_task("publish").outlets
+        assert set(serialized.params) == set(dagbag.dags[dag_id].params)
+    quarterly = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags["member_scoring_quarterly"]))
+    assert quarterly.timetable.summary == "Asset or 0 0 15 1,4,7,10 *"

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from pipeline.settings import PROJECT_DIR
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(PROJECT_DIR / "dags"))
