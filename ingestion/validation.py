@@ -109,4 +109,8 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
         if column.name in profile.allowed:
             unknown = present & ~values.isin(profile.allowed[column.name])
             problems.note(unknown, f"{column.header} '" + values + "' is not one of the known values")
-    return pd.DataFrame(typed, index=mapped.index), problems.messages.astype("string")
+    messages = problems.messages
+    bad = messages.ne("")
+    # one header read into two columns (e.g. received and dispatched) is one problem, said once
+    messages[bad] = messages[bad].map(lambda text: "; ".join(dict.fromkeys(text.split("; "))))
+    return pd.DataFrame(typed, index=mapped.index), messages.astype("string")
