@@ -34,8 +34,8 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="hotline-benchmark-"))
     os.environ["HOTLINE_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("HOTLINE_HASH_KEY", "benchmark-key")
+    from core.settings import get_settings
     from pipeline import steps
-    from pipeline.settings import get_settings
 
     settings = get_settings()
     results: list[tuple[str, float, str]] = []

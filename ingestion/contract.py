@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.settings import PROJECT_DIR
+from core.settings import PROJECT_DIR
 
 SEEDS_DIR = PROJECT_DIR / "dbt_project" / "seeds"
 CONTRACT_DIR = SEEDS_DIR / "contract"

@@ -13,7 +13,7 @@ import hmac
 
 import duckdb
 
-from pipeline.errors import PipelineError
+from core.errors import PipelineError
 
 TABLE = "raw.hash_key_fingerprint"
 LABEL = b"hotline-warehouse hash key fingerprint v1"

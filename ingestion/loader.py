@@ -11,13 +11,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.errors import PipelineError
 from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.readers import RawExport, read_export
 from ingestion.validation import parse_timestamps, row_problems
-from pipeline.errors import PipelineError
 
 Progress = Callable[[int, int, str], None]
 BATCH_ROWS = 50_000  # rows validated and loaded together, in one transaction

@@ -9,12 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import PipelineError
 from ingestion.contract import contract_for
 from ingestion.loader import _snapshot_date, duplicate_problems, map_columns, match_profile
 from ingestion.profiles import SourceProfile
 from ingestion.readers import read_export
 from ingestion.validation import row_problems
-from pipeline.errors import PipelineError
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.errors import PipelineError
 from ingestion.contract import Contract, contract_for
-from pipeline.errors import PipelineError
 
 COLUMN_TYPES = ("text", "timestamp", "date", "flag")
 PERSONAL_KINDS = ("hash", "mask_text")

@@ -11,16 +11,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import PipelineError
+from core import settings
+from core.errors import PipelineError
 
 CSV_SUFFIXES = {".csv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
@@ -60,19 +59,7 @@ class RawExport:
 
 def max_field_chars() -> int:
     """The longest CSV cell read, in characters: HOTLINE_MAX_FIELD_CHARS if set, else MAX_FIELD_CHARS."""
-    value = os.environ.get("HOTLINE_MAX_FIELD_CHARS", "").strip()
-    if not value:
-        return MAX_FIELD_CHARS
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= sys.maxsize:
-        raise PipelineError(
-            f"HOTLINE_MAX_FIELD_CHARS={value!r} is not a number of characters above 0; "
-            f"set it to one (the default is {MAX_FIELD_CHARS}) or unset it"
-        )
-    return limit
+    return settings.max_field_chars(MAX_FIELD_CHARS)
 
 
 def remove_invisible(text: str) -> str:

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from core.errors import PipelineError
+from core.settings import get_settings
 from pipeline import steps
-from pipeline.errors import PipelineError
-from pipeline.settings import get_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core.errors import PipelineError
+from core.settings import get_settings
 from pipeline import steps
-from pipeline.errors import PipelineError
-from pipeline.settings import get_settings
 
 app = typer.Typer(help="12345 hotline warehouse: generate, ingest, build, check, publish.", no_args_is_help=True)
 console = Console()

@@ -8,17 +8,17 @@ and import it only when they run, so DAG files stay cheap to parse.
 
 from __future__ import annotations
 
-import os
-
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable, Param, task
+
+from core.settings import task_retries
 
 TIME_ZONE = "Asia/Shanghai"
 START_DATE = pendulum.datetime(2022, 1, 1, tz=TIME_ZONE)
 WAREHOUSE_POOL = "warehouse_writes"  # one slot: DuckDB allows a single writing process
 DEFAULT_ARGS = {
     # retries are for infrastructure hiccups; a data problem fails the task at once, whatever this says
-    "retries": int(os.environ.get("HOTLINE_TASK_RETRIES", "1")),
+    "retries": task_retries(),
     "retry_delay": pendulum.duration(minutes=5),
     "pool": WAREHOUSE_POOL,
 }

@@ -26,8 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import PipelineError
-from pipeline.settings import Settings
+from core.errors import PipelineError
+from core.settings import Settings
 
 
 @dataclass(frozen=True)

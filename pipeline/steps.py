@@ -10,8 +10,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from pipeline.errors import PipelineError
-from pipeline.settings import Settings
+from core.errors import PipelineError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +46,10 @@ def ingest(
 
     `as_of` is the export date of files whose profile takes it from the command line.
     """
+    from core.warehouse import connect, writer_lock
     from ingestion.key_guard import check_hash_key
     from ingestion.loader import ingest_landing
     from ingestion.profiles import load_profiles
-    from pipeline.warehouse import connect, writer_lock
 
     profiles = load_profiles(settings.profiles_dirs)
     key = settings.hash_key()
@@ -71,10 +71,10 @@ def reload(
     progress: Progress | None = None,
 ):
     """Read again files already loaded (a profile's, or the named ones), after a profile was fixed."""
+    from core.warehouse import connect, writer_lock
     from ingestion.key_guard import check_hash_key
     from ingestion.loader import reload_files
     from ingestion.profiles import load_profiles
-    from pipeline.warehouse import connect, writer_lock
 
     profiles = load_profiles(settings.profiles_dirs)
     key = settings.hash_key()
@@ -96,8 +96,8 @@ def reload(
 
 def build(settings: Settings):
     """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests."""
+    from core.warehouse import writer_lock
     from pipeline.dbt_runner import describe_failures, run_dbt
-    from pipeline.warehouse import writer_lock
     from quality.gate import record_failed_build
 
     # a gate report belongs to one build: the last one no longer speaks for the new marts
@@ -119,7 +119,7 @@ def build(settings: Settings):
 
 def check(settings: Settings):
     """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
-    from pipeline.warehouse import writer_lock
+    from core.warehouse import writer_lock
     from quality.gate import run_gate
 
     with writer_lock(settings.warehouse_path):
@@ -132,9 +132,11 @@ def check(settings: Settings):
 
 def publish(settings: Settings):
     """Copy the gated marts to the published file BI tools read; keeps the last good one otherwise."""
+    from core.warehouse import writer_lock
     from publication.publish import publish_marts
 
-    return publish_marts(settings)
+    with writer_lock(settings.warehouse_path):  # no build may change the marts while they are copied
+        return publish_marts(settings)
 
 
 def scoring_workbook(settings: Settings, quarter: str):
@@ -184,7 +186,7 @@ def status(settings: Settings) -> dict:
 
     import duckdb
 
-    from pipeline.warehouse import connect
+    from core.warehouse import connect
 
     try:
         with connect(settings.warehouse_path, read_only=True) as connection:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import PipelineError
-from pipeline.settings import Settings
-from pipeline.warehouse import marts_fingerprint, writer_lock
+from core.errors import PipelineError
+from core.settings import Settings
+from core.warehouse import connect, mart_tables, marts_fingerprint
 from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
@@ -66,7 +66,7 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
     try:
         connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
         tables = {}
-        for table in _attached_marts(connection):
+        for table in mart_tables(connection, catalog="wh"):
             connection.execute(f'create table main."{table}" as select * from wh.marts."{table}" order by all')
             connection.execute(f"copy main.\"{table}\" to '{version_dir / (table + '.parquet')}' (format parquet)")
             tables[table] = connection.execute(f'select count(*) from main."{table}"').fetchone()[0]
@@ -87,14 +87,6 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
     }
     (version_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return tables
-
-
-def _attached_marts(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = connection.execute(
-        "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = 'marts' "
-        "order by table_name"
-    ).fetchall()
-    return [name for (name,) in rows]
 
 
 def _swap_in(version_dir: Path, published_dir: Path) -> None:
@@ -137,26 +129,26 @@ def publish_marts(settings: Settings) -> PublicationReport:
         )
 
     published = settings.published_dir
-    with writer_lock(settings.warehouse_path):
-        with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-            fingerprint = marts_fingerprint(connection)
-        if fingerprint != gate["marts_fingerprint"]:
-            raise PipelineError(
-                "the marts changed after the quality gate checked them; run `hotline check` again, then publish"
-            )
-        if fingerprint == current_fingerprint(published):
-            manifest = json.loads((published / "manifest.json").read_text())
-            return PublicationReport(False, fingerprint, published, manifest["tables"])
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-        version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
-        # written under a hidden name and renamed when complete: a killed publish leaves no version
-        partial = version_dir.with_name(f".partial-{version_dir.name}")
-        tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
-        partial.rename(version_dir)
-        # history first: a publish killed between the two leaves a history line for a version
-        # that never went live (its manifest says so), never a live version without one
-        with (published / "history.jsonl").open("a", encoding="utf-8") as history:
-            history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
-        _swap_in(version_dir, published)
-        _prune(published / "versions", int(os.environ.get("HOTLINE_PUBLISH_KEEP", "10")), published / "current")
+    # the caller holds the writer lock (pipeline.steps.publish): no build may change the marts meanwhile
+    with connect(settings.warehouse_path, read_only=True) as connection:
+        fingerprint = marts_fingerprint(connection)
+    if fingerprint != gate["marts_fingerprint"]:
+        raise PipelineError(
+            "the marts changed after the quality gate checked them; run `hotline check` again, then publish"
+        )
+    if fingerprint == current_fingerprint(published):
+        manifest = json.loads((published / "manifest.json").read_text())
+        return PublicationReport(False, fingerprint, published, manifest["tables"])
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
+    # written under a hidden name and renamed when complete: a killed publish leaves no version
+    partial = version_dir.with_name(f".partial-{version_dir.name}")
+    tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
+    partial.rename(version_dir)
+    # history first: a publish killed between the two leaves a history line for a version
+    # that never went live (its manifest says so), never a live version without one
+    with (published / "history.jsonl").open("a", encoding="utf-8") as history:
+        history.write((version_dir / "manifest.json").read_text().replace("\n", "") + "\n")
+    _swap_in(version_dir, published)
+    _prune(published / "versions", settings.publish_keep, published / "current")
     return PublicationReport(True, fingerprint, published, tables)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.errors import PipelineError
+from core.errors import PipelineError
 from publication.reports import neutralise_formulas
 
 

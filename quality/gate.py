@@ -11,28 +11,21 @@ import datetime as dt
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.settings import Settings
+from core.settings import Settings
+from core.warehouse import connect, marts_fingerprint
+from ingestion.profiles import load_profiles
+from quality.pii import personal_data_checks
+from quality.plausibility import plausibility_checks
+from quality.results import SAMPLE_ROWS, CheckResult
 from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
-SAMPLE_ROWS = 5
 CHECK_META = "hotline_check"  # an expectation's meta key: the position of its check in the suite
-
-
-@dataclass
-class CheckResult:
-    source: str  # "dbt" or "expectations"
-    table: str
-    check: str
-    passed: bool
-    failing_rows: int = 0
-    sample: list = field(default_factory=list)
-    message: str = ""
 
 
 @dataclass
@@ -221,10 +214,6 @@ def verdict_agreement(connection) -> list[CheckResult]:
 
 
 def run_gate(settings: Settings) -> GateReport:
-    from ingestion.profiles import load_profiles
-    from pipeline.warehouse import connect, marts_fingerprint
-    from quality.plausibility import plausibility_checks  # here, not on top: it imports CheckResult from here
-
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
     context = _expectations_context()
@@ -233,26 +222,11 @@ def run_gate(settings: Settings) -> GateReport:
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
         checks.extend(verdict_agreement(connection))
-        from quality.pii import personal_data_checks  # (it imports this module)
-
         checks.extend(personal_data_checks(connection))  # clear phone and ID numbers, every text column
         checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
-    report = GateReport(
-        passed=all(check.passed for check in checks),
-        checks=checks,
-        marts_fingerprint=fingerprint,
-        dbt_invocation_id=invocation,
-        checked_at=dt.datetime.now().isoformat(timespec="seconds"),
-        path=settings.quality_dir / "gate_report.json",
-    )
-    settings.quality_dir.mkdir(parents=True, exist_ok=True)
-    report.path.write_text(report.to_json(), encoding="utf-8")
-    for failure in report.failures():
-        log.error(
-            "gate: %s: %s failed on %d row(s) %s", failure.table, failure.check, failure.failing_rows, failure.sample
-        )
-    return report
+    checked_at = dt.datetime.now().isoformat(timespec="seconds")
+    return _write(settings, GateReport(all(c.passed for c in checks), checks, fingerprint, invocation, checked_at))
 
 
 def record_failed_build(settings: Settings) -> GateReport:

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from quality.gate import SAMPLE_ROWS, CheckResult
+from quality.results import SAMPLE_ROWS, CheckResult
 
 log = logging.getLogger(__name__)
 

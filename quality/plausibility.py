@@ -72,8 +72,8 @@ from types import MappingProxyType
 
 import duckdb
 
-from pipeline.settings import PROJECT_DIR
-from quality.gate import SAMPLE_ROWS, CheckResult
+from core.settings import PROJECT_DIR
+from quality.results import SAMPLE_ROWS, CheckResult
 
 log = logging.getLogger(__name__)
 RULES_PATH = PROJECT_DIR / "dbt_project" / "seeds" / "plausibility_rules.csv"

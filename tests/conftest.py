@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from core.settings import Settings, get_settings
 from demodata.hotline_exports import EXPORT_HEADERS
-from pipeline.settings import Settings, get_settings
 
 HASH_KEY = "test-key-not-a-secret"
 

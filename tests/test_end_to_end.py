@@ -19,10 +19,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from core.errors import PipelineError
+from core.settings import PROJECT_DIR, get_settings
 from demodata.hotline_exports import generate_hotline_exports
 from pipeline import steps
-from pipeline.errors import PipelineError
-from pipeline.settings import PROJECT_DIR, get_settings
 from tests.conftest import HASH_KEY
 
 pytestmark = pytest.mark.slow

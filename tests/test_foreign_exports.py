@@ -20,10 +20,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from core.errors import PipelineError
+from core.settings import Settings, get_settings
 from ingestion.masking import CLEAR_PERSONAL_NUMBER
 from pipeline import steps
-from pipeline.errors import PipelineError
-from pipeline.settings import Settings, get_settings
 from tests.conftest import HASH_KEY
 from tests.fixtures.foreign_exports import FIXTURES, SPLIT_SNAPSHOT_DATE, Expected, write_all
 

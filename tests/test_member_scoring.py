@@ -17,9 +17,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from core.settings import PROJECT_DIR, get_settings
 from demodata.committee_members import ACTIVITIES
 from pipeline import steps
-from pipeline.settings import PROJECT_DIR, get_settings
 from tests.conftest import HASH_KEY
 
 pytestmark = pytest.mark.slow

@@ -10,11 +10,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from core.settings import get_settings
 from demodata.committee_topics import planted_topics
 from demodata.hotline_exports import load_categories
 from ingestion.masking import CLEAR_PERSONAL_NUMBER
 from pipeline import steps
-from pipeline.settings import get_settings
 from tests.conftest import HASH_KEY
 
 pytestmark = pytest.mark.slow

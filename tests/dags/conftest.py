@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.settings import PROJECT_DIR
+from core.settings import PROJECT_DIR
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import PROJECT_DIR
+from core.settings import PROJECT_DIR
 from tests.conftest import HASH_KEY
 
 pytestmark = pytest.mark.slow

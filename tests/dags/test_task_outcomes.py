@@ -12,9 +12,9 @@ import pendulum
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from core.errors import PipelineError
 from pipeline import steps
 from pipeline.dag_parts import PUBLISHED_WAREHOUSE
-from pipeline.errors import PipelineError
 
 SCHEDULED = "scheduled"
 

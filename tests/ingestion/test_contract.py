@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.settings import PROJECT_DIR
 from ingestion.contract import work_order_contract
-from pipeline.settings import PROJECT_DIR
 
 DOC = (PROJECT_DIR / "docs" / "work_order_contract.md").read_text(encoding="utf-8")
 

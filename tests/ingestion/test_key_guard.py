@@ -5,8 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 
+from core.errors import PipelineError
 from ingestion.key_guard import TABLE, check_hash_key, fingerprint
-from pipeline.errors import PipelineError
 
 KEY = b"test-key-not-a-secret"
 

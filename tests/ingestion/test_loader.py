@@ -9,8 +9,8 @@ import shutil
 import duckdb
 import pytest
 
+from core.settings import PROJECT_DIR
 from pipeline import steps
-from pipeline.settings import PROJECT_DIR
 from tests.conftest import export_row
 
 

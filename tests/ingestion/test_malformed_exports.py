@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core.errors import PipelineError
 from ingestion import readers
 from ingestion.readers import MAX_CELL_LINES, MAX_FIELD_CHARS, max_field_chars, read_export
-from pipeline.errors import PipelineError
 
 HEADER = "工单编号,诉求类型,诉求内容"
 

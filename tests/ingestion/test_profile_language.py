@@ -16,10 +16,10 @@ import duckdb
 import openpyxl
 import pytest
 
+from core.errors import PipelineError
 from ingestion.contract import work_order_contract
 from ingestion.profiles import load_profile
 from pipeline import steps
-from pipeline.errors import PipelineError
 
 DATE_IN_NAME = r"from_filename: '(\d{4})-(\d{2})-(\d{2})'"
 LOCAL_FORMAT = 'timestamp_formats: ["%Y-%m-%d %H:%M:%S"]'

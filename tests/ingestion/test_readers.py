@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import PipelineError
 from ingestion.readers import read_export
-from pipeline.errors import PipelineError
 from tests.conftest import export_row
 
 

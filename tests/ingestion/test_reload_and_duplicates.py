@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.errors import PipelineError
 from pipeline import steps
-from pipeline.errors import PipelineError
 from tests.conftest import export_row
 
 SHIPPED_FILE = "12345_gongdan_20230103.csv"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 
+from core.settings import PROJECT_DIR
 from pipeline.calendar_seed import HEADER, calendar_rows, known_years
-from pipeline.settings import PROJECT_DIR
 
 SEEDS = PROJECT_DIR / "dbt_project" / "seeds"
 

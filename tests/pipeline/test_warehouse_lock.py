@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from pipeline.errors import PipelineError
-from pipeline.warehouse import connect, lock_conflict
+from core.errors import PipelineError
+from core.warehouse import connect, lock_conflict
 
 HOLDER = """
 import sys, duckdb

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.settings import Settings, get_settings
+from core.warehouse import connect
 from pipeline import steps
-from pipeline.settings import Settings, get_settings
-from pipeline.warehouse import connect
 from tests.conftest import HASH_KEY
 from tests.reliability.cases import CASES, PROFILE, Case, write_case
 

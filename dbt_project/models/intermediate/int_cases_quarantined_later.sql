@@ -6,15 +6,9 @@ with cases as (
 
 ),
 
-quarantine as (
+quarantined as (
 
-    select file_id, record_key from {{ source('raw', 'quarantine') }} where record_key is not null
-
-),
-
-ledger as (
-
-    select file_id, snapshot_date from {{ source('raw', 'load_ledger') }}
+    select * from {{ ref('stg_hotline__quarantined_rows') }}
 
 ),
 
@@ -22,11 +16,10 @@ final as (
 
     select
         cases.work_order_id,
-        max(ledger.snapshot_date) as newest_quarantined_snapshot_date
+        max(quarantined.snapshot_date) as newest_quarantined_snapshot_date
     from cases
-    inner join quarantine on cases.work_order_id = quarantine.record_key
-    inner join ledger on quarantine.file_id = ledger.file_id
-    where ledger.snapshot_date > cases.last_snapshot_date
+    inner join quarantined on cases.work_order_id = quarantined.record_key
+    where quarantined.snapshot_date > cases.last_snapshot_date
     group by 1
 
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import PipelineError
+from core.errors import PipelineError
 
 
 @contextmanager
@@ -75,9 +75,12 @@ def _command_line(pid: int, limit: int = 500) -> str | None:
     return command if len(command) <= limit else command[: limit - 1] + "…"
 
 
-def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> list[str]:
+def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts", catalog: str | None = None) -> list[str]:
+    """The tables of a schema (of an attached catalog, when given), by name."""
     rows = connection.execute(
-        "select table_name from information_schema.tables where table_schema = ? order by table_name", [schema]
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and (? is null or table_catalog = ?) order by table_name",
+        [schema, catalog, catalog],
     ).fetchall()
     return [name for (name,) in rows]
 

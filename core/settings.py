@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from core.errors import PipelineError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -69,6 +72,38 @@ class Settings:
             path.write_text(secrets.token_hex(32))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @property
+    def publish_keep(self) -> int:
+        """Publications kept under published/versions (HOTLINE_PUBLISH_KEEP, default 10)."""
+        return positive_int("HOTLINE_PUBLISH_KEEP", 10)
+
+
+def positive_int(name: str, default: int) -> int:
+    """An environment variable holding a whole number above 0; one line naming it when it does not."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= sys.maxsize:
+        raise PipelineError(
+            f"{name}={value!r} is not a whole number above 0; set it to one (default {default}) or unset it"
+        )
+    return number
+
+
+def task_retries() -> int:
+    """Airflow retries of infrastructure failures (HOTLINE_TASK_RETRIES, default 1; 0 allowed)."""
+    value = os.environ.get("HOTLINE_TASK_RETRIES", "").strip()
+    return int(value) if value.isdigit() else 1
+
+
+def max_field_chars(default: int) -> int:
+    """The longest CSV cell read, in characters (HOTLINE_MAX_FIELD_CHARS)."""
+    return positive_int("HOTLINE_MAX_FIELD_CHARS", default)
 
 
 def get_settings() -> Settings:
