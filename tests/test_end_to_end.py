@@ -236,8 +236,8 @@ def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(pipelin
         steps.publish(settings)
 
 
-# Faults written into a copy of the built warehouse, each of which must block publication by name
-# (gate check's table and name, as the report and `hotline check` show them).
+# Faults written together into a copy of the built warehouse (each on rows of its own), each of
+# which must block publication by name (gate check's table and name, as `hotline check` shows them).
 INJECTED_FAULTS = {
     "received time years in the future": (
         "update marts.fct_cases set received_at = timestamp '2031-05-01 10:00:00' "
@@ -251,7 +251,7 @@ INJECTED_FAULTS = {
     ),
     "completion in 2099": (
         "update marts.fct_cases set completed_at = timestamp '2099-01-01 00:00:00' "
-        "where work_order_id = (select min(work_order_id) from marts.fct_cases where completed_at is not null)",
+        "where work_order_id = (select max(work_order_id) from marts.fct_cases where completed_at is not null)",
         "timestamp_after_export",
     ),
     "negative handling time": (
@@ -305,22 +305,32 @@ INJECTED_FAULTS = {
 }
 
 
-@pytest.mark.parametrize("fault", list(INJECTED_FAULTS))
-def test_an_injected_fault_blocks_publication_by_name(pipeline_run, fault, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def gate_with_faults(pipeline_run, tmp_path_factory):
+    """The gate's verdict on a copy of the built warehouse with every fault written into it."""
     from quality.gate import run_gate
 
     data_dir, _ = pipeline_run
-    copy = tmp_path / "data"
+    copy = tmp_path_factory.mktemp("faults") / "data"
     for part in ("warehouse", "dbt/target"):
-        (copy / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(data_dir / part, copy / part)
-    monkeypatch.setenv("HOTLINE_DATA_DIR", str(copy))
-    statement, expected_name = INJECTED_FAULTS[fault]
     with duckdb.connect(str(copy / "warehouse" / "hotline.duckdb")) as connection:
-        assert connection.execute(statement).fetchall() is not None
+        for statement, _ in INJECTED_FAULTS.values():
+            connection.execute(statement)
+    previous = os.environ.get("HOTLINE_DATA_DIR")
+    os.environ["HOTLINE_DATA_DIR"] = str(copy)
+    try:
+        return run_gate(get_settings())
+    finally:
+        if previous is None:
+            os.environ.pop("HOTLINE_DATA_DIR")
+        else:
+            os.environ["HOTLINE_DATA_DIR"] = previous
 
-    report = run_gate(get_settings())
 
-    failures = [f"{check.table}: {check.check}" for check in report.failures()]
-    assert not report.passed
+@pytest.mark.parametrize("fault", list(INJECTED_FAULTS))
+def test_an_injected_fault_blocks_publication_by_name(gate_with_faults, fault):
+    _, expected_name = INJECTED_FAULTS[fault]
+    failures = [f"{check.table}: {check.check}" for check in gate_with_faults.failures()]
+    assert not gate_with_faults.passed
     assert any(expected_name in failure for failure in failures), failures
