@@ -36,7 +36,7 @@ run: setup
 	@ls $(HOTLINE_DATA_DIR)/published/member_scores_*.xlsx
 
 test: setup lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module and its shared pipeline run stay together
 
 lint: setup
 	$(VENV)/bin/ruff check .
