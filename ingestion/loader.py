@@ -173,7 +173,17 @@ def read_landed(
 ) -> LandedFile:
     """Read one file, choose its profile, date it and map it. PipelineError when it cannot be loaded."""
     export = read_export(path)
-    profile = match_profile(path, list(export.frame.columns), profiles)
+    try:
+        profile = match_profile(path, list(export.frame.columns), profiles)
+    except PipelineError as error:
+        known = {header for profile in profiles for column in profile.columns for header in column.headers}
+        if (export.encoding or "").startswith("gb18030") and not known & set(export.frame.columns):
+            # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
+            raise PipelineError(
+                f"{error}; no header of this file is known to any profile: if it was saved in another "
+                "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
+            ) from None
+        raise
     mapped, missing = map_columns(export.frame, profile)
     snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
     mapped["_file_id"] = file_id
