@@ -119,7 +119,7 @@ class PlantedTopic:
     title: str
     category_l3_names: tuple[str, ...]
     towns: tuple[str, ...]
-    consulted_on: date  # 协商日期
+    consulted_date: date  # 协商日期
     effect: float  # -0.5: appeals in its categories x towns fall by half after consultation; 0.0: no change
 
 
@@ -181,10 +181,10 @@ def planted_topics(categories: pd.DataFrame, seed: int) -> list[PlantedTopic]:
 
     topics = []
     sequence: dict[int, int] = {}
-    for consulted_on, title, names, towns, effect in drafts:  # already in date order
-        year = consulted_on.year
+    for consulted_date, title, names, towns, effect in drafts:  # already in date order
+        year = consulted_date.year
         sequence[year] = sequence.get(year, 0) + int(rng.integers(1, 9))  # other topics come in between
-        topics.append(PlantedTopic(f"YT{year}-{sequence[year]:03d}", title, names, towns, consulted_on, effect))
+        topics.append(PlantedTopic(f"YT{year}-{sequence[year]:03d}", title, names, towns, consulted_date, effect))
     return topics
 
 
@@ -205,7 +205,7 @@ def _plan(topics: list[PlantedTopic], seed: int) -> list[dict[str, Any]]:
     units = dict(zip(cats["level_3_name"], _category_units(cats), strict=True))
     plans = []
     for topic in topics:
-        consulted = topic.consulted_on
+        consulted = topic.consulted_date
         survey = _workday_on_or_after(consulted - _days(rng, SURVEY_LEAD_DAYS))
         handed = _workday_on_or_after(consulted + _days(rng, HANDOVER_DAYS))
         feedback = _workday_on_or_after(handed + _days(rng, FEEDBACK_DAYS))
@@ -290,7 +290,7 @@ def _plan(topics: list[PlantedTopic], seed: int) -> list[dict[str, Any]]:
 
 def _status(plan: dict[str, Any], as_of: date) -> str:
     topic = plan["topic"]
-    if as_of < topic.consulted_on:
+    if as_of < topic.consulted_date:
         return "调研中"
     if as_of < plan["handed"]:
         return "已协商"
@@ -360,7 +360,7 @@ def write_committee_topics(
         topic = plan["topic"]
         if plan["survey"] > as_of:
             continue
-        steps = [plan["survey"], topic.consulted_on, plan["handed"], plan["feedback"]]
+        steps = [plan["survey"], topic.consulted_date, plan["handed"], plan["feedback"]]
         register.append([
             topic.topic_id, topic.title, JOIN.join(topic.category_l3_names), JOIN.join(topic.towns), plan["source"],
             *[d if d <= as_of else None for d in steps], _status(plan, as_of), plan["lead"],

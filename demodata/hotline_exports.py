@@ -457,7 +457,7 @@ def _plant_topic_effects(
     for topic in topics:
         if topic.effect == 0.0:
             continue
-        after = (_day_index(topic.consulted_on) + 1) * DAY
+        after = (_day_index(topic.consulted_date) + 1) * DAY
         eligible = np.isin(names[category], topic.category_l3_names) & np.isin(town, topic.towns) & (recv >= after)
         idx = np.flatnonzero(eligible & ~moved)
         moved[idx[rng.random(len(idx)) < -topic.effect]] = True

@@ -19,12 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core import kpi_definitions
 from core.errors import PipelineError
 from core.settings import get_settings
 from pipeline import steps
 
 app = typer.Typer(help="12345 hotline warehouse: generate, ingest, build, check, publish.", no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)  # a one-line message stays one line, whatever the terminal width
 T = TypeVar("T")
 
 
@@ -160,6 +161,22 @@ PERIOD_LABELS = {
     "quarterly": lambda start: f"{start[:4]}-Q{(int(start[5:7]) + 2) // 3}",
     "monthly": lambda start: start[:7],
 }
+# how `hotline kpis` shows a KPI of each unit (the unit is in the KPI definitions)
+UNIT_FORMATS = {
+    "count": "{:,}".format,
+    "rate": "{:.2%}".format,
+    "change": "{:+.1%}".format,
+    "working_days": "{:.1f}".format,
+}
+
+
+def kpi_table_columns(grain: str) -> list[tuple[str, str, Callable]]:
+    """(header, key, format) of each column of `hotline kpis`: the period, then the headline KPIs
+    of the definitions under their Chinese labels."""
+    return [
+        ("期间", "period_start", PERIOD_LABELS[grain]),
+        *((kpi.label_zh, kpi.name, UNIT_FORMATS[kpi.unit]) for kpi in kpi_definitions.published_kpis() if kpi.headline),
+    ]
 
 
 @app.command()
@@ -172,25 +189,16 @@ def kpis(grain: Annotated[str, typer.Option(help="yearly, quarterly or monthly")
     document = run_step(lambda: steps.published_kpis(settings))
     table = Table(
         title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})",
-        caption="signed: within the time_limits seed; completed: by each order's deadline (export's, else seed)",
+        caption="及时签收: within the time_limits seed; 按时办结: by each order's deadline (export's, else seed)",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
     )
-    columns = [
-        ("period", "period_start", PERIOD_LABELS[grain]),
-        ("orders", "work_orders", "{:,}".format),
-        ("YoY", "work_orders_yoy", "{:+.1%}".format),
-        ("complaints", "complaints", "{:,}".format),
-        ("YoY", "complaints_yoy", "{:+.1%}".format),
-        ("signed", "signed_on_time_rate", "{:.2%}".format),
-        ("completed", "completed_on_time_rate", "{:.2%}".format),
-        ("satisfied", "satisfaction_rate", "{:.2%}".format),
-    ]
+    columns = run_step(lambda: kpi_table_columns(grain))
     for header, _, _ in columns:
         table.add_column(header, justify="right", no_wrap=True)
     for row in document[grain]:
-        table.add_row(*(fmt(row[key]) if row[key] is not None else "–" for _, key, fmt in columns))
+        table.add_row(*(fmt(row[key]) if row.get(key) is not None else "–" for _, key, fmt in columns))
     console.print(table)
     console.print(f"published: {settings.published_dir / 'warehouse.duckdb'}")
 
@@ -320,7 +328,7 @@ def profiles_draft(
         print(report.text)
     else:
         if output.exists():
-            console.print(f"[red]error:[/red] {output} exists; choose another --output or remove it")
+            console.print(f"[red]error:[/red] {output} exists; choose another --output or remove it", soft_wrap=True)
             raise typer.Exit(code=1)
         output.write_text(report.text, encoding="utf-8")
         console.print(f"profile {report.name} → {output}; {len(report.todos)} line(s) marked TODO to check")

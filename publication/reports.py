@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.kpi_definitions import published_kpis
+
 SHEETS = {"yearly": "按年 yearly", "quarterly": "按季 quarterly", "monthly": "按月 monthly"}
-RATE_COLUMNS = ("direct_answer_rate", "signed_on_time_rate", "completed_on_time_rate", "satisfaction_rate")
-CHANGE_COLUMNS = ("work_orders_yoy", "complaints_yoy")
+# headers of the columns that are not KPIs; a KPI's header is its label in the KPI definitions
+PERIOD_HEADERS = {"period_start": "期间起始日", "period_end": "下期起始日", "is_complete_period": "完整期间"}
+# cell format of a KPI column, by its unit in the definitions
+UNIT_FORMATS = {"count": "#,##0", "rate": "0.00%", "change": "+0.0%;-0.0%", "working_days": "0.0"}
 # text beginning with these is a formula to Excel and LibreOffice (=HYPERLINK(...), +cmd|...)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,21 +40,33 @@ def _neutralise_text(value):
 
 
 def write_workbook(kpis: dict, path: Path) -> None:
-    """kpis.xlsx: one sheet per grain, rates formatted as percentages, header frozen."""
+    """kpis.xlsx: one sheet per grain, each KPI under its Chinese label and in the format of its
+    unit (rates as percentages), the warehouse column and its meaning in the header's note,
+    header frozen. Labels, units and meanings come from the KPI definitions."""
+    definitions = {kpi.name: kpi for kpi in published_kpis()}
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
-        percent = writer.book.add_format({"num_format": "0.00%"})
-        change = writer.book.add_format({"num_format": "+0.0%;-0.0%"})
-        count = writer.book.add_format({"num_format": "#,##0"})
+        formats = {unit: writer.book.add_format({"num_format": code}) for unit, code in UNIT_FORMATS.items()}
         for grain, sheet_name in SHEETS.items():
-            frame = neutralise_formulas(pd.DataFrame(kpis[grain]))
+            frame = pd.DataFrame(kpis[grain])
+            columns = list(frame.columns)
+            frame.columns = [
+                definitions[column].label_zh if column in definitions else PERIOD_HEADERS.get(column, column)
+                for column in columns
+            ]
+            frame = neutralise_formulas(frame)
             frame.to_excel(writer, sheet_name=sheet_name, index=False)
             sheet = writer.sheets[sheet_name]
             sheet.freeze_panes(1, 1)
-            for position, column in enumerate(frame.columns):
-                style = percent if column in RATE_COLUMNS else change if column in CHANGE_COLUMNS else count
-                sheet.set_column(
-                    position, position, max(12, len(column) + 2), None if column.startswith("period") else style
-                )
+            for position, (column, header) in enumerate(zip(columns, frame.columns, strict=True)):
+                kpi = definitions.get(column)
+                sheet.set_column(position, position, max(12, _width(header) + 2), formats[kpi.unit] if kpi else None)
+                if kpi:
+                    sheet.write_comment(0, position, f"{column}: {kpi.description}", {"x_scale": 2})
+
+
+def _width(text: str) -> int:
+    """Columns the text takes in a spreadsheet: Chinese characters take two."""
+    return sum(2 if ord(character) >= 0x2E80 else 1 for character in text)
 
 
 def write_trend_chart(kpis: dict, path: Path) -> None:

@@ -40,7 +40,7 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
             quarters = [
                 q
                 for (q,) in connection.execute(
-                    "select distinct quarter from member_quarterly_scores order by 1"
+                    "select distinct quarter from fct_member_quarterly_scores order by 1"
                 ).fetchall()
             ]
             choices = f"use one of {', '.join(quarters[-8:])}" if quarters else "none are published yet"
@@ -53,7 +53,7 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
                    scores.total_points as 季度总分, scores.rank_in_sector as 界别排名, scores.rank_overall as 全体排名,
                    scores.year_points as 年度总分, scores.year_band as 年度等次,
                    case when scores.is_frozen then '已冻结' else '未冻结' end as 状态
-            from member_quarterly_scores as scores
+            from fct_member_quarterly_scores as scores
             inner join dim_member as members on scores.member_id = members.member_id
             inner join dim_sector as sectors on scores.sector_code = sectors.sector_code
             where scores.quarter = ?
@@ -61,7 +61,7 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
             [quarter],
         ).df()
         late = connection.execute(
-            "select * from member_late_records where scored_quarter = ? order by member_id, record_id", [quarter]
+            "select * from fct_member_late_records where scored_quarter = ? order by member_id, record_id", [quarter]
         ).df()
     labels = items.sort_values("item_order").drop_duplicates("item")["item_label"].tolist()
     by_item = items.pivot_table(index="member_id", columns="item_label", values="points", aggfunc="sum")[labels]

@@ -198,13 +198,13 @@ def verdict_agreement(connection) -> list[CheckResult]:
     blocking (a city may count by date, or pause the clock), but a low figure warns anyone who
     would compare the published on-time rate with the city's own."""
     rows = connection.execute(
-        "select source_profile, compared, agreeing, agreement_rate from marts.source_timeliness_agreement "
+        "select source_profile, compared, agreeing, agreement_rate from marts.fct_source_timeliness_agreement "
         "where compared > 0 order by source_profile"
     ).fetchall()
     return [
         CheckResult(
             "report",
-            "source_timeliness_agreement",
+            "fct_source_timeliness_agreement",
             f"export's own on-time verdict agrees with the computed one ({profile})",
             True,
             message=f"{rate:.1%} of {compared} orders agree ({compared - agreeing} differ)",

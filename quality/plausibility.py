@@ -27,11 +27,11 @@ seed keeps its default below.
 | missing_export_days | warn | raw.load_ledger, raw.hotline_work_orders | a day between a hotline profile's first and last export with no loaded file |
 | negative_backlog | error | kpi_backlog_daily | open_orders or overdue_open_orders < 0 |
 | backlog_counts_add_up | error | kpi_backlog_daily, fct_cases | overdue-open above open, a day missing inside the series, or the last day's open count differs from a recount in fct_cases |
-| frozen_quarter_changed | error | int_member_score_items_frozen, fct_member_score_items, member_quarterly_scores, stg_members__score_freezes | a frozen quarter whose published items or member totals differ from the append-only frozen copy (order-independent fingerprint per quarter, then the differing rows), or that is published from live data |
+| frozen_quarter_changed | error | int_member_score_items_frozen, fct_member_score_items, fct_member_quarterly_scores, stg_members__score_freezes | a frozen quarter whose published items or member totals differ from the append-only frozen copy (order-independent fingerprint per quarter, then the differing rows), or that is published from live data |
 | frozen_quarter_drifted | warn | int_member_score_items_frozen, int_member_score_items_live | a frozen quarter scored from today's data differs from its frozen copy |
 
 ¹ received_at, dispatched_at, signed_at, completed_at, followed_up_at. fct_cases, kpi_backlog_daily,
-fct_member_score_items and member_quarterly_scores are in `marts`, int_* in `intermediate`, stg_* in
+fct_member_score_items and fct_member_quarterly_scores are in `marts`, int_* in `intermediate`, stg_* in
 `staging`; the samples of the fct_cases checks name the export file and row of each order's
 published state (staging.stg_hotline__work_orders, raw.load_ledger).
 
@@ -457,12 +457,12 @@ def frozen_quarter_changed(connection, rules: Rules) -> Finding:
     )
     published_totals = (
         "select quarter, member_id, round(total_points, 6) as total_points "
-        f"from marts.member_quarterly_scores where quarter in {quarters}"
+        f"from marts.fct_member_quarterly_scores where quarter in {quarters}"
     )
     failing, sample, changed = 0, [], []
     for table, left, right, row_hash in (
         ("fct_member_score_items", _FROZEN, published, _ITEM_HASH),
-        ("member_quarterly_scores", frozen_totals, published_totals, "hash(member_id, total_points)"),
+        ("fct_member_quarterly_scores", frozen_totals, published_totals, "hash(member_id, total_points)"),
     ):
         quarters_changed = _changed_quarters(connection, left, right, row_hash)
         keys = "quarter, member_id, item" if table == "fct_member_score_items" else "quarter, member_id"

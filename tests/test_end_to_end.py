@@ -142,10 +142,10 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
         "kpi_category_monthly",
         "kpi_appeal_type_monthly",
         "kpi_backlog_daily",
-        "topic_candidates",
+        "fct_topic_candidates",
         "fct_consultation_topics",
         "fct_topic_list_items",
-        "topic_impact",
+        "fct_topic_impact",
     } <= tables
     assert months == (24, dt.date(2022, 1, 1), dt.date(2023, 12, 1))  # no month missing
 
@@ -156,7 +156,8 @@ def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
     workbook = pd.read_excel(published / "kpis.xlsx", sheet_name=None, engine="calamine")
     assert list(workbook) == ["按年 yearly", "按季 quarterly", "按月 monthly"]
     yearly = workbook["按年 yearly"]
-    assert yearly["work_orders"].tolist() == [row["work_orders"] for row in published_kpis(data_dir)["yearly"]]
+    # headed by the KPIs' labels in the KPI definitions (dbt_project.yml)
+    assert yearly["工单量"].tolist() == [row["work_orders"] for row in published_kpis(data_dir)["yearly"]]
     assert len(workbook["按月 monthly"]) == 24
     assert (published / "kpi_trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -270,9 +271,9 @@ INJECTED_FAULTS = {
         "ExpectColumnPairValuesAToBeGreaterThanB(column_A=work_orders, column_B=complaints",
     ),
     "a phone number in published top terms": (
-        "update marts.topic_candidates set top_terms = '噪音、13812345678' "
-        "where candidate_rank = (select min(candidate_rank) from marts.topic_candidates)",
-        "marts.topic_candidates.top_terms",
+        "update marts.fct_topic_candidates set top_terms = '噪音、13812345678' "
+        "where candidate_rank = (select min(candidate_rank) from marts.fct_topic_candidates)",
+        "marts.fct_topic_candidates.top_terms",
     ),
     "an ID number in a published list item": (
         "update marts.fct_topic_list_items set feedback = '联系人身份证 110101 1990 0307 7512' "

@@ -41,14 +41,14 @@ def test_topics_that_worked_show_appeals_falling_and_the_others_do_not(warehouse
     topics = planted_topics(load_categories(), SEED)
     strong = [topic.topic_id for topic in topics if topic.effect <= -0.4]
     none = [topic.topic_id for topic in topics if topic.effect == 0]
-    impact = dict(connection.execute("select topic_id, change_against_control from marts.topic_impact").fetchall())
+    impact = dict(connection.execute("select topic_id, change_against_control from marts.fct_topic_impact").fetchall())
 
     assert len(impact) == len(topics)
     strong_mean = sum(impact[t] for t in strong) / len(strong)
     none_mean = sum(impact[t] for t in none) / len(none)
     assert strong_mean < -0.3, impact
     assert none_mean > -0.1, impact
-    trends = dict(connection.execute("select topic_id, appeals_trend from marts.topic_impact").fetchall())
+    trends = dict(connection.execute("select topic_id, appeals_trend from marts.fct_topic_impact").fetchall())
     assert sum(trends[t] == "fell" for t in strong) >= len(strong) - 1
     assert sum(trends[t] == "fell" for t in none) <= 1
 
@@ -66,7 +66,7 @@ def test_each_month_ranks_candidates_with_evidence_an_analyst_can_use(warehouse)
     top = connection.execute(
         """
         select category_l3_name, town, appeals, candidate_score, top_terms, sample_work_order_ids
-        from marts.topic_candidates
+        from marts.fct_topic_candidates
         where period_start = date '2023-12-01'
         order by candidate_rank
         limit 10
@@ -82,7 +82,7 @@ def test_each_month_ranks_candidates_with_evidence_an_analyst_can_use(warehouse)
     import re
 
     assert not any(re.search(CLEAR_PERSONAL_NUMBER, terms) for *_, terms, _ in top)
-    months = connection.execute("select count(distinct period_start) from marts.topic_candidates").fetchone()[0]
+    months = connection.execute("select count(distinct period_start) from marts.fct_topic_candidates").fetchone()[0]
     assert months == 24
 
 

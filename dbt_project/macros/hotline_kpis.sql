@@ -1,56 +1,43 @@
 {#-
-    The one definition of every hotline KPI (DOMAIN.md §3), for the given period grains and,
-    optionally, split by dimensions (town, handling unit, category level).
-
-    Each measure counts in the period of its own date:
-      volume (work orders, complaints, direct answers, repeats)  by received date;
-      sign-off, completion rate, send-backs, extensions          by dispatch date;
-      on-time completion and overdue (应办结)                      by completion deadline;
-      follow-up, satisfaction, handling time                     by completion date.
-    A zero denominator gives null. YoY compares with the same period a year earlier.
+    Every hotline KPI (DOMAIN.md §3), for the given period grains and, optionally, split by
+    dimensions (town, handling unit, category level). The KPIs themselves are the entries of
+    `vars: kpi_definitions` in dbt_project.yml, the one place a KPI is defined; this macro
+    turns them into SQL:
+      a measure (counted_by, counts)   sum(counts) over the orders whose counted_by date falls
+                                       in the period, e.g. volume by received date, sign-off
+                                       by dispatch date, on-time completion by completion
+                                       deadline (应办结), satisfaction by completion date;
+      last_year_of                     that measure in the same period a year earlier;
+      numerator, denominator           safe_ratio: a zero denominator gives null;
+      formula                          the SQL as written.
 
     dimension_sets: a list of {column name: SQL expression over fct_cases}; every set has the
     same column names, and a case counts once per set (e.g. once under its level-1 and once
     under its level-2 category). Empty values count under '(未填)'.
 -#}
 {% macro hotline_kpis(grains, dimension_sets=[{}]) %}
+{%- set definitions = kpi_definitions() %}
 {%- set dimensions = dimension_sets[0].keys() | list %}
-{%- set count_columns = [] %}
-{%- set measures = {
-    'received_date': {
-        'work_orders': '1',
-        'complaints': "case when appeal_type = '投诉' then 1 when appeal_type != '未知' then 0 end",
-        'direct_answers': 'case when is_direct_answer then 1 when not is_direct_answer then 0 end',
-        'repeats': 'case when is_repeat_by_rule then 1 when not is_repeat_by_rule then 0 end',
-    },
-    'dispatched_date': {
-        'dispatched': '1',
-        'sign_offs_judged': 'case when is_signed_on_time is not null then 1 else 0 end',
-        'signed_on_time': 'case when is_signed_on_time then 1 when not is_signed_on_time then 0 end',
-        'dispatched_completed': 'case when is_completed then 1 when not is_completed then 0 end',
-        'sent_back': 'case when is_sent_back then 1 when not is_sent_back then 0 end',
-        'extended': 'case when is_extended then 1 when not is_extended then 0 end',
-    },
-    'completion_due_date': {
-        'due': '1',
-        'due_judged': 'case when is_completed_on_time is not null then 1 else 0 end',
-        'completed_on_time': 'case when is_completed_on_time then 1 when not is_completed_on_time then 0 end',
-        'overdue': 'case when not is_completed_on_time then 1 when is_completed_on_time then 0 end',
-    },
-    'completed_date': {
-        'completions': '1',
-        'followed_up': 'case when is_followed_up then 1 when not is_followed_up then 0 end',
-        'rated': 'case when is_rated then 1 else 0 end',
-        'satisfied': 'case when is_rated and is_satisfied then 1 else 0 end',
-        'dissatisfied': 'case when is_rated and is_dissatisfied then 1 else 0 end',
-        'handled_with_duration': 'case when handling_working_days is not null then 1 else 0 end',
-        'handling_working_days_total': 'coalesce(handling_working_days, 0)',
-    },
-} %}
-{%- for date_column, columns in measures.items() %}
-{%- for name in columns %}
-{%- do count_columns.append((date_column, name)) %}
+{%- set measures = [] %}
+{%- set last_year_columns = [] %}
+{#- the dates measures count by, each with its measures; received_date also bounds the data #}
+{%- set date_columns = ['received_date'] %}
+{%- for kpi in definitions %}
+    {%- if 'counts' in kpi %}
+        {%- if kpi.name in dimensions %}
+            {{ exceptions.raise_compiler_error("hotline_kpis: dimension " ~ kpi.name ~ " has the name of a measure") }}
+        {%- endif %}
+        {%- do measures.append(kpi) %}
+        {%- if kpi.counted_by not in date_columns %}{% do date_columns.append(kpi.counted_by) %}{% endif %}
+    {%- elif 'last_year_of' in kpi %}
+        {%- do last_year_columns.append(kpi) %}
+    {%- endif %}
 {%- endfor %}
+{%- set counted_date_columns = [] %}
+{%- for date_column in date_columns %}
+    {%- if measures | selectattr('counted_by', 'equalto', date_column) | list %}
+        {%- do counted_date_columns.append(date_column) %}
+    {%- endif %}
 {%- endfor %}
 
 with cases as (
@@ -60,24 +47,14 @@ with cases as (
         {%- for name, expression in dimension_set.items() %}
         coalesce(cast({{ expression }} as varchar), '(未填)') as {{ name }},
         {%- endfor %}
-        appeal_type,
-        received_date,
-        dispatched_date,
-        completion_due_date,
-        completed_date,
-        is_direct_answer,
-        is_repeat_by_rule,
-        is_signed_on_time,
-        is_completed,
-        is_sent_back,
-        is_extended,
-        is_completed_on_time,
-        is_followed_up,
-        is_rated,
-        is_satisfied,
-        is_dissatisfied,
-        handling_working_days,
-        as_of_date
+        {%- for date_column in date_columns %}
+        {{ date_column }},
+        {%- endfor %}
+        as_of_date,
+        -- each order's contribution to each measure
+        {%- for measure in measures %}
+        {{ measure.counts }} as {{ measure.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ ref('fct_cases') }}
     {%- if not loop.last %}
     union all
@@ -124,7 +101,7 @@ period_spine as (
 
 ),
 
-{%- for date_column, columns in measures.items() %}
+{%- for date_column in counted_date_columns %}
 
 counted_by_{{ date_column }} as (
 
@@ -135,8 +112,8 @@ counted_by_{{ date_column }} as (
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}
-        {%- for name, expression in columns.items() %}
-        sum({{ expression }}) as {{ name }}{{ ',' if not loop.last }}
+        {%- for measure in measures | selectattr('counted_by', 'equalto', date_column) %}
+        sum({{ measure.name }}) as {{ measure.name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from cases
     where {{ date_column }} is not null
@@ -157,15 +134,16 @@ counts as (
         {%- for dimension in dimensions %}
         period_spine.{{ dimension }},
         {%- endfor %}
-        {%- for date_column, name in count_columns %}
+        {%- for measure in measures %}
         -- 0 for a period with no orders; null when no order of the period can say (kpi_availability)
         cast(
-            case when counted_by_{{ date_column }}.period_start is null then 0 else counted_by_{{ date_column }}.{{ name }} end
+            case when counted_by_{{ measure.counted_by }}.period_start is null then 0
+            else counted_by_{{ measure.counted_by }}.{{ measure.name }} end
             as {{ dbt.type_bigint() }}
-        ) as {{ name }}{{ ',' if not loop.last }}
+        ) as {{ measure.name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from period_spine
-    {%- for date_column in measures %}
+    {%- for date_column in counted_date_columns %}
     left join counted_by_{{ date_column }}
         on period_spine.period_grain = counted_by_{{ date_column }}.period_grain
         and period_spine.period_start = counted_by_{{ date_column }}.period_start
@@ -180,8 +158,9 @@ with_last_year as (
 
     select
         counts.*,
-        last_year.work_orders as work_orders_last_year,
-        last_year.complaints as complaints_last_year,
+        {%- for kpi in last_year_columns %}
+        last_year.{{ kpi.last_year_of }} as {{ kpi.name }},
+        {%- endfor %}
         data_range.last_date
     from counts
     cross join data_range
@@ -229,57 +208,59 @@ final as (
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}
-
-        -- volume (工单量, 投诉量) and YoY
-        work_orders,
-        work_orders_last_year,
-        -- a running period is not compared with a whole one
-        case when is_complete_period then
-            {{ safe_ratio('work_orders - work_orders_last_year', 'work_orders_last_year') }}
-        end as work_orders_yoy,
-        complaints,
-        complaints_last_year,
-        case when is_complete_period then
-            {{ safe_ratio('complaints - complaints_last_year', 'complaints_last_year') }}
-        end as complaints_yoy,
-        direct_answers,
-        {{ safe_ratio('direct_answers', 'work_orders') }} as direct_answer_rate,
-        repeats,
-        {{ safe_ratio('repeats', 'work_orders') }} as repeat_rate,
-
-        -- dispatch and sign-off (及时签收率, 办结率, 退单率, 延期率)
-        dispatched,
-        signed_on_time,
-        sign_offs_judged,
-        {{ safe_ratio('signed_on_time', 'sign_offs_judged') }} as signed_on_time_rate,
-        dispatched_completed,
-        {{ safe_ratio('dispatched_completed', 'dispatched') }} as completion_rate,
-        sent_back,
-        {{ safe_ratio('sent_back', 'dispatched') }} as send_back_rate,
-        extended,
-        {{ safe_ratio('extended', 'dispatched') }} as extension_rate,
-
-        -- deadlines (按时办结率, 超期率)
-        due,
-        due_judged,
-        completed_on_time,
-        {{ safe_ratio('completed_on_time', 'due_judged') }} as completed_on_time_rate,
-        overdue,
-        {{ safe_ratio('overdue', 'due_judged') }} as overdue_rate,
-
-        -- after completion (回访率, 满意率, 不满意率, 平均办理时长)
-        completions,
-        followed_up,
-        {{ safe_ratio('followed_up', 'completions') }} as follow_up_rate,
-        rated,
-        satisfied,
-        {{ safe_ratio('satisfied', 'rated') }} as satisfaction_rate,
-        dissatisfied,
-        {{ safe_ratio('dissatisfied', 'rated') }} as dissatisfaction_rate,
-        {{ safe_ratio('handling_working_days_total', 'handled_with_duration') }} as avg_handling_working_days
+        {%- for kpi in published_kpi_definitions() %}
+        {{ kpi_column_sql(kpi) }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from flagged
 
 )
 
 select * from final
 {% endmacro %}
+
+
+{#- The KPI entries of dbt_project.yml (vars: kpi_definitions), each checked to say how it is
+    computed in exactly one way. -#}
+{% macro kpi_definitions() %}
+{%- set definitions = var('kpi_definitions') %}
+{%- for kpi in definitions %}
+    {%- set ways = ['counts', 'last_year_of', 'numerator', 'formula'] | select('in', kpi) | list %}
+    {%- if ways | length != 1 %}
+        {{ exceptions.raise_compiler_error(
+            "kpi_definitions: " ~ kpi.get('name', kpi) ~ " needs exactly one of counts, last_year_of, "
+            ~ "numerator (with denominator) or formula; it has " ~ (ways | join(', ') or 'none')) }}
+    {%- endif %}
+    {%- if 'counts' in kpi and 'counted_by' not in kpi %}
+        {{ exceptions.raise_compiler_error("kpi_definitions: " ~ kpi.name ~ " counts by no date (counted_by)") }}
+    {%- endif %}
+    {%- if 'numerator' in kpi and 'denominator' not in kpi %}
+        {{ exceptions.raise_compiler_error("kpi_definitions: " ~ kpi.name ~ " has a numerator but no denominator") }}
+    {%- endif %}
+{%- endfor %}
+{{ return(definitions) }}
+{% endmacro %}
+
+
+{#- The KPIs that are mart columns (not the measures marked published: false), in order. -#}
+{% macro published_kpi_definitions() %}
+{%- set published = [] %}
+{%- for kpi in kpi_definitions() %}
+    {%- if kpi.get('published', true) %}{% do published.append(kpi) %}{% endif %}
+{%- endfor %}
+{{ return(published) }}
+{% endmacro %}
+
+
+{#- One KPI column of the final select: measures and last-year columns are already columns;
+    ratios and formulas are computed from them. -#}
+{% macro kpi_column_sql(kpi) -%}
+    {%- if 'counts' in kpi or 'last_year_of' in kpi -%}
+        {{ kpi.name }}
+    {%- elif 'formula' in kpi -%}
+        ({{ kpi.formula }}) as {{ kpi.name }}
+    {%- elif kpi.get('complete_periods_only') -%}
+        case when is_complete_period then {{ safe_ratio(kpi.numerator, kpi.denominator) }} end as {{ kpi.name }}
+    {%- else -%}
+        {{ safe_ratio(kpi.numerator, kpi.denominator) }} as {{ kpi.name }}
+    {%- endif -%}
+{%- endmacro %}

@@ -57,13 +57,13 @@ def published_2023q4(settings):
             create table fct_member_score_items as select * from (values
                 ('M1', '2023Q4', 'proposals', '提案', 5.0, 1)
             ) as t(member_id, quarter, item, item_label, points, item_order);
-            create table member_quarterly_scores as select * from (values
+            create table fct_member_quarterly_scores as select * from (values
                 ('M1', '2023Q4', 'S1', 5.0, 1, 1, 5.0, '优秀', false)
             ) as t(member_id, quarter, sector_code, total_points, rank_in_sector, rank_overall, year_points,
                    year_band, is_frozen);
             create table dim_member as select 'M1' as member_id, '汇龙镇' as town_committee, true as is_standing;
             create table dim_sector as select 'S1' as sector_code, '经济界' as sector_name;
-            create table member_late_records as
+            create table fct_member_late_records as
             select '2023Q4' as scored_quarter, 'M1' as member_id, 'R1' as record_id;
             """
         )

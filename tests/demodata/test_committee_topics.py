@@ -143,8 +143,8 @@ def test_planted_topics_shape(topics) -> None:
     pairs = [(c, town) for t in topics for c in t.category_l3_names for town in t.towns]
     assert len(pairs) == len(set(pairs))  # no pair belongs to two topics
     for t in topics:
-        assert re.fullmatch(r"YT20\d\d-\d{3}", t.topic_id) and t.topic_id[2:6] == str(t.consulted_on.year)
-        assert date(2022, 6, 1) <= t.consulted_on <= date(2023, 6, 30)
+        assert re.fullmatch(r"YT20\d\d-\d{3}", t.topic_id) and t.topic_id[2:6] == str(t.consulted_date.year)
+        assert date(2022, 6, 1) <= t.consulted_date <= date(2023, 6, 30)
         assert 1 <= len(t.category_l3_names) <= 2 and t.category_l3_names[0] in HOT_CATEGORIES
         assert 1 <= len(t.towns) <= 3 and set(t.towns) <= set(TOWNS)
         assert all(HOT_CATEGORIES[c][1] >= 1.0 for c in t.category_l3_names)  # categories with volume
@@ -169,7 +169,7 @@ def test_register_and_lists_files(planted, topics) -> None:
     for row in register.itertuples(index=False):
         topic = by_id[row.议题编号]
         assert row.关联分类 == SEP.join(topic.category_l3_names) and row.关联镇街 == SEP.join(topic.towns)
-        assert row.协商日期.date() == topic.consulted_on and row.议题名称 == topic.title
+        assert row.协商日期.date() == topic.consulted_date and row.议题名称 == topic.title
     assert set(register["议题来源"]) <= set(SOURCES)
     assert set(register["状态"]) <= set(STATUSES)
     assert register["牵头单位"].str.startswith(("启东市", "南通市")).all()
@@ -208,7 +208,7 @@ def test_files_as_of_an_earlier_or_later_day(tmp_path: Path, topics, as_of: date
     register, lists = read_register(tmp_path, as_of), read_lists(tmp_path, as_of)
     assert result["topics"] == len(register) and result["list_items"] == len(lists)
     assert result["files"] == [f"议题登记_{as_of:%Y%m%d}.xlsx", f"三清单_{as_of:%Y%m%d}.xlsx"]
-    if as_of < min(t.consulted_on for t in topics) - timedelta(days=60):
+    if as_of < min(t.consulted_date for t in topics) - timedelta(days=60):
         assert result["topics"] == result["list_items"] == 0  # nothing researched yet: headers only
         assert tuple(register.columns) == REGISTER_HEADERS and tuple(lists.columns) == LISTS_HEADERS
         return
@@ -261,7 +261,7 @@ def test_totals_per_year_do_not_change(planted, unplanted) -> None:
     for t in planted_topics(load_categories(), SEED):
         if t.effect < 0:
             eligible |= (changed["三级分类"].isin(t.category_l3_names) & changed["镇街"].isin(t.towns)
-                         & (changed["received"].dt.date > t.consulted_on))  # fmt: skip
+                         & (changed["received"].dt.date > t.consulted_date))  # fmt: skip
     assert eligible.all()
 
 

@@ -55,8 +55,9 @@ def test_the_kpi_workbook_keeps_negative_numbers_and_quotes_formulas(tmp_path):
     first, second = ({name: cell for name, cell in zip(header, row, strict=True)} for row in sheet.iter_rows(min_row=2))
     assert first["note"].value == "'" + LINK and first["note"].data_type == "s"
     assert second["note"].value == "'-ok"
-    assert first["work_orders_yoy"].value == -0.05 and first["work_orders_yoy"].data_type == "n"
-    assert first["work_orders"].value == 120
+    # a KPI's header is its label in the KPI definitions
+    assert first["工单量同比"].value == -0.05 and first["工单量同比"].data_type == "n"
+    assert first["工单量"].value == 120
 
 
 def test_the_scoring_workbook_quotes_formulas_in_labels_and_late_records(tmp_path):
@@ -68,7 +69,7 @@ def test_the_scoring_workbook_quotes_formulas_in_labels_and_late_records(tmp_pat
                 ('M1', '2023Q4', 'proposals', '=1+1', 5.0, 1),
                 ('M1', '2023Q4', 'absences', '扣分 absences', -2.5, 2)
             ) as t(member_id, quarter, item, item_label, points, item_order);
-            create table member_quarterly_scores as select * from (values
+            create table fct_member_quarterly_scores as select * from (values
                 ('M1', '2023Q4', 'S1', 2.5, 1, 1, 2.5, '@good', false)
             ) as t(member_id, quarter, sector_code, total_points, rank_in_sector, rank_overall, year_points,
                    year_band, is_frozen);
@@ -78,7 +79,7 @@ def test_the_scoring_workbook_quotes_formulas_in_labels_and_late_records(tmp_pat
         )
         connection.execute(
             """
-            create table member_late_records as
+            create table fct_member_late_records as
             select '2023Q4' as scored_quarter, 'M1' as member_id, 'R1' as record_id, ?::varchar as title
             """,
             [LINK],

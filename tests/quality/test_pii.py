@@ -195,11 +195,12 @@ def _warehouse(path, *, planted: bool):
         "create view staging.stg_hotline__work_orders as select work_order_id, appeal_text from raw.hotline_work_orders"
     )
     connection.execute(
-        "create table marts.topic_candidates (category_l3_code varchar, town varchar, top_terms varchar, "
+        "create table marts.fct_topic_candidates (category_l3_code varchar, town varchar, top_terms varchar, "
         "sample_work_order_ids varchar, candidate_score double)"
     )
     connection.executemany(
-        "insert into marts.topic_candidates values (?, '汇龙镇', ?, '230103000000001-01, 230103000000002-01', 80.5)",
+        "insert into marts.fct_topic_candidates "
+        "values (?, '汇龙镇', ?, '230103000000001-01, 230103000000002-01', 80.5)",
         [("0101", "道路设施(7)、大坑(4)"), ("0102", "噪音(3)、138.1234.5678(1)" if planted else "噪音(3)、夜间(1)")],
     )
     connection.execute(
@@ -224,14 +225,14 @@ def test_a_phone_number_in_a_published_mart_fails_the_gate_without_being_shown(t
 
     failing = {check.check.rsplit(" ", 1)[-1]: check for check in checks if not check.passed}
     assert set(failing) == {
-        "marts.topic_candidates.top_terms",
+        "marts.fct_topic_candidates.top_terms",
         "marts.fct_topic_list_items.feedback",
         "marts.v_notes.note",
         "raw.quarantine.raw_values",
     }
     assert all(check.source == "personal_data" and check.failing_rows == 1 for check in failing.values())
-    assert failing["marts.topic_candidates.top_terms"].table == "marts.topic_candidates"
-    assert failing["marts.topic_candidates.top_terms"].sample == [{"rowid": "1", "found": "mobile 138****5678"}]
+    assert failing["marts.fct_topic_candidates.top_terms"].table == "marts.fct_topic_candidates"
+    assert failing["marts.fct_topic_candidates.top_terms"].sample == [{"rowid": "1", "found": "mobile 138****5678"}]
     assert failing["marts.fct_topic_list_items.feedback"].sample == [
         {"topic_id": "T01", "found": "id_card 320***********877X"}
     ]

@@ -87,7 +87,7 @@ def _build(path: Path) -> duckdb.DuckDBPyConnection:
     connection.execute(
         "insert into marts.kpi_backlog_daily values ('2023-03-01', 1, 0), ('2023-03-02', 1, 0), ('2023-03-03', 1, 0)"
     )
-    connection.execute(f"create table intermediate.int_member_score_items_frozen ({ITEM_COLUMNS}, frozen_on date)")
+    connection.execute(f"create table intermediate.int_member_score_items_frozen ({ITEM_COLUMNS}, frozen_date date)")
     connection.executemany(
         "insert into intermediate.int_member_score_items_frozen values (?, ?, ?, ?, ?, ?, ?, ?, '2023-01-21')", ITEMS
     )
@@ -101,10 +101,10 @@ def _build(path: Path) -> duckdb.DuckDBPyConnection:
         [(*row, row[0] == "2022Q4") for row in ITEMS + LIVE_ONLY],
     )
     connection.execute(
-        "create table marts.member_quarterly_scores as select quarter, member_id, sum(points) as total_points "
+        "create table marts.fct_member_quarterly_scores as select quarter, member_id, sum(points) as total_points "
         "from marts.fct_member_score_items group by all"
     )
-    connection.execute("create table staging.stg_members__score_freezes (quarter varchar, frozen_on date)")
+    connection.execute("create table staging.stg_members__score_freezes (quarter varchar, frozen_date date)")
     connection.execute("insert into staging.stg_members__score_freezes values ('2022Q4', '2023-01-21')")
     return connection
 
@@ -340,7 +340,8 @@ def test_a_frozen_quarter_changed_with_its_total_fails(warehouse):
         "where quarter = '2022Q4' and member_id = 'WY0002' and item = 'proposal_submitted'"
     )
     warehouse.execute(
-        "update marts.member_quarterly_scores set total_points = 9.5 where quarter = '2022Q4' and member_id = 'WY0002'"
+        "update marts.fct_member_quarterly_scores set total_points = 9.5 "
+        "where quarter = '2022Q4' and member_id = 'WY0002'"
     )
 
     result = assert_fails(
@@ -349,7 +350,7 @@ def test_a_frozen_quarter_changed_with_its_total_fails(warehouse):
         {"period": "2022Q4", "member_id": "WY0002", "table": "fct_member_score_items"},
         rows=2,
     )
-    assert result.sample[1] == {"period": "2022Q4", "member_id": "WY0002", "table": "member_quarterly_scores"}
+    assert result.sample[1] == {"period": "2022Q4", "member_id": "WY0002", "table": "fct_member_quarterly_scores"}
     assert "2022Q4 in fct_member_score_items" in result.message
 
 

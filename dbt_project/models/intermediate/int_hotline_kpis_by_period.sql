@@ -1,2 +1,3 @@
--- Every hotline KPI for the whole city by month, quarter and year; formulas in macros/hotline_kpis.sql.
+-- Every hotline KPI for the whole city by month, quarter and year; the KPIs are defined in
+-- dbt_project.yml (vars: kpi_definitions) and computed by macros/hotline_kpis.sql.
 {{ hotline_kpis(['month', 'quarter', 'year']) }}

@@ -42,13 +42,13 @@ final as (
 
         -- closed loop
         topics.status,
-        topics.researched_on,
-        topics.consulted_on,
-        topics.assigned_on,
-        topics.feedback_on,
-        cast({{ dbt.datediff('topics.consulted_on', 'topics.assigned_on', 'day') }} as integer)
+        topics.researched_date,
+        topics.consulted_date,
+        topics.assigned_date,
+        topics.feedback_date,
+        cast({{ dbt.datediff('topics.consulted_date', 'topics.assigned_date', 'day') }} as integer)
             as days_consultation_to_assignment,
-        cast({{ dbt.datediff('topics.assigned_on', 'topics.feedback_on', 'day') }} as integer)
+        cast({{ dbt.datediff('topics.assigned_date', 'topics.feedback_date', 'day') }} as integer)
             as days_assignment_to_feedback,
         topics.status in ('已反馈', '已办结') as has_feedback,
 

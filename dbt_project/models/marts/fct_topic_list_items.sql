@@ -23,17 +23,17 @@ final as (
         -- the item
         items.content,
         items.responsible_unit,
-        items.due_on,
+        items.due_date,
         items.progress,
-        items.completed_on,
+        items.completed_date,
         items.feedback,
 
         -- status as of the newest export
         items.progress = '已完成' as is_done,
-        items.progress != '已完成' and items.due_on < data_cut.as_of_date as is_overdue,
+        items.progress != '已完成' and items.due_date < data_cut.as_of_date as is_overdue,
         case
-            when items.progress != '已完成' and items.due_on < data_cut.as_of_date
-                then cast({{ dbt.datediff('items.due_on', 'data_cut.as_of_date', 'day') }} as integer)
+            when items.progress != '已完成' and items.due_date < data_cut.as_of_date
+                then cast({{ dbt.datediff('items.due_date', 'data_cut.as_of_date', 'day') }} as integer)
         end as days_overdue,
         data_cut.as_of_date
     from items

@@ -28,9 +28,9 @@ final as (
         -- the item
         content,
         nullif(trim(responsible_unit), '') as responsible_unit,
-        due_on,
+        due_date,
         coalesce(nullif(trim(progress), ''), '未启动') as progress,
-        completed_on,
+        completed_date,
         nullif(trim(feedback), '') as feedback,
 
         -- lineage

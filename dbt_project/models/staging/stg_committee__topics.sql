@@ -30,10 +30,10 @@ final as (
         nullif(trim(lead_unit), '') as lead_unit,
 
         -- dates of the closed loop
-        researched_on,
-        consulted_on,
-        assigned_on,
-        feedback_on,
+        researched_date,
+        consulted_date,
+        assigned_date,
+        feedback_date,
         trim(status) as status,
 
         -- lineage

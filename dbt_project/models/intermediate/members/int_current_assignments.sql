@@ -16,8 +16,8 @@ final as (
     select assignments.member_id, assignments.representative_id
     from assignments
     cross join data_cut
-    where assignments.started_on <= data_cut.as_of_date
-        and (assignments.ended_on is null or assignments.ended_on >= data_cut.as_of_date)
+    where assignments.started_date <= data_cut.as_of_date
+        and (assignments.ended_date is null or assignments.ended_date >= data_cut.as_of_date)
 
 )
 

@@ -14,7 +14,7 @@ calendar as (
 
 data_range as (
 
-    select min(members.started_on) as first_date, max(data_cut.as_of_date) as as_of_date
+    select min(members.started_date) as first_date, max(data_cut.as_of_date) as as_of_date
     from members
     cross join {{ ref('int_member_data_cut') }} as data_cut
 
@@ -25,7 +25,7 @@ quarters as (
     select distinct cast({{ dbt.date_trunc('quarter', 'calendar.calendar_date') }} as date) as quarter_start
     from calendar
     cross join data_range
-    where calendar.calendar_date between greatest(data_range.first_date, cast('{{ var("scoring_starts_on") }}' as date)) and data_range.as_of_date
+    where calendar.calendar_date between greatest(data_range.first_date, cast('{{ var("scoring_start_date") }}' as date)) and data_range.as_of_date
 
 ),
 
@@ -39,8 +39,8 @@ final as (
         cast({{ dbt.dateadd('month', 3, 'quarters.quarter_start') }} as date) as quarter_end
     from members
     inner join quarters
-        on members.started_on < {{ dbt.dateadd('month', 3, 'quarters.quarter_start') }}
-        and (members.ended_on is null or members.ended_on >= quarters.quarter_start)
+        on members.started_date < {{ dbt.dateadd('month', 3, 'quarters.quarter_start') }}
+        and (members.ended_date is null or members.ended_date >= quarters.quarter_start)
 
 )
 

@@ -17,7 +17,7 @@ freezes as (
 
 final as (
 
-    select live.*, freezes.frozen_on
+    select live.*, freezes.frozen_date
     from live
     inner join freezes on live.quarter = freezes.quarter
     {%- if is_incremental() %}

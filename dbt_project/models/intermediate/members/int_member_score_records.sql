@@ -90,7 +90,7 @@ records as (
             else 'activity'
         end as item,
         record_id,
-        activity_on as record_on,
+        activity_date as record_date,
         first_seen_date,
         1.0 as share
     from activities
@@ -107,7 +107,7 @@ records as (
         proposers.member_id,
         '{{ item }}' as item,
         proposals.proposal_id as record_id,
-        proposals.submitted_on as record_on,
+        proposals.submitted_date as record_date,
         -- a bonus arrives when the export first shows it, not when the proposal did
         greatest(proposals.first_seen_date, coalesce(status_first_seen.first_seen_date, proposals.first_seen_date))
             as first_seen_date,
@@ -131,7 +131,7 @@ records as (
         reports.member_id,
         '{{ item }}' as item,
         reports.report_id as record_id,
-        reports.submitted_on as record_on,
+        reports.submitted_date as record_date,
         greatest(reports.first_seen_date, coalesce(status_first_seen.first_seen_date, reports.first_seen_date))
             as first_seen_date,
         1.0 as share
@@ -144,7 +144,7 @@ records as (
     union all
     {%- endfor %}
 
-    select member_id, 'hotline_shift' as item, record_id, shift_on as record_on, first_seen_date, 1.0 as share
+    select member_id, 'hotline_shift' as item, record_id, shift_date as record_date, first_seen_date, 1.0 as share
     from shifts
 
     union all
@@ -154,15 +154,15 @@ records as (
         steps.member_id,
         'representative_contact' as item,
         steps.case_id as record_id,
-        steps.step_on as record_on,
+        steps.step_date as record_date,
         steps.first_seen_date,
         1.0 as share
     from steps
     inner join assignments
         on steps.member_id = assignments.member_id
         and steps.representative_id = assignments.representative_id
-        and steps.step_on >= assignments.started_on
-        and (assignments.ended_on is null or steps.step_on <= assignments.ended_on)
+        and steps.step_date >= assignments.started_date
+        and (assignments.ended_date is null or steps.step_date <= assignments.ended_date)
     where steps.step = '连线'
 
     union all
@@ -172,7 +172,7 @@ records as (
         member_id,
         'liaison_case_completed' as item,
         case_id as record_id,
-        max(case when step = '评议' then step_on end) as record_on,
+        max(case when step = '评议' then step_date end) as record_date,
         max(first_seen_date) as first_seen_date,
         1.0 as share
     from steps
@@ -185,11 +185,11 @@ placed as (
 
     select
         records.*,
-        {{ quarter_label('records.record_on') }} as record_quarter,
-        freezes.frozen_on,
-        freezes.frozen_on is not null and records.first_seen_date > freezes.frozen_on as is_late
+        {{ quarter_label('records.record_date') }} as record_quarter,
+        freezes.frozen_date,
+        freezes.frozen_date is not null and records.first_seen_date > freezes.frozen_date as is_late
     from records
-    left join freezes on {{ quarter_label('records.record_on') }} = freezes.quarter
+    left join freezes on {{ quarter_label('records.record_date') }} = freezes.quarter
 
 ),
 
@@ -206,7 +206,7 @@ next_open as (
     from placed
     inner join quarters on quarters.quarter > placed.record_quarter
     left join freezes on quarters.quarter = freezes.quarter
-    where placed.is_late and (freezes.frozen_on is null or freezes.frozen_on >= placed.first_seen_date)
+    where placed.is_late and (freezes.frozen_date is null or freezes.frozen_date >= placed.first_seen_date)
     group by 1, 2, 3
 
 ),
@@ -217,10 +217,10 @@ final as (
         placed.member_id,
         placed.item,
         placed.record_id,
-        placed.record_on,
+        placed.record_date,
         placed.record_quarter,
         placed.first_seen_date,
-        placed.frozen_on,
+        placed.frozen_date,
         placed.is_late,
         case when placed.is_late then next_open.open_quarter else placed.record_quarter end as scored_quarter,
         placed.share

@@ -25,9 +25,9 @@ final as (
         members.town_committee,
         members.term,
         members.is_standing,
-        members.started_on,
-        members.ended_on,
-        members.ended_on is null as is_serving,
+        members.started_date,
+        members.ended_date,
+        members.ended_date is null as is_serving,
         cast(coalesce(current_assignments.current_representatives, 0) as integer) as current_representatives
     from members
     left join current_assignments on members.member_id = current_assignments.member_id

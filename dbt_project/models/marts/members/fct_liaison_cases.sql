@@ -25,10 +25,10 @@ cases as (
         max(member_id) as member_id,
         max(representative_id) as representative_id,
         {%- for step, name in steps %}
-        max(case when step = '{{ step }}' then step_on end) as {{ name }}_on,
+        max(case when step = '{{ step }}' then step_date end) as {{ name }}_date,
         {%- endfor %}
         max(case when step = '评议' then rating end) as rating,
-        max(step_on) as last_step_on
+        max(step_date) as last_step_date
     from steps
     group by 1
 
@@ -43,7 +43,7 @@ indexed as (
         {%- endfor %}
     from cases
     {%- for step, name in steps %}
-    left join calendar as {{ name }}_day on cases.{{ name }}_on = {{ name }}_day.calendar_date
+    left join calendar as {{ name }}_day on cases.{{ name }}_date = {{ name }}_day.calendar_date
     {%- endfor %}
 
 ),
@@ -58,7 +58,7 @@ final as (
 
         -- the eight steps
         {%- for step, name in steps %}
-        {{ name }}_on,
+        {{ name }}_date,
         {%- endfor %}
 
         -- working days from each step to the next
@@ -69,23 +69,23 @@ final as (
 
         -- where the case stands
         -- closed: carried through all eight steps
-        {% for step, name in steps %}{{ name }}_on is not null{{ ' and ' if not loop.last }}{% endfor %} as is_closed,
+        {% for step, name in steps %}{{ name }}_date is not null{{ ' and ' if not loop.last }}{% endfor %} as is_closed,
         case
             {%- for step, name in steps | reverse %}
-            when {{ name }}_on is not null then '{{ step }}'
+            when {{ name }}_date is not null then '{{ step }}'
             {%- endfor %}
         end as last_step,
         case
-            when not ({% for step, name in steps %}{{ name }}_on is not null{{ ' and ' if not loop.last }}{% endfor %}) then
+            when not ({% for step, name in steps %}{{ name }}_date is not null{{ ' and ' if not loop.last }}{% endfor %}) then
                 case
                     {%- for step, name in steps | reverse %}
-                    when {{ name }}_on is not null then '{{ step }}'
+                    when {{ name }}_date is not null then '{{ step }}'
                     {%- endfor %}
                 end
         end as stuck_at_step,
         rating,
-        {{ quarter_label('contact_on') }} as opened_quarter,
-        {{ quarter_label('rating_on') }} as closed_quarter
+        {{ quarter_label('contact_date') }} as opened_quarter,
+        {{ quarter_label('rating_date') }} as closed_quarter
     from indexed
 
 )

@@ -12,7 +12,7 @@ final as (
         member_id,
         activity_type,
         activity_name,
-        activity_on,
+        activity_date,
         attendance,
         -- lineage: when the office first knew of the record, and the newest export
         first_seen_date,

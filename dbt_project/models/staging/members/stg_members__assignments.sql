@@ -1,7 +1,7 @@
 -- One row per member–representative assignment (联系名单) and its period.
 with latest as (
 
-    {{ latest_rows(source('raw', 'member_assignments'), ['member_id', 'representative_id', 'started_on']) }}
+    {{ latest_rows(source('raw', 'member_assignments'), ['member_id', 'representative_id', 'started_date']) }}
 
 ),
 
@@ -10,8 +10,8 @@ final as (
     select
         member_id,
         representative_id,
-        started_on,
-        ended_on,
+        started_date,
+        ended_date,
         -- lineage: when the office first knew of the record, and the newest export
         first_seen_date,
         _snapshot_date as last_snapshot_date

@@ -10,7 +10,7 @@ final as (
     select
         record_id,
         member_id,
-        shift_on,
+        shift_date,
         cast(nullif(hours, '') as double) as hours,
         cast(nullif(calls, '') as integer) as calls,
         -- lineage: when the office first knew of the record, and the newest export

@@ -12,7 +12,7 @@ final as (
         member_id,
         representative_id,
         step,
-        step_on,
+        step_date,
         nullif(unit, '') as unit,
         nullif(result, '') as result,
         nullif(rating, '') as rating,

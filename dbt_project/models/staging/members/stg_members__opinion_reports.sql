@@ -11,7 +11,7 @@ final as (
         report_id,
         member_id,
         title,
-        submitted_on,
+        submitted_date,
         coalesce(is_adopted, false) as is_adopted,
         coalesce(is_endorsed, false) as is_endorsed,
         -- lineage: when the office first knew of the record, and the newest export

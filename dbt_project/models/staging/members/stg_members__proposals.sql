@@ -12,7 +12,7 @@ final as (
         title,
         first_proposer_id,
         nullif(replace(joint_proposer_ids, ';', '；'), '') as joint_proposer_ids,
-        submitted_on,
+        submitted_date,
         coalesce(is_filed, false) as is_filed,
         coalesce(is_key, false) as is_key,
         coalesce(is_adopted, false) as is_adopted,

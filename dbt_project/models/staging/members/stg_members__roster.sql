@@ -19,8 +19,8 @@ final as (
         nullif(town_committee, '') as town_committee,
         nullif(term, '') as term,
         coalesce(is_standing, false) as is_standing,
-        started_on,
-        ended_on,
+        started_date,
+        ended_date,
         -- lineage: when the office first knew of the record, and the newest export
         first_seen_date,
         _snapshot_date as last_snapshot_date

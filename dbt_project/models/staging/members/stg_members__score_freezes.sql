@@ -9,7 +9,7 @@ final as (
 
     select
         quarter,
-        frozen_on,
+        frozen_date,
         -- lineage: when the office first knew of the record, and the newest export
         first_seen_date,
         _snapshot_date as last_snapshot_date

@@ -6,9 +6,9 @@
 -- the change relative to the control is what the trend is judged on.
 with topics as (
 
-    select topic_id, title, consulted_on
+    select topic_id, title, consulted_date
     from {{ ref('fct_consultation_topics') }}
-    where consulted_on is not null
+    where consulted_date is not null
 
 ),
 
@@ -47,11 +47,11 @@ observed as (
     select
         topics.topic_id,
         least(rules.window_months, greatest(0, {{ dbt.datediff(
-            dbt.date_trunc('month', 'data_range.first_date'), dbt.date_trunc('month', 'topics.consulted_on'), 'month'
+            dbt.date_trunc('month', 'data_range.first_date'), dbt.date_trunc('month', 'topics.consulted_date'), 'month'
         ) }} - case when data_range.first_date > {{ dbt.date_trunc('month', 'data_range.first_date') }} then 1 else 0 end
         )) as months_before,
         least(rules.window_months, greatest(0, {{ dbt.datediff(
-            dbt.date_trunc('month', 'topics.consulted_on'),
+            dbt.date_trunc('month', 'topics.consulted_date'),
             dbt.date_trunc('month', dbt.dateadd('day', 1, 'data_range.as_of_date')), 'month'
         ) }} - 1)) as months_after
     from topics
@@ -83,7 +83,7 @@ scoped_cases as (
         own_scope.topic_id is not null as is_in_scope,
         own_scope.topic_id is null and covered_pairs.town is null as is_control,
         {{ dbt.datediff(
-            dbt.date_trunc('month', 'topics.consulted_on'), dbt.date_trunc('month', 'cases.received_date'), 'month'
+            dbt.date_trunc('month', 'topics.consulted_date'), dbt.date_trunc('month', 'cases.received_date'), 'month'
         ) }} as month_offset
     from topics
     inner join topic_categories on topics.topic_id = topic_categories.topic_id
@@ -126,7 +126,7 @@ measured as (
     select
         topics.topic_id,
         topics.title,
-        topics.consulted_on,
+        topics.consulted_date,
         cast(observed.months_before as integer) as months_before,
         cast(observed.months_after as integer) as months_after,
         cast(coalesce(sides.appeals_before, 0) as {{ dbt.type_bigint() }}) as appeals_before,
@@ -166,7 +166,7 @@ final as (
     select
         topic_id,
         title,
-        consulted_on,
+        consulted_date,
         months_before,
         months_after,
         appeals_before,

@@ -55,14 +55,14 @@ assigned as (
     from member_quarters
     inner join assignments
         on member_quarters.member_id = assignments.member_id
-        and assignments.started_on < member_quarters.quarter_end
-        and (assignments.ended_on is null or assignments.ended_on >= member_quarters.quarter_start)
+        and assignments.started_date < member_quarters.quarter_end
+        and (assignments.ended_date is null or assignments.ended_date >= member_quarters.quarter_start)
 
 ),
 
 contacted as (
 
-    select distinct steps.member_id, {{ quarter_label('steps.step_on') }} as quarter, steps.representative_id
+    select distinct steps.member_id, {{ quarter_label('steps.step_date') }} as quarter, steps.representative_id
     from steps
 
 ),

@@ -12,9 +12,9 @@ final as (
         member_id,
         item,
         record_id,
-        record_on,
+        record_date,
         record_quarter,
-        frozen_on,
+        frozen_date,
         first_seen_date,
         scored_quarter
     from records
