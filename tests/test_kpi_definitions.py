@@ -80,16 +80,70 @@ def project_with_new_kpi(tmp_path: Path) -> Path:
 
 
 def test_the_kpi_marts_yaml_is_in_step_with_the_definitions():
-    """kpi_marts.yml's KPI columns are what scripts/kpi_docs.py writes from the definitions."""
-    marts_file = DBT_PROJECT / "models" / "marts" / "kpi_marts.yml"
-    assert marts_file.read_text(encoding="utf-8") == kpi_docs_script().kpi_marts_yaml(DBT_PROJECT), (
-        "kpi_marts.yml is out of step with the KPI definitions: run python scripts/kpi_docs.py"
+    """Each KPI mart's YAML (beside its SQL) has the KPI columns scripts/kpi_docs.py writes from
+    the definitions, in full and in order, and no file outside the script's list has such a block."""
+    script = kpi_docs_script()
+    wanted = script.kpi_mart_files(DBT_PROJECT)
+    assert sorted(wanted) == sorted(DBT_PROJECT / "models" / "marts" / f"{mart}.yml" for mart in script.KPI_MARTS)
+    generated = sorted(
+        path for path in (DBT_PROJECT / "models").rglob("*.yml") if script.BEGIN in path.read_text("utf-8")
     )
+    assert generated == sorted(wanted), "a file with a generated KPI block that --check does not cover"
     published = [kpi.name for kpi in published_kpis()]
-    for model in yaml.safe_load(marts_file.read_text(encoding="utf-8"))["models"]:
+    for path, text in wanted.items():
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path.name} is out of step with the KPI definitions: run python scripts/kpi_docs.py"
+        )
+        assert (path.parent / f"{path.stem}.sql").exists(), path.name
+        (model,) = yaml.safe_load(text)["models"]
+        assert model["name"] == path.stem
         names = [column["name"] for column in model["columns"]]
         start = names.index(published[0])
         assert names[start : start + len(published)] == published, model["name"]
+        assert model["config"]["contract"] == {"enforced": True}, model["name"]
+
+
+def test_the_kpi_docs_script_keeps_the_hand_written_part(tmp_path):
+    """The script rewrites only the lines between the markers: a KPI that goes is gone from every
+    mart, the hand-written lines around the block (comments too) stay byte for byte."""
+    script = kpi_docs_script()
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT / "models", project / "models")
+    definitions = yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))
+    definitions["vars"]["kpi_definitions"] = [
+        entry for entry in definitions["vars"]["kpi_definitions"] if entry["name"] != "follow_up_rate"
+    ]
+    (project / "dbt_project.yml").write_text(yaml.safe_dump(definitions, allow_unicode=True), encoding="utf-8")
+    unit_yaml = project / "models" / "marts" / "kpi_unit_monthly.yml"
+    unit_yaml.write_text(unit_yaml.read_text(encoding="utf-8").replace("models:\n", "models:  # mine\n", 1))
+
+    def outside_the_block(text: str) -> list[str]:
+        lines = text.splitlines()
+        begin = next(i for i, line in enumerate(lines) if line.strip() == script.BEGIN)
+        end = next(i for i, line in enumerate(lines) if line.strip() == script.END)
+        return lines[: begin + 1] + lines[end:]
+
+    before = {mart: (project / "models" / "marts" / f"{mart}.yml").read_text("utf-8") for mart in script.KPI_MARTS}
+    assert script.main(["--check", "--project-dir", str(project)]) == 1
+    assert script.main(["--project-dir", str(project)]) == 0
+    assert script.main(["--check", "--project-dir", str(project)]) == 0
+    for mart in script.KPI_MARTS:
+        after = (project / "models" / "marts" / f"{mart}.yml").read_text("utf-8")
+        assert outside_the_block(after) == outside_the_block(before[mart]), mart
+        assert "follow_up_rate" not in after and "followed_up" in after, mart
+    assert "models:  # mine\n" in unit_yaml.read_text(encoding="utf-8")
+
+    # a KPI mart's YAML without its markers, or a KPI column written by hand as well, is refused
+    text = unit_yaml.read_text(encoding="utf-8")
+    unit_yaml.write_text(text.replace(script.END, "# the end"), encoding="utf-8")
+    with pytest.raises(SystemExit, match="kpi_unit_monthly.yml: needs the line"):
+        script.kpi_mart_files(project)
+    unit_yaml.write_text(
+        text.replace("      - name: unit_rank\n", "      - name: work_orders\n      - name: unit_rank\n"),
+        encoding="utf-8",
+    )
+    with pytest.raises(SystemExit, match="work_orders written by hand too"):
+        script.kpi_mart_files(project)
 
 
 def test_the_definitions_name_every_published_kpi_once():
@@ -222,7 +276,8 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
     # the docs and contracts of every KPI mart, written by the script
     assert kpi_docs_script().main(["--check", "--project-dir", str(project)]) == 1
     assert kpi_docs_script().main(["--project-dir", str(project)]) == 0
-    for model in yaml.safe_load((project / "models" / "marts" / "kpi_marts.yml").read_text(encoding="utf-8"))["models"]:
+    for path in kpi_docs_script().kpi_mart_files(project):
+        (model,) = yaml.safe_load(path.read_text(encoding="utf-8"))["models"]
         columns = {column["name"]: column for column in model["columns"]}
         assert columns["urgent_orders"]["data_type"] == "bigint", model["name"]
         assert columns["urgent_rate"]["description"] == "紧急件率 = urgent_orders / work_orders."

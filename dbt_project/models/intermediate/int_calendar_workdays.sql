@@ -17,7 +17,7 @@ merged as (
 
     select calendar_date, is_workday, day_kind, holiday_name, 'chinesecalendar' as calendar_source
     from package_calendar
-    where calendar_date not in (select calendar_date from additions)
+    where calendar_date not in (select additions.calendar_date from additions)
 
     union all
 

@@ -23,7 +23,8 @@ calendar as (
 
 workdays as (
 
-    select calendar_date, workday_index from calendar where is_workday
+    select calendar_date, workday_index from calendar
+    where is_workday
 
 ),
 
@@ -94,7 +95,9 @@ completion_deadlines as (
             when due_at is not null and (deadline_policy = 'export' or is_extended) then due_at
             -- the end of the deadline day: completion is compared by timestamp
             when standard_completion_due_date is not null
-                then {{ dbt.dateadd('second', -1, dbt.dateadd('day', 1, 'cast(standard_completion_due_date as timestamp)')) }}
+                then {{ dbt.dateadd(
+                    'second', -1, dbt.dateadd('day', 1, 'cast(standard_completion_due_date as timestamp)')
+                ) }}
         end as completion_due_at,
         case
             when due_at is not null and deadline_policy = 'export' then 'export'

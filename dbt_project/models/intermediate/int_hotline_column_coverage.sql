@@ -3,7 +3,9 @@
 -- support (kpi_availability) and which case flags stay unknown (fct_cases).
 {%- set contract_columns = [] %}
 {%- if execute %}
-{%- set contract_columns = run_query("select column_name from " ~ ref('work_order_contract') ~ " order by column_name").columns[0].values() %}
+{%- set contract_columns = run_query(
+    "select column_name from " ~ ref('work_order_contract') ~ " order by column_name"
+).columns[0].values() %}
 {%- endif %}
 -- depends_on: {{ ref('work_order_contract') }}
 with snapshots as (
@@ -17,7 +19,8 @@ counted as (
     select
         coalesce(source_profile, '(unknown)') as source_profile,
         count(*) as rows_total
-        {%- for column in contract_columns %},
+        {%- for column in contract_columns %}
+        {{- ',' }}
         count({{ column }}) as {{ column }}
         {%- endfor %}
     from snapshots

@@ -45,7 +45,8 @@ event_counts as (
 
     select
         work_order_id,
-        cast(sum(case when event_type in ('dispatched', 're_dispatched') then 1 else 0 end) as integer) as dispatch_count,
+        cast(sum(case when event_type in ('dispatched', 're_dispatched') then 1 else 0 end) as integer)
+            as dispatch_count,
         cast(sum(case when event_type = 'sent_back' then 1 else 0 end) as integer) as send_back_count
     from {{ ref('fct_case_events') }}
     group by 1
@@ -58,8 +59,12 @@ coverage as (
     -- (null), so its KPI is null with a reason in kpi_availability, never a misleading 0
     select
         source_profile,
-        {%- for column in ['dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status', 'caller_phone_hash', 'address_hash'] %}
-        bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}{{ ',' if not loop.last }}
+        {%- for column in [
+            'dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status',
+            'caller_phone_hash', 'address_hash',
+        ] %}
+        {%- if not loop.first %},{% endif %}
+        bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}
         {%- endfor %}
     from {{ ref('int_hotline_column_coverage') }}
     group by 1

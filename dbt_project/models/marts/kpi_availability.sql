@@ -60,7 +60,7 @@ final as (
         case
             when not bool_or(is_complete)
                 then 'the export has no values in '
-                || string_agg(missing_columns, ' or ' order by alternative)
+                    || string_agg(missing_columns, ' or ' order by alternative)
         end as reason
     from alternatives
     group by 1, 2, 3

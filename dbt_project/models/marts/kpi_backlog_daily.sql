@@ -18,8 +18,8 @@ days as (
 
     select calendar.calendar_date
     from calendar
-    where calendar.calendar_date >= (select min(dispatched_date) from cases)
-        and calendar.calendar_date <= (select max(as_of_date) from cases)
+    where calendar.calendar_date >= (select min(cases.dispatched_date) from cases)
+        and calendar.calendar_date <= (select max(cases.as_of_date) from cases)
 
 ),
 
@@ -28,8 +28,10 @@ final as (
     select
         days.calendar_date as as_of_date,
         cast(count(cases.dispatched_date) as {{ dbt.type_bigint() }}) as open_orders,
-        cast(sum(case when cases.completion_due_date < days.calendar_date then 1 else 0 end)
-            as {{ dbt.type_bigint() }}) as overdue_open_orders
+        cast(
+            sum(case when cases.completion_due_date < days.calendar_date then 1 else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as overdue_open_orders
     from days
     left join cases
         on cases.dispatched_date <= days.calendar_date

@@ -25,7 +25,9 @@ quarters as (
     select distinct cast({{ dbt.date_trunc('quarter', 'calendar.calendar_date') }} as date) as quarter_start
     from calendar
     cross join data_range
-    where calendar.calendar_date between greatest(data_range.first_date, cast('{{ var("scoring_start_date") }}' as date)) and data_range.as_of_date
+    where calendar.calendar_date
+        between greatest(data_range.first_date, cast('{{ var("scoring_start_date") }}' as date))
+        and data_range.as_of_date
 
 ),
 

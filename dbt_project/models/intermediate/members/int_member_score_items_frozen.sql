@@ -21,7 +21,7 @@ final as (
     from live
     inner join freezes on live.quarter = freezes.quarter
     {%- if is_incremental() %}
-    where live.quarter not in (select distinct quarter from {{ this }})
+    where live.quarter not in (select distinct built.quarter from {{ this }} as built)
     {%- endif %}
 
 )

@@ -3,7 +3,8 @@
 -- quarter was frozen, the quarter of the export that first showed it (a late record).
 with activities as (
 
-    select * from {{ ref('stg_members__activities') }} where attendance = '出席'
+    select * from {{ ref('stg_members__activities') }}
+    where attendance = '出席'
 
 ),
 

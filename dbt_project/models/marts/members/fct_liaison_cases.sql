@@ -39,12 +39,13 @@ indexed as (
     select
         cases.*,
         {%- for step, name in steps %}
-        {{ name }}_day.workday_index as {{ name }}_index{{ ',' if not loop.last }}
+        {%- if not loop.first %},{% endif %}
+        {{ name }}_day.workday_index as {{ name }}_index
         {%- endfor %}
     from cases
-    {%- for step, name in steps %}
+    {% for step, name in steps -%}
     left join calendar as {{ name }}_day on cases.{{ name }}_date = {{ name }}_day.calendar_date
-    {%- endfor %}
+    {% endfor %}
 
 ),
 
@@ -69,14 +70,22 @@ final as (
 
         -- where the case stands
         -- closed: carried through all eight steps
-        {% for step, name in steps %}{{ name }}_date is not null{{ ' and ' if not loop.last }}{% endfor %} as is_closed,
+        (
+            {%- for step, name in steps %}
+            {{ name }}_date is not null{{ ' and' if not loop.last }}
+            {%- endfor %}
+        ) as is_closed,
         case
             {%- for step, name in steps | reverse %}
             when {{ name }}_date is not null then '{{ step }}'
             {%- endfor %}
         end as last_step,
         case
-            when not ({% for step, name in steps %}{{ name }}_date is not null{{ ' and ' if not loop.last }}{% endfor %}) then
+            when not (
+                    {%- for step, name in steps %}
+                    {{ name }}_date is not null{{ ' and' if not loop.last }}
+                    {%- endfor %}
+                ) then
                 case
                     {%- for step, name in steps | reverse %}
                     when {{ name }}_date is not null then '{{ step }}'

@@ -14,7 +14,8 @@ assignments as (
 
 steps as (
 
-    select * from {{ ref('stg_members__liaison_steps') }} where step = '连线'
+    select * from {{ ref('stg_members__liaison_steps') }}
+    where step = '连线'
 
 ),
 
@@ -26,7 +27,11 @@ cases as (
 
 case_counts as (
 
-    select member_id, quarter, sum(opened) as cases_opened, sum(closed) as cases_closed,
+    select
+        member_id,
+        quarter,
+        sum(opened) as cases_opened,
+        sum(closed) as cases_closed,
         {{ median_of('case when closed = 1 then cycle_working_days end') }} as median_cycle_working_days
     from (
         select member_id, opened_quarter as quarter, 1 as opened, 0 as closed, cycle_working_days from cases

@@ -25,7 +25,7 @@ combined as (
         member_id, sector_code, quarter, quarter_start, item_order, item, item_label, records_counted, points_each,
         points_before_cap, cap, points, source_record_ids, false as is_frozen
     from live
-    where quarter not in (select distinct quarter from frozen)
+    where quarter not in (select distinct frozen.quarter from frozen)
 
 ),
 
