@@ -41,6 +41,7 @@ test: setup lint
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/sqlfluff lint dbt_project  # the SQL models and tests; config and why in dbt_project/.sqlfluff
 
 # a local Airflow in the background (scheduler, dag-processor, triggerer, api-server); docs/operating.md
 .PHONY: airflow airflow-stop

@@ -11,8 +11,14 @@ bounds as (
     select min(calendar_date) as first_date, max(calendar_date) as last_date, count(*) as days
     from calendar
 
+),
+
+final as (
+
+    select *
+    from bounds
+    where days != {{ dbt.datediff('first_date', 'last_date', 'day') }} + 1
+
 )
 
-select *
-from bounds
-where days != {{ dbt.datediff('first_date', 'last_date', 'day') }} + 1
+select * from final

@@ -46,10 +46,19 @@ observed as (
     -- whole months of data on each side of the consultation month, capped at the window
     select
         topics.topic_id,
-        least(rules.window_months, greatest(0, {{ dbt.datediff(
-            dbt.date_trunc('month', 'data_range.first_date'), dbt.date_trunc('month', 'topics.consulted_date'), 'month'
-        ) }} - case when data_range.first_date > {{ dbt.date_trunc('month', 'data_range.first_date') }} then 1 else 0 end
-        )) as months_before,
+        least(
+            rules.window_months,
+            greatest(
+                0,
+                {{ dbt.datediff(
+                    dbt.date_trunc('month', 'data_range.first_date'), dbt.date_trunc('month', 'topics.consulted_date'), 'month'
+                ) }}
+                - case
+                    when data_range.first_date > {{ dbt.date_trunc('month', 'data_range.first_date') }} then 1
+                    else 0
+                end
+            )
+        ) as months_before,
         least(rules.window_months, greatest(0, {{ dbt.datediff(
             dbt.date_trunc('month', 'topics.consulted_date'),
             dbt.date_trunc('month', dbt.dateadd('day', 1, 'data_range.as_of_date')), 'month'
@@ -100,24 +109,28 @@ scoped_cases as (
 
 sides as (
 
+    -- sqlfluff misreads the indentation of this Jinja loop's last iteration
+    -- noqa: disable=LT02
     select
         scoped_cases.topic_id,
         {%- for side, condition in [
-            ('before', 'month_offset < 0 and month_offset >= -observed.months_before'),
-            ('after', 'month_offset > 0 and month_offset <= observed.months_after'),
+            ('before', 'scoped_cases.month_offset < 0 and scoped_cases.month_offset >= -observed.months_before'),
+            ('after', 'scoped_cases.month_offset > 0 and scoped_cases.month_offset <= observed.months_after'),
         ] %}
-        sum(case when is_in_scope and {{ condition }} then 1 else 0 end) as appeals_{{ side }},
-        sum(case when is_in_scope and {{ condition }} and appeal_type = '投诉' then 1 else 0 end)
-            as complaints_{{ side }},
-        sum(case when is_in_scope and {{ condition }} and is_rated then 1 else 0 end) as rated_{{ side }},
-        sum(case when is_in_scope and {{ condition }} and is_rated and is_satisfied then 1 else 0 end)
-            as satisfied_{{ side }},
-        sum(case when is_control and {{ condition }} then 1 else 0 end) as control_appeals_{{ side }}
+        sum(case when scoped_cases.is_in_scope and {{ condition }} then 1 else 0 end) as appeals_{{ side }},
+        sum(case when scoped_cases.is_in_scope and {{ condition }} and scoped_cases.appeal_type = '投诉'
+            then 1 else 0 end) as complaints_{{ side }},
+        sum(case when scoped_cases.is_in_scope and {{ condition }} and scoped_cases.is_rated then 1 else 0 end)
+            as rated_{{ side }},
+        sum(case when scoped_cases.is_in_scope and {{ condition }}
+            and scoped_cases.is_rated and scoped_cases.is_satisfied then 1 else 0 end) as satisfied_{{ side }},
+        sum(case when scoped_cases.is_control and {{ condition }} then 1 else 0 end) as control_appeals_{{ side }}
         {{- ',' if not loop.last }}
         {%- endfor %}
     from scoped_cases
     inner join observed on scoped_cases.topic_id = observed.topic_id
     group by 1
+    -- noqa: enable=LT02
 
 ),
 
@@ -153,7 +166,7 @@ measured as (
 changes as (
 
     select
-        measured.*,
+        *,
         (monthly_appeals_after - monthly_appeals_before) / nullif(monthly_appeals_before, 0) as monthly_appeals_change,
         (control_monthly_appeals_after - control_monthly_appeals_before) / nullif(control_monthly_appeals_before, 0)
             as control_appeals_change
@@ -188,11 +201,11 @@ final as (
             when monthly_appeals_before = 0 then 'no appeals before'
             when monthly_appeals_before < min_monthly_appeals then 'too few appeals to judge'
             when coalesce(
-                (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
-            ) <= -change_threshold then 'fell'
+                    (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
+                ) <= -change_threshold then 'fell'
             when coalesce(
-                (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
-            ) >= change_threshold then 'rose'
+                    (1 + monthly_appeals_change) / nullif(1 + control_appeals_change, 0) - 1, monthly_appeals_change
+                ) >= change_threshold then 'rose'
             else 'unchanged'
         end as appeals_trend
     from changes

@@ -29,16 +29,16 @@ scored as (
     select
         unit_kpis.*,
         100.0 * (
-            coalesce(signed_on_time_rate * response_weight, 0)
-            + coalesce(completion_rate * resolution_weight, 0)
-            + coalesce(satisfaction_rate * satisfaction_weight, 0)
+            coalesce(unit_kpis.signed_on_time_rate * weights.response_weight, 0)
+            + coalesce(unit_kpis.completion_rate * weights.resolution_weight, 0)
+            + coalesce(unit_kpis.satisfaction_rate * weights.satisfaction_weight, 0)
         ) / nullif(
-            case when signed_on_time_rate is not null then response_weight else 0 end
-            + case when completion_rate is not null then resolution_weight else 0 end
-            + case when satisfaction_rate is not null then satisfaction_weight else 0 end,
+            case when unit_kpis.signed_on_time_rate is not null then weights.response_weight else 0 end
+            + case when unit_kpis.completion_rate is not null then weights.resolution_weight else 0 end
+            + case when unit_kpis.satisfaction_rate is not null then weights.satisfaction_weight else 0 end,
             0
         ) as unit_score,
-        handling_unit != '(未填)' and dispatched >= rules.min_dispatched as is_ranked
+        unit_kpis.handling_unit != '(未填)' and unit_kpis.dispatched >= rules.min_dispatched as is_ranked
     from unit_kpis
     cross join weights
     cross join rules
@@ -48,10 +48,10 @@ scored as (
 final as (
 
     select
-        scored.*,
+        *,
         case
-            when is_ranked and unit_score is not null
-                then cast(rank() over (
+            when is_ranked and unit_score is not null then
+                cast(rank() over (
                     partition by period_start, (is_ranked and unit_score is not null)
                     order by unit_score desc
                 ) as integer)

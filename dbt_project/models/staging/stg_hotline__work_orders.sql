@@ -43,20 +43,20 @@ final as (
 
     select
         -- ids
-        work_order_id,
-        hotline_order_id,
-        title,
+        ranked.work_order_id,
+        ranked.hotline_order_id,
+        ranked.title,
 
         -- caller, hashed
-        caller_name_hash,
-        caller_phone_hash,
-        caller_id_number_hash,
-        address_hash,
-        caller_gender,
-        coalesce(is_confidential, false) as is_confidential,
+        ranked.caller_name_hash,
+        ranked.caller_phone_hash,
+        ranked.caller_id_number_hash,
+        ranked.address_hash,
+        ranked.caller_gender,
+        coalesce(ranked.is_confidential, false) as is_confidential,
 
         -- content
-        appeal_text,
+        ranked.appeal_text,
         -- controlled vocabularies: nothing exported → 未知, a value outside the list → 其他/未知,
         -- so an export without the column still builds (kpi_availability says what it cannot support)
         case
@@ -69,47 +69,47 @@ final as (
             when channels.channel is null then '其他'
             else ranked.channel
         end as channel,
-        category_l1_name,
-        category_l2_name,
-        category_l3_name,
-        coalesce(urgency, '一般') as urgency,
+        ranked.category_l1_name,
+        ranked.category_l2_name,
+        ranked.category_l3_name,
+        coalesce(ranked.urgency, '一般') as urgency,
 
         -- location
-        district,
-        town,
-        community,
+        ranked.district,
+        ranked.town,
+        ranked.community,
 
         -- routing
-        handling_unit,
-        assisting_units,
+        ranked.handling_unit,
+        ranked.assisting_units,
 
         -- timestamps (Asia/Shanghai local time)
-        received_at,
-        dispatched_at,
-        signed_at,
-        completed_at,
-        replied_at,
-        followed_up_at,
-        due_at,
+        ranked.received_at,
+        ranked.dispatched_at,
+        ranked.signed_at,
+        ranked.completed_at,
+        ranked.replied_at,
+        ranked.followed_up_at,
+        ranked.due_at,
 
         -- status and result
-        coalesce(is_extended, false) as is_extended,
+        coalesce(ranked.is_extended, false) as is_extended,
         coalesce(statuses.status, '未知') as status,
-        handling_result,
-        follow_up_result,
-        satisfaction,
-        coalesce(is_repeat, false) as is_repeat,
-        tags,
-        is_on_time_reported,
+        ranked.handling_result,
+        ranked.follow_up_result,
+        ranked.satisfaction,
+        coalesce(ranked.is_repeat, false) as is_repeat,
+        ranked.tags,
+        ranked.is_on_time_reported,
 
         -- lineage
-        source_profile,
-        deadline_policy,
-        snapshot_count,
-        first_seen_date,
-        snapshot_date as last_snapshot_date,
-        file_id as last_file_id,
-        row_number as last_row_number
+        ranked.source_profile,
+        ranked.deadline_policy,
+        ranked.snapshot_count,
+        ranked.first_seen_date,
+        ranked.snapshot_date as last_snapshot_date,
+        ranked.file_id as last_file_id,
+        ranked.row_number as last_row_number
     from ranked
     left join appeal_types on ranked.appeal_type = appeal_types.appeal_type
     left join statuses on ranked.status = statuses.status

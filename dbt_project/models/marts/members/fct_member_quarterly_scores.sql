@@ -72,15 +72,14 @@ final as (
         quarters.total_points,
         -- a quarter still running is shown, but nobody is ranked on half a quarter
         case
-            when quarters.quarter_end <= data_cut.as_of_date
-                then cast(
-                    rank() over (partition by quarters.quarter, quarters.sector_code order by quarters.total_points desc)
-                    as integer
-                )
+            when quarters.quarter_end <= data_cut.as_of_date then
+                cast(rank() over (
+                    partition by quarters.quarter, quarters.sector_code order by quarters.total_points desc
+                ) as integer)
         end as rank_in_sector,
         case
-            when quarters.quarter_end <= data_cut.as_of_date
-                then cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer)
+            when quarters.quarter_end <= data_cut.as_of_date then
+                cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer)
         end as rank_overall,
         quarters.is_frozen,
         banded.year_points,
