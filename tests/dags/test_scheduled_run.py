@@ -1,22 +1,36 @@
 """The daily DAG, run by the real scheduler as a deployment runs it.
 
-`scripts/airflow.sh start` starts Airflow (scheduler, dag-processor, triggerer, api-server) on a
-tiny generated landing folder; the test unpauses `hotline_daily` through the REST API, so the
-scheduler creates the one run catchup allows (the latest whole day, which loads every demo
-export), waits for it to succeed, and stops everything with `scripts/airflow.sh stop`.
+`scripts/airflow.sh start` starts Airflow (scheduler, dag-processor, triggerer, api-server) once
+for the module, on a tiny generated landing folder, and `scripts/airflow.sh stop` stops it after
+the last test. In file order:
+
+1. the test unpauses `hotline_daily` through the REST API, so the scheduler creates the one run
+   catchup allows (the latest whole day, which loads every demo export), and waits for it to
+   succeed;
+2. a backfill of three days (`airflow backfill create`, run by the same scheduler) builds the
+   same warehouse as three daily runs of those days (`airflow dags test`) in another data folder;
+3. `stop` stops every process `start` started.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import duckdb
 import pytest
 
 from core.settings import PROJECT_DIR
@@ -26,7 +40,15 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = str(PROJECT_DIR / "scripts" / "airflow.sh")
 RUN_TIMEOUT = 300  # seconds, for the scheduled run to finish once the DAG is unpaused
+BACKFILL_TIMEOUT = 600  # seconds, for the backfill's runs to finish and for the daily runs beside them
+DAILY_TIMEOUT = 300  # seconds, for one `airflow dags test`
 COMPONENTS = ("api-server", "dag-processor", "triggerer", "scheduler")
+LOCAL = ZoneInfo("Asia/Shanghai")
+# three days of the demo, across the end of a month: the backfill's first run loads January up to the 30th
+BACKFILL_DAYS = (dt.date(2022, 1, 30), dt.date(2022, 1, 31), dt.date(2022, 2, 1))
+# the raw columns that hold the moment a row was written, not data (the marts have none): the only
+# ones a backfill may change
+WALL_CLOCK_COLUMNS = {"_loaded_at", "loaded_at", "quarantined_at", "replaced_at", "created_at"}
 
 
 def free_port() -> int:
@@ -70,6 +92,10 @@ class Airflow:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
 
+    def runs(self, **query: str) -> list[dict]:
+        suffix = f"?{urllib.parse.urlencode(query)}" if query else ""
+        return self.request("GET", f"/api/v2/dags/hotline_daily/dagRuns{suffix}")["dag_runs"]
+
     def pids(self) -> dict[str, int]:
         return {name: int((self.home / "run" / f"{name}.pid").read_text()) for name in COMPONENTS}
 
@@ -81,21 +107,25 @@ class Airflow:
         return "\n".join(parts)[-6000:]
 
 
-@pytest.fixture
-def airflow(settings):
-    """Airflow started by the script on a tiny landing folder; stopped by it, also when the test fails."""
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory):
+    """Airflow started by the script on a tiny landing folder, once for the module; stopped by it
+    after the last test, also when one fails."""
+    data_dir = tmp_path_factory.mktemp("scheduled") / "data"
+    (data_dir / "landing").mkdir(parents=True)
     port = free_port()
     environment = {
         **os.environ,
-        "HOTLINE_DATA_DIR": str(settings.data_dir),
+        "HOTLINE_DATA_DIR": str(data_dir),
         "HOTLINE_HASH_KEY": HASH_KEY,
         "HOTLINE_TASK_RETRIES": "0",
         "HOTLINE_AIRFLOW_PORT": str(port),
         "HOTLINE_AIRFLOW_STOP_TIMEOUT": "30",
     }
     environment.pop("AIRFLOW_HOME", None)  # the script puts it under the data folder
-    started = Airflow(settings.data_dir, port, environment)
-    # the demo exports are written while Airflow starts: the daily DAG stays paused until the test unpauses it
+    environment.pop("HOTLINE_LANDING_DIR", None)
+    started = Airflow(data_dir, port, environment)
+    # the demo exports are written while Airflow starts: the daily DAG stays paused until a test unpauses it
     generate = subprocess.Popen(
         [str(PROJECT_DIR / ".venv" / "bin" / "hotline"), "generate", "--scale", "0.01"],
         env=environment,
@@ -116,15 +146,26 @@ def airflow(settings):
     finally:
         generate.kill()
         began = time.monotonic()
-        started.script("stop", timeout=300)
+        started.script("stop", timeout=300)  # a no-op after test_stop_stops_every_process_start_started
         started.timings.setdefault("stop", time.monotonic() - began)
         print("seconds: " + ", ".join(f"{step} {seconds:.0f}" for step, seconds in started.timings.items()))
+
+
+def registered_dag(airflow: Airflow) -> dict:
+    """The daily DAG once the dag-processor has registered it (paused, the first time)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return airflow.request("GET", "/api/v2/dags/hotline_daily")
+        except urllib.error.HTTPError as missing:
+            assert missing.code == 404 and time.monotonic() < deadline, airflow.logs_tail()
+            time.sleep(1)
 
 
 def wait_for_a_finished_run(airflow: Airflow) -> list[dict]:
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
-        runs = airflow.request("GET", "/api/v2/dags/hotline_daily/dagRuns")["dag_runs"]
+        runs = airflow.runs()
         if runs and all(run["state"] in ("success", "failed") for run in runs):
             return runs
         time.sleep(2)
@@ -134,14 +175,7 @@ def wait_for_a_finished_run(airflow: Airflow) -> list[dict]:
 def test_the_scheduler_runs_the_daily_load_and_publishes_the_warehouse(airflow):
     # the dag-processor registers the DAGs paused; wait for it, then unpause
     began = time.monotonic()
-    deadline = began + 120
-    while True:
-        try:
-            dag = airflow.request("GET", "/api/v2/dags/hotline_daily")
-            break
-        except urllib.error.HTTPError as missing:
-            assert missing.code == 404 and time.monotonic() < deadline, airflow.logs_tail()
-            time.sleep(1)
+    dag = registered_dag(airflow)
     assert dag["is_paused"] is True
     unpaused_at = time.monotonic()
     airflow.timings["registered"] = unpaused_at - began
@@ -169,6 +203,167 @@ def test_the_scheduler_runs_the_daily_load_and_publishes_the_warehouse(airflow):
     workers = [args for args in session_processes(scheduler) if "LocalExecutor" in args]
     assert len(workers) == os.cpu_count(), workers
 
+
+# --- a backfill gives the warehouse daily runs give ---------------------------------------------
+
+
+def local_day(timestamp: str) -> dt.date:
+    """The day in Asia/Shanghai of a timestamp the REST API gives (in UTC)."""
+    return dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).astimezone(LOCAL).date()
+
+
+def daily_runs(data_dir: Path, landing: Path, environment: dict[str, str], logs: Path) -> list[int]:
+    """The days of the backfill run one by one with `airflow dags test`, in their own data folder
+    and Airflow home (a SQLite database of their own: no clash with the started Airflow)."""
+    environment = {**environment, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_LANDING_DIR": str(landing)}
+    codes = []
+    for day in BACKFILL_DAYS:
+        # `dags test <date>` runs the interval that ENDS at <date> (the scheduled run due then), so the
+        # run for the day D is `dags test D+1`; a backfill names its runs by the interval's start, D
+        due = (day + dt.timedelta(days=1)).isoformat()
+        with (logs / f"dags_test_{due}.log").open("w") as log:
+            command = [SCRIPT, "dags", "test", "hotline_daily", due]
+            run = subprocess.run(command, env=environment, stdout=log, stderr=subprocess.STDOUT, timeout=DAILY_TIMEOUT)
+        codes.append(run.returncode)
+        if run.returncode:
+            break
+    return codes
+
+
+def differences(first: Path, second: Path, schema: str) -> dict[str, str]:
+    """Each table of a schema whose rows differ between two DuckDB files (as multisets, without the
+    wall-clock columns), or that only one of them has."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"attach '{first}' as one (read_only)")
+        connection.execute(f"attach '{second}' as two (read_only)")
+        listing = "select table_catalog, table_name from information_schema.tables where table_schema = ?"
+        tables = {"one": set(), "two": set()}
+        for catalog, name in connection.execute(listing, [schema]).fetchall():
+            tables.setdefault(catalog, set()).add(name)
+        found = {table: "missing in one of them" for table in tables["one"] ^ tables["two"]}
+        for table in sorted(tables["one"] & tables["two"]):
+            columns = [
+                name
+                for (name,) in connection.execute(
+                    "select column_name from information_schema.columns "
+                    "where table_catalog = 'one' and table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if name not in WALL_CLOCK_COLUMNS
+            ]
+            listed = ", ".join(f'"{name}"' for name in columns)
+            only = {}
+            for this, that in (("one", "two"), ("two", "one")):
+                only[this] = connection.execute(
+                    f'select * from (select {listed} from {this}.{schema}."{table}" '
+                    f'except all select {listed} from {that}.{schema}."{table}") limit 3'
+                ).fetchall()
+            if only["one"] or only["two"]:
+                found[table] = f"only in {first}: {only['one']}; only in {second}: {only['two']}"
+        return found
+    finally:
+        connection.close()
+
+
+def create_backfill(airflow: Airflow, *arguments: str) -> int:
+    """`airflow backfill create --dag-id hotline_daily <arguments>`; how many attempts it took.
+
+    The command writes the SQLite metadata database itself, beside the running scheduler, and can
+    fail with "database is locked". The runs it made before that stay (each is committed on its
+    own), as a backfill of their own; once that one is complete, the same command makes the rest.
+    """
+    deadline = time.monotonic() + BACKFILL_TIMEOUT
+    for attempt in range(1, 4):
+        created = airflow.script("backfill", "create", "--dag-id", "hotline_daily", *arguments, timeout=120)
+        if created.returncode == 0:
+            return attempt
+        assert "database is locked" in created.stdout + created.stderr, created.stdout + created.stderr
+        while any(
+            backfill["completed_at"] is None
+            for backfill in airflow.request("GET", "/api/v2/backfills?dag_id=hotline_daily")["backfills"]
+        ):
+            assert time.monotonic() < deadline, airflow.logs_tail()
+            time.sleep(5)
+    pytest.fail(f"backfill create: the database was locked three times\n{created.stderr[-3000:]}")
+
+
+def test_a_backfill_builds_the_warehouse_daily_runs_of_its_days_build(airflow, tmp_path):
+    # the DAG must be unpaused for backfill runs to start; unpausing makes the catch-up run: let it finish
+    dag = registered_dag(airflow)
+    if dag["is_paused"]:
+        airflow.request("PATCH", "/api/v2/dags/hotline_daily", {"is_paused": False})
+    before = {run["dag_run_id"] for run in wait_for_a_finished_run(airflow)}
+    # the backfill writes the started Airflow's data folder: start it without a warehouse, as a new deployment
+    for part in ("warehouse", "published", "quality"):
+        shutil.rmtree(airflow.data_dir / part, ignore_errors=True)
+    landing = airflow.data_dir / "landing"
+    daily_dir = tmp_path / "daily"
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # the daily runs, meanwhile, in their own data folder on the same landing folder and hash key
+        days_run = beside.submit(daily_runs, daily_dir, landing, airflow.environment, tmp_path)
+        first, _, last = (day.isoformat() for day in BACKFILL_DAYS)
+        # backfill runs are not held back by the DAG's max_active_runs=1, only by the backfill's own
+        # limit (default 10): one at a time, in date order, as the schedule would have run them
+        attempts = create_backfill(airflow, "--from-date", first, "--to-date", last, "--max-active-runs", "1")
+        airflow.timings["backfill create attempts"] = attempts
+        deadline = began + BACKFILL_TIMEOUT
+        while True:
+            backfill = airflow.runs(run_type="backfill", order_by="logical_date")
+            if len(backfill) == len(BACKFILL_DAYS) and all(run["state"] in ("success", "failed") for run in backfill):
+                break
+            assert time.monotonic() < deadline, f"backfill unfinished after {BACKFILL_TIMEOUT}s: {backfill}\n" + (
+                airflow.logs_tail()
+            )
+            time.sleep(2)
+        airflow.timings["backfill"] = time.monotonic() - began
+        codes = days_run.result(timeout=max(deadline - time.monotonic(), 1))
+        airflow.timings["backfill + daily runs"] = time.monotonic() - began
+    logs = "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(tmp_path.glob("dags_test_*.log")))
+    assert codes == [0] * len(BACKFILL_DAYS), logs
+
+    # one run a day, each for its day, one after the other in date order, and nothing else ran meanwhile
+    assert [run["state"] for run in backfill] == ["success"] * len(BACKFILL_DAYS), airflow.logs_tail()
+    assert [local_day(run["data_interval_start"]) for run in backfill] == list(BACKFILL_DAYS)
+    assert [run["logical_date"] for run in backfill] == [run["data_interval_start"] for run in backfill]
+    backfills = airflow.request("GET", "/api/v2/backfills?dag_id=hotline_daily")["backfills"]
+    assert {backfill["max_active_runs"] for backfill in backfills} == {1}, backfills
+    for earlier, later in pairwise(backfill):
+        assert earlier["end_date"] <= later["start_date"], backfill
+    assert {run["dag_run_id"] for run in airflow.runs()} - before == {run["dag_run_id"] for run in backfill}
+    for run, day in zip(backfill, BACKFILL_DAYS, strict=True):
+        path = f"/api/v2/dags/hotline_daily/dagRuns/{run['dag_run_id']}/taskInstances/ingest/xcomEntries/return_value"
+        ingested = airflow.request("GET", path)["value"]
+        ingested = json.loads(ingested) if isinstance(ingested, str) else ingested
+        assert ingested["until"] == day.isoformat(), ingested
+
+    backfilled = airflow.data_dir / "warehouse" / "hotline.duckdb"
+    daily = daily_dir / "warehouse" / "hotline.duckdb"
+    # the ledger: the same files with the same rows, the exports dated up to the last day and no later one
+    ledgers = []
+    for warehouse in (backfilled, daily):
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            ledgers.append(
+                connection.execute(
+                    "select file_name, rows_read, rows_loaded, rows_quarantined from raw.load_ledger "
+                    "where status = 'loaded' order by file_name"
+                ).fetchall()
+            )
+    last = BACKFILL_DAYS[-1].strftime("%Y%m%d")
+    dated = [(path.name, re.search(r"_(\d{8})\.", path.name)) for path in landing.glob("12345_gongdan_*")]
+    assert [name for name, *_ in ledgers[0]] == sorted(name for name, date in dated if date and date[1] <= last)
+    assert ledgers[0] == ledgers[1]
+    # the raw tables, and every published mart, row for row
+    assert differences(backfilled, daily, "raw") == {}
+    published = [data_dir / "published" / "warehouse.duckdb" for data_dir in (airflow.data_dir, daily_dir)]
+    assert differences(*published, "main") == {}
+    with duckdb.connect(str(published[0]), read_only=True) as connection:
+        assert connection.execute("select count(*) from fct_cases").fetchone()[0] > 0
+
+
+def test_stop_stops_every_process_start_started(airflow):
     pids = airflow.pids()
     began = time.monotonic()
     stop = airflow.script("stop", timeout=300)
