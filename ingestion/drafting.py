@@ -22,11 +22,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ingestion.contract import SEEDS_DIR, work_order_contract
 from ingestion.readers import read_export
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SEEDS_DIR = PROJECT_DIR / "dbt_project" / "seeds"
-CONTRACT_DIR = SEEDS_DIR / "contract"
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
 TABLE = "hotline_work_orders"
@@ -114,20 +112,10 @@ def normalize(text: str) -> str:
     return re.sub(r"[\W_]+", "", str(text).casefold())
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _seed(name: str) -> Path:
-    for folder in (CONTRACT_DIR, SEEDS_DIR):
-        if (folder / f"{name}.csv").exists():
-            return folder / f"{name}.csv"
-    raise FileNotFoundError(f"seed {name}.csv not found under {SEEDS_DIR}")
-
-
 @dataclass(frozen=True)
 class ContractColumn:
+    """A contract column as the drafter uses it: its vocabulary's members, not the seed's name."""
+
     name: str
     data_type: str
     label_zh: str
@@ -135,21 +123,30 @@ class ContractColumn:
 
 
 def contract_columns() -> list[ContractColumn]:
-    columns = []
-    for row in _read_csv(_seed("work_order_contract")):
-        vocabulary = row.get("vocabulary") or ""
-        members = tuple(r[next(iter(r))] for r in _read_csv(_seed(vocabulary))) if vocabulary else ()
-        columns.append(ContractColumn(row["column_name"], row["data_type"], row.get("label_zh") or "", members))
-    return columns
+    contract = work_order_contract()
+    return [
+        ContractColumn(
+            column.name,
+            column.type,
+            column.label_zh,
+            contract.vocabularies[column.vocabulary] if column.vocabulary else (),
+        )
+        for column in contract.columns.values()
+    ]
 
 
 def kpi_inputs() -> dict[str, tuple[str, dict[str, list[str]]]]:
     """kpi -> (Chinese label, {alternative: [columns]})."""
-    kpis: dict[str, tuple[str, dict[str, list[str]]]] = {}
-    for row in _read_csv(_seed("kpi_inputs")):
-        _, groups = kpis.setdefault(row["kpi"], (row["label_zh"], {}))
-        groups.setdefault(row["alternative"], []).append(row["column_name"])
-    return kpis
+    contract = work_order_contract()
+    return {
+        kpi: (contract.kpi_labels[kpi], {str(number): list(needs) for number, needs in enumerate(alternatives, 1)})
+        for kpi, alternatives in contract.kpi_inputs.items()
+    }
+
+
+def _satisfaction_levels() -> list[dict[str, str]]:
+    with (SEEDS_DIR / "satisfaction_levels.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 @cache
@@ -349,7 +346,7 @@ def _match_headers(
 
 @cache
 def _satisfaction_ranks() -> dict[str, str]:
-    return {row["level_rank"]: row["satisfaction"] for row in _read_csv(_seed("satisfaction_levels"))}
+    return {row["level_rank"]: row["satisfaction"] for row in _satisfaction_levels()}
 
 
 def _suggest(column: ContractColumn, value: str, synonyms: dict[str, str]) -> tuple[str | None, bool]:
