@@ -6,6 +6,9 @@
 #                                triggerer and api-server (UI and REST API on 127.0.0.1:8080)
 #   scripts/airflow.sh stop      stops what `start` started, and nothing else
 #   scripts/airflow.sh status    which components run, and where
+#   scripts/airflow.sh init      migrate the metadata database, create the warehouse_writes pool
+#                                and, if HOTLINE_AIRFLOW_ADMIN_PASSWORD is set, give the admin that
+#                                password (docker-compose.yml's airflow-init)
 #   scripts/airflow.sh <airflow arguments>   any airflow command, e.g.
 #                                scripts/airflow.sh dags test hotline_daily 2024-01-01
 #
@@ -24,7 +27,8 @@ export AIRFLOW_HOME="$data/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$project/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DEFAULT_TIMEZONE=Asia/Shanghai
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///$AIRFLOW_HOME/airflow.db"
+# SQLite under the data folder unless a server is given (docker-compose.yml's Postgres)
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
 export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
 # LocalExecutor forks this many workers; the warehouse pool lets one task write at a time anyway
 cores="$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)"
@@ -199,6 +203,26 @@ start() {
   echo "  stop with: scripts/airflow.sh stop (or make airflow-stop)"
 }
 
+# the compose stack's one-off: every other container starts after it succeeded
+init() {
+  migrate
+  ensure_pool
+  if [ -n "${HOTLINE_AIRFLOW_ADMIN_PASSWORD:-}" ]; then
+    # the simple auth manager keeps {user: password} here and generates only missing entries
+    "$venv/python" - "$password_file" <<'PYTHON'
+import json
+import os
+import sys
+
+with open(sys.argv[1], "w", encoding="utf-8") as file:
+    json.dump({"admin": os.environ["HOTLINE_AIRFLOW_ADMIN_PASSWORD"]}, file)
+os.chmod(sys.argv[1], 0o600)
+PYTHON
+    echo "Airflow admin password set from HOTLINE_AIRFLOW_ADMIN_PASSWORD"
+  fi
+  echo "metadata database migrated; pool warehouse_writes ready"
+}
+
 status() {
   local name pid all=0
   for name in "${components[@]}"; do
@@ -219,9 +243,11 @@ case "${1:-}" in
   start) start ;;
   stop) stop_all ;;
   status) status ;;
+  init) init ;;
   *)
-    # first use: create the metadata database and the one-slot pool for warehouse writers
-    if [ ! -f "$AIRFLOW_HOME/airflow.db" ]; then
+    # first use of the SQLite default: create it and the one-slot pool for warehouse writers
+    # (a database server is migrated by `init`, as the compose stack's airflow-init does)
+    if [[ "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" == sqlite:* ]] && [ ! -f "$AIRFLOW_HOME/airflow.db" ]; then
       migrate
       "$venv/airflow" pools set warehouse_writes 1 "DuckDB allows one writer" >/dev/null
     fi
