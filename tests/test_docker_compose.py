@@ -18,7 +18,9 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -659,3 +661,152 @@ def test_the_dags_import_inside_the_image_layout(hotline_services, tmp_path):
         assert Path(module).is_relative_to(app), f"{module} was imported from outside the image's copy"
     # the metadata URL's driver loads (the engine is made at import, without connecting)
     assert found["metadata_driver"] == "psycopg"
+
+
+# --- on a real Postgres server, where this machine has one -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """A throwaway PostgreSQL cluster: superuser `hotline` (the warehouse image's POSTGRES_USER), local
+    socket trusted, TCP by password as in the containers. Skipped where no server binaries exist."""
+    tools = {name: shutil.which(name) for name in ("initdb", "pg_ctl", "psql")}
+    if not all(tools.values()):
+        pytest.skip(f"no PostgreSQL server here (missing {[n for n, p in tools.items() if not p]})")
+    base = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
+    # the server refuses to run as root: run it as the `postgres` account where we are root
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if run_as:
+        shutil.chown(base, "postgres")
+        base.chmod(0o755)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    database = base / "db"
+    subprocess.run(
+        [*run_as, tools["initdb"], "-D", str(database), "-U", "hotline", "-E", "UTF8"]
+        + ["--auth-local=trust", "--auth-host=scram-sha-256"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {base}"
+    subprocess.run(
+        [*run_as, tools["pg_ctl"], "-D", str(database), "-o", options, "-l", str(base / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield {"socket_dir": str(base), "port": port}
+    finally:
+        subprocess.run([*run_as, tools["pg_ctl"], "-D", str(database), "-m", "fast", "stop"], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def as_superuser(server: dict, database: str, *statements: str) -> None:
+    """Statements one by one (CREATE DATABASE refuses a transaction) as the cluster's superuser."""
+    import psycopg
+
+    with psycopg.connect(host=server["socket_dir"], port=server["port"], user="hotline", dbname=database) as db:
+        db.autocommit = True
+        for statement in statements:
+            db.execute(statement)
+
+
+def on_test_server(url: str, server: dict) -> str:
+    """A compose connection URL, pointed at the test server instead of its service name."""
+    parsed = make_url(url)
+    return parsed.set(host="127.0.0.1", port=server["port"]).render_as_string(hide_password=False)
+
+
+def test_warehouse_init_gives_bi_a_read_only_role_on_the_published_schema(services, postgres_server):
+    import psycopg
+
+    secrets = {name: f"{name.lower()}-Secret1" for name in env_example()}
+    warehouse = {name: interpolate(value or "", secrets) for name, value in environment(services["warehouse"]).items()}
+    # what the postgres image does before running docker-entrypoint-initdb.d: POSTGRES_USER's
+    # password, POSTGRES_DB
+    as_superuser(
+        postgres_server,
+        "postgres",
+        f"ALTER ROLE \"{warehouse['POSTGRES_USER']}\" PASSWORD '{warehouse['POSTGRES_PASSWORD']}'",
+        f'CREATE DATABASE "{warehouse["POSTGRES_DB"]}"',
+    )
+    result = subprocess.run(
+        [str(WAREHOUSE_INIT)],
+        env={
+            **os.environ,
+            **warehouse,
+            "PGHOST": postgres_server["socket_dir"],
+            "PGPORT": str(postgres_server["port"]),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    # the publisher (the owner) writes a mart, and a next version beside it that it renames onto `published`
+    as_superuser(
+        postgres_server,
+        warehouse["POSTGRES_DB"],
+        "CREATE TABLE published.kpi_monthly (month_date date, cases integer)",
+        "INSERT INTO published.kpi_monthly VALUES ('2024-01-01', 12)",
+        "CREATE SCHEMA published_next",
+        "CREATE TABLE published_next.kpi_monthly AS SELECT * FROM published.kpi_monthly",
+        "ALTER SCHEMA published RENAME TO published_old",
+        "ALTER SCHEMA published_next RENAME TO published",
+    )
+    reader_uri = interpolate(environment(services["superset"])["HOTLINE_WAREHOUSE_READER_URI"], secrets)
+    with psycopg.connect(on_test_server(reader_uri, postgres_server)) as reader:
+        assert reader.execute("SELECT cases FROM kpi_monthly").fetchall() == [(12,)]  # search_path: published
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            reader.execute("INSERT INTO published.kpi_monthly VALUES ('2024-02-01', 1)")
+    # the read-only default is a guard; the grants alone refuse writes too
+    with psycopg.connect(on_test_server(reader_uri, postgres_server), autocommit=True) as reader:
+        reader.execute("SET default_transaction_read_only = off")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("CREATE TABLE published.mine (x integer)")
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(on_test_server(reader_uri.replace("hotline_reader:", "hotline_reader:x"), postgres_server))
+    # the publisher's DSN logs in as the owner with the warehouse password
+    dsn = interpolate(environment(services["airflow-scheduler"])["HOTLINE_PG_DSN"], secrets)
+    with psycopg.connect(on_test_server(dsn, postgres_server)) as owner:
+        assert owner.execute("SELECT count(*) FROM published.kpi_monthly").fetchone() == (1,)
+
+
+@pytest.mark.slow
+def test_airflow_init_migrates_postgres_and_sets_the_pool_and_admin_password(services, postgres_server, tmp_path):
+    """airflow-init's command on a Postgres like airflow-db, twice (compose runs it on every `up`)."""
+    import psycopg
+
+    secrets = {name: f"{name.lower()}-Secret1" for name in env_example()}
+    metadata = {name: interpolate(value or "", secrets) for name, value in environment(services["airflow-db"]).items()}
+    user, password, database = metadata["POSTGRES_USER"], metadata["POSTGRES_PASSWORD"], metadata["POSTGRES_DB"]
+    as_superuser(
+        postgres_server,
+        "postgres",
+        f"CREATE ROLE {user} LOGIN PASSWORD '{password}'",
+        f"CREATE DATABASE {database} OWNER {user}",
+    )
+    env = {name: interpolate(value or "", secrets) for name, value in environment(services["airflow-init"]).items()}
+    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"):
+        env[key] = on_test_server(env[key], postgres_server)
+    data = tmp_path / "data"
+    env = {name: value.replace("/data", str(data)) for name, value in env.items()}
+    env |= {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for attempt in (1, 2):
+        result = subprocess.run(
+            [str(ROOT / "scripts" / "airflow.sh"), "init"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        log = (data / "airflow" / "migrate.log").read_text(encoding="utf-8", errors="replace")
+        assert result.returncode == 0, f"run {attempt}: {result.stderr}\n{log[-2000:]}"
+    passwords = json.loads((data / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
+    assert passwords == {"admin": secrets["AIRFLOW_ADMIN_PASSWORD"]}
+    url = make_url(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False)) as db:
+        assert db.execute("SELECT slots FROM slot_pool WHERE pool = 'warehouse_writes'").fetchall() == [(1,)]
+        assert db.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
