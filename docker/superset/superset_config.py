@@ -19,6 +19,6 @@ LANGUAGES = {
     "en": {"flag": "us", "name": "English"},
 }
 
-# the warehouse connection is read-only at the role (hotline_reader); SQL Lab must not offer DML either
+# the warehouse connection is read-only at the role (hotline_reader); no one may add a SQLite
+# connection, which would read files inside this container (Superset's own metadata among them)
 PREVENT_UNSAFE_DB_CONNECTIONS = True
-SQLLAB_CTAS_NO_LIMIT = False
