@@ -12,7 +12,8 @@
 #   scripts/airflow.sh <airflow arguments>   any airflow command, e.g.
 #                                scripts/airflow.sh dags test hotline_daily 2024-01-01
 #
-# Settings (environment): HOTLINE_DATA_DIR (default ./data), HOTLINE_AIRFLOW_HOST (the api-server's
+# Settings (environment): HOTLINE_DATA_DIR (default ./data), AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+# (default SQLite in the data folder; the compose stack gives its Postgres), HOTLINE_AIRFLOW_HOST (the api-server's
 # address; start's default 127.0.0.1, 0.0.0.0 to serve other machines), HOTLINE_AIRFLOW_PORT (8080),
 # AIRFLOW__CORE__PARALLELISM (default: the machine's cores), HOTLINE_AIRFLOW_STOP_TIMEOUT (60
 # seconds, then SIGKILL).
