@@ -176,13 +176,14 @@ def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
 
 
 HASHED_IDENTITIES_SUITE = Suite(
-    # names and phones of callers, members and representatives are keyed hashes, never clear text
-    # (a profile that forgot `personal: hash` would let them through)
+    # callers and representatives are private people: their names and phones are keyed hashes,
+    # never clear text (a profile that forgot `personal: hash` would let them through). Members
+    # are public office holders: their names are published in clear, their phones hashed.
+    # (quality/pii.py's clear_name_checks looks for callers' and representatives' names in clear.)
     name="identities hashed",
     query="""
         select 'caller ' || work_order_id as record, caller_name_hash as value from staging.stg_hotline__work_orders
         union all select 'caller phone ' || work_order_id, caller_phone_hash from staging.stg_hotline__work_orders
-        union all select 'member ' || member_id, name_hash from staging.stg_members__roster
         union all select 'member phone ' || member_id, phone_hash from staging.stg_members__roster
         union all select 'representative ' || representative_id, name_hash from staging.stg_members__representatives
         union all select 'representative phone ' || representative_id, phone_hash
