@@ -229,6 +229,29 @@ MEMBER_SUITES: tuple[Suite, ...] = (
         ),
     ),
     Suite(
+        # 一人一档: a member's records add up to each item's points (quarters still open; a frozen
+        # quarter keeps its frozen items, whatever the registers say later: frozen_quarter_drifted)
+        name="member score records add up",
+        query="""
+            select items.member_id || ' ' || items.quarter || ' ' || items.item as member_item,
+                   items.points, coalesce(records.points, 0) as record_points,
+                   items.records_counted, coalesce(records.shares, 0) as record_shares
+            from marts.fct_member_score_items as items
+            left join (
+                select member_id, quarter, item, sum(points) as points, sum(share) as shares
+                from marts.fct_member_score_records
+                group by 1, 2, 3
+            ) as records
+                on items.member_id = records.member_id and items.quarter = records.quarter and items.item = records.item
+            where not items.is_frozen
+        """,
+        key=("member_item",),
+        checks=(
+            Check("ExpectColumnPairValuesToBeEqual", {"column_A": "points", "column_B": "record_points"}),
+            Check("ExpectColumnPairValuesToBeEqual", {"column_A": "records_counted", "column_B": "record_shares"}),
+        ),
+    ),
+    Suite(
         # the 1:5 rule: no representative is assigned to two members at the same time
         name="representatives assigned once",
         query="""
