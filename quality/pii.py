@@ -458,6 +458,12 @@ PRIVATE_NAME_HASHES = (
     ("staging", "stg_members__representatives", "name_hash"),
 )
 PUBLIC_NAMES = ("staging", "stg_members__roster", "member_name")
+# what is published is what must hold no private name; raw and staging keep exports' own columns
+NAME_SCANNED_SCHEMAS = ("marts",)
+# a "name" given by more rows than this share (and at least PLACEHOLDER_MIN_ROWS) is a placeholder
+# such as 匿名 or 市民 that operators type for anonymous callers, not a person
+PLACEHOLDER_SHARE = 0.01
+PLACEHOLDER_MIN_ROWS = 20
 # a whole value shaped like a Chinese personal name: two to four Han characters
 SQL_NAME_SHAPE = "\\s*[\u4e00-\u9fff]{2,4}\\s*"
 
@@ -468,11 +474,12 @@ def name_hash(value: str, key: bytes) -> str:
     return hmac.new(key, cleaned.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = SCANNED_SCHEMAS) -> list[CheckResult]:
+def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = NAME_SCANNED_SCHEMAS) -> list[CheckResult]:
     """No caller's or representative's name in clear in any text column of `schemas`.
 
     Each distinct name-shaped value (2-4 Han characters) is hashed with `key` and looked up among
-    the name hashes of callers and representatives; members' names (public) are allowed. One
+    the name hashes of callers and representatives; members' names (public) are allowed, and so
+    are placeholders many callers share (匿名). Only the marts: what is published. One
     failing check per column with findings (rows named by their key, the name never shown), or
     one passing check.
     """
@@ -483,7 +490,9 @@ def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = SCANNED
             " where table_catalog = current_database()"
         ).fetchall()
     }
-    private = {value for place in PRIVATE_NAME_HASHES if place in existing for value in _distinct(connection, place)}
+    private = {
+        value for place in PRIVATE_NAME_HASHES if place in existing for value in _personal_hashes(connection, place)
+    }
     if PUBLIC_NAMES in existing:
         private -= {name_hash(value, key) for value in _distinct(connection, PUBLIC_NAMES)}
     columns = connection.execute(
@@ -549,6 +558,20 @@ def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = SCANNED
             )
         )
     return checks
+
+
+def _personal_hashes(connection, place: tuple[str, str, str]) -> list[str]:
+    """The name hashes at `place`, but for placeholders given by too many rows to be a person."""
+    schema, table, column = place
+    source, value = f"{_quote(schema)}.{_quote(table)}", _quote(column)
+    rows = connection.execute(
+        f"""
+        select {value} from {source} where {value} is not null group by 1
+        having count(*) <= greatest(?, ? * (select count(*) from {source}))
+        """,
+        [PLACEHOLDER_MIN_ROWS, PLACEHOLDER_SHARE],
+    ).fetchall()
+    return [found for (found,) in rows]
 
 
 def _distinct(connection, place: tuple[str, str, str]) -> list[str]:

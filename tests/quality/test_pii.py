@@ -287,13 +287,19 @@ def test_members_names_may_be_published_but_a_callers_or_representatives_name_fa
             "create table staging.stg_hotline__work_orders (work_order_id varchar, caller_name_hash varchar)"
         )
         connection.execute("insert into staging.stg_hotline__work_orders values ('1', ?)", [hashed("张三丰")])
+        # 匿名 typed as the caller of many orders is a placeholder, no person
+        connection.execute(
+            "insert into staging.stg_hotline__work_orders select 'A' || range, ? from range(25)", [hashed("匿名")]
+        )
         # a member's name in clear is allowed; a representative's and a caller's are not
         connection.execute("create table marts.dim_member as select 'WY0001' as member_id, '李建国' as member_name")
         connection.execute(
-            "create table marts.fct_liaison_cases as select * from (values ('L1', '王小明'), ('L2', '汇龙镇'))"
+            "create table marts.fct_liaison_cases as select * from (values ('L1', '王小明'), ('L2', '匿名'))"
             " as t(case_id, contact)"
         )
         connection.execute("create table marts.notes as select '张三丰' as note, '来电人张三丰反映' as text")
+        # raw and staging keep exports' own columns; only what is published is scanned
+        connection.execute("create table staging.stg_extra as select '王小明' as contact")
     with duckdb.connect(str(path), read_only=True) as connection:
         checks = pii.clear_name_checks(connection, key)
 
