@@ -150,6 +150,12 @@ def scoring_workbook(settings: Settings, quarter: str):
     path = settings.published_dir / f"member_scores_{quarter}.xlsx"
     members = write_scoring_workbook(settings.published_dir / "warehouse.duckdb", quarter, path)
     log.info("scoring workbook: %d members → %s", members, path)
+    # 一人一档: a page per member for the quarter's year, beside the workbook
+    from publication.member_dossier import write_member_dossiers
+
+    dossiers = settings.published_dir / f"member_dossiers_{quarter[:4]}"
+    pages = write_member_dossiers(settings.published_dir / "warehouse.duckdb", quarter, dossiers)
+    log.info("member dossiers: %d pages → %s", pages, dossiers)
     return path, members
 
 

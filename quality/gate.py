@@ -19,7 +19,7 @@ import pandas as pd
 from core.settings import Settings
 from core.warehouse import connect, marts_fingerprint
 from ingestion.profiles import load_profiles
-from quality.pii import personal_data_checks
+from quality.pii import clear_name_checks, personal_data_checks
 from quality.plausibility import plausibility_checks
 from quality.results import SAMPLE_ROWS, CheckResult
 from quality.suites import Suite, build_suites
@@ -223,6 +223,7 @@ def run_gate(settings: Settings) -> GateReport:
             checks.extend(_validate(context, suite, frame))
         checks.extend(verdict_agreement(connection))
         checks.extend(personal_data_checks(connection))  # clear phone and ID numbers, every text column
+        checks.extend(clear_name_checks(connection, settings.hash_key()))  # callers' and representatives' names
         checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
     checked_at = dt.datetime.now().isoformat(timespec="seconds")

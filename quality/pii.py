@@ -20,14 +20,21 @@ warehouse's own values are told apart: a 15-digit work-order id before `-NN`
 valid number), decimals (a dot between digits is a decimal point unless both sides have seven
 digits or more: `0.13812345678` and `13812345678.90` hold no number, `138.1234.5678` does).
 
-Names: a caller's name is hashed before it lands, so names exist in clear only while an export
-is being loaded. `find_names` looks for the names of one load in that load's texts (for the
-loader to use); the gate cannot look for names, since it never sees them in clear.
+Names: callers and sector representatives are private people, so their names are hashed before
+they land and exist in clear only while an export is being loaded. `find_names` looks for the
+names of one load in that load's texts (for the loader to use). The gate looks for them by their
+hashes (`clear_name_checks`): every value of a text column shaped like a Chinese name is hashed
+with the warehouse's key and looked up among the callers' and representatives' name hashes.
+Committee members are public office holders: their names are published in clear, and a value
+that is a member's name is no finding (a representative who shares a member's name cannot be
+told apart from the member).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import re
 import time
@@ -441,3 +448,134 @@ def _scan_table(connection, schema: str, table: str, entry: dict) -> list[_Colum
                 named["found"] = ", ".join(f"{finding.kind} {finding.masked}" for finding in findings)
                 result.sample.append(named)
     return [result for result in results if result.findings]
+
+
+# --- names in clear ------------------------------------------------------------------------
+
+# where the private people's name hashes are, and where the public office holders' names are
+PRIVATE_NAME_HASHES = (
+    ("staging", "stg_hotline__work_orders", "caller_name_hash"),
+    ("staging", "stg_members__representatives", "name_hash"),
+)
+PUBLIC_NAMES = ("staging", "stg_members__roster", "member_name")
+# what is published is what must hold no private name; raw and staging keep exports' own columns
+NAME_SCANNED_SCHEMAS = ("marts",)
+# a "name" given by more rows than this share (and at least PLACEHOLDER_MIN_ROWS) is a placeholder
+# such as 匿名 or 市民 that operators type for anonymous callers, not a person
+PLACEHOLDER_SHARE = 0.01
+PLACEHOLDER_MIN_ROWS = 20
+# a whole value shaped like a Chinese personal name: two to four Han characters
+SQL_NAME_SHAPE = "\\s*[\u4e00-\u9fff]{2,4}\\s*"
+
+
+def name_hash(value: str, key: bytes) -> str:
+    """The keyed hash a loader gives a name: HMAC-SHA256 of its NFKC form without spaces or hyphens."""
+    cleaned = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
+    return hmac.new(key, cleaned.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = NAME_SCANNED_SCHEMAS) -> list[CheckResult]:
+    """No caller's or representative's name in clear in any text column of `schemas`.
+
+    Each distinct name-shaped value (2-4 Han characters) is hashed with `key` and looked up among
+    the name hashes of callers and representatives; members' names (public) are allowed, and so
+    are placeholders many callers share (匿名). Only the marts: what is published. One
+    failing check per column with findings (rows named by their key, the name never shown), or
+    one passing check.
+    """
+    existing = {
+        (schema, table, column)
+        for schema, table, column in connection.execute(
+            "select table_schema, table_name, column_name from information_schema.columns"
+            " where table_catalog = current_database()"
+        ).fetchall()
+    }
+    private = {
+        value for place in PRIVATE_NAME_HASHES if place in existing for value in _personal_hashes(connection, place)
+    }
+    if PUBLIC_NAMES in existing:
+        private -= {name_hash(value, key) for value in _distinct(connection, PUBLIC_NAMES)}
+    columns = connection.execute(
+        f"""
+        select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
+        from information_schema.columns as c
+        join information_schema.tables as t using (table_catalog, table_schema, table_name)
+        where c.table_catalog = current_database() and c.table_schema in ({", ".join("?" for _ in schemas)})
+        order by 1, 2, c.ordinal_position
+        """,
+        list(schemas),
+    ).fetchall()
+    tables: dict[tuple[str, str], dict] = {}
+    for schema, table, table_type, column, data_type in columns:
+        entry = tables.setdefault((schema, table), {"type": table_type, "all": [], "text": []})
+        entry["all"].append(column)
+        if data_type == "VARCHAR":
+            entry["text"].append(column)
+    checks = []
+    scanned = 0
+    for (schema, table), entry in tables.items():
+        source = f"{_quote(schema)}.{_quote(table)}"
+        for column in entry["text"]:
+            scanned += 1
+            if not private:
+                continue
+            value = _quote(column)
+            shaped = connection.execute(
+                f"select distinct {value} from {source}"
+                f" where length({value}) between 2 and 8 and regexp_full_match({value}, '{SQL_NAME_SHAPE}')"
+            ).fetchall()
+            names = [name for (name,) in shaped if name_hash(name, key) in private]
+            if not names:
+                continue
+            keys, labels = _key(entry["all"], entry["type"])
+            placeholders = ", ".join("?" for _ in names)
+            [(count,)] = connection.execute(
+                f"select count(*) from {source} where {value} in ({placeholders})", names
+            ).fetchall()
+            rows = connection.execute(
+                f"select {', '.join(keys)} from {source} where {value} in ({placeholders}) limit {SAMPLE_ROWS}", names
+            ).fetchall()
+            checks.append(
+                CheckResult(
+                    CHECK_SOURCE,
+                    f"{schema}.{table}",
+                    f"no caller's or representative's name in clear in {schema}.{table}.{column}",
+                    False,
+                    failing_rows=count,
+                    sample=[{label: str(part) for label, part in zip(labels, row, strict=True)} for row in rows],
+                    message=f"{count} row(s) hold the name of a caller or sector representative in clear (not shown)",
+                )
+            )
+    if not checks:
+        checks.append(
+            CheckResult(
+                CHECK_SOURCE,
+                ", ".join(schemas),
+                "no caller's or representative's name in clear in text columns",
+                True,
+                message=f"{scanned} text columns scanned for {len(private)} hashed names "
+                "of callers and representatives",
+            )
+        )
+    return checks
+
+
+def _personal_hashes(connection, place: tuple[str, str, str]) -> list[str]:
+    """The name hashes at `place`, but for placeholders given by too many rows to be a person."""
+    schema, table, column = place
+    source, value = f"{_quote(schema)}.{_quote(table)}", _quote(column)
+    rows = connection.execute(
+        f"""
+        select {value} from {source} where {value} is not null group by 1
+        having count(*) <= greatest(?, ? * (select count(*) from {source}))
+        """,
+        [PLACEHOLDER_MIN_ROWS, PLACEHOLDER_SHARE],
+    ).fetchall()
+    return [found for (found,) in rows]
+
+
+def _distinct(connection, place: tuple[str, str, str]) -> list[str]:
+    schema, table, column = place
+    source, value = f"{_quote(schema)}.{_quote(table)}", _quote(column)
+    rows = connection.execute(f"select distinct {value} from {source} where {value} is not null").fetchall()
+    return [found for (found,) in rows]

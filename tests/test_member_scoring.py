@@ -2,8 +2,9 @@
 
 Generates the demo data (a small hotline set and the office's registers for 2022-2023), runs
 the quarterly scoring DAG through Airflow itself, and reads only the published artifacts:
-every active member scored, each score explained item by item, caps, joint proposals, and a
-frozen quarter that a late record cannot change.
+every active member scored, each score explained item by item, caps, joint proposals, the
+year's grade by the part-year rule, a member's dossier and workbook reconciled with the marts,
+and a frozen quarter that a late record cannot change.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
@@ -140,6 +142,183 @@ def test_the_workbook_has_a_sheet_per_sector_and_a_row_per_member(published):
     first = workbook[sectors[0]]
     assert {"委员编号", "季度总分", "界别排名", "全体排名", "年度等次", "12345热线值班"} <= set(first.columns)
     assert first["界别排名"].tolist() == sorted(first["界别排名"].tolist())
+
+
+def test_the_year_grade_credits_part_year_members_with_the_full_year_members_median(published):
+    """The grade rule recomputed from the roster export, the published records and the seeds."""
+    roster = pd.read_excel(sorted((published.landing_dir / "members").glob("委员名册_*.xlsx"))[-1], engine="calamine")
+    year_start, year_end = pd.Timestamp("2023-01-01"), pd.Timestamp("2023-12-31")
+    roster["start"] = roster["任职开始日期"].clip(lower=year_start)
+    roster["end"] = roster["任职结束日期"].fillna(year_end).clip(upper=year_end)
+    roster = roster[roster["start"] <= roster["end"]].set_index("委员编号")
+    full_year = roster[(roster["start"] == year_start) & (roster["end"] == year_end)].index
+    records = pd.DataFrame(
+        published_query(
+            published,
+            """
+            select member_id, record_date, record_quarter, item, points_before_cap, cap
+            from fct_member_score_records where quarter like '2023%'
+            """,
+        ),
+        columns=["member", "date", "quarter", "item", "points", "cap"],
+    )
+    records["date"] = pd.to_datetime(records["date"])
+    records = records[records["member"].isin(full_year)]
+
+    def median_over(start, end) -> float:
+        window = records[(records["date"] >= start) & (records["date"] <= end)]
+        capped = window.groupby(["member", "quarter", "item"]).agg(points=("points", "sum"), cap=("cap", "first"))
+        capped = capped["points"].where(capped["cap"].isna(), capped[["points", "cap"]].min(axis=1))
+        return float(capped.groupby(level="member").sum().reindex(full_year, fill_value=0).median())
+
+    bands = pd.read_csv(PROJECT_DIR / "dbt_project" / "seeds" / "score_bands.csv")
+    graded_bands = bands.dropna(subset=["min_points"]).sort_values("min_points", ascending=False)
+    rules = pd.read_csv(PROJECT_DIR / "dbt_project" / "seeds" / "scoring_rules.csv").set_index("rule")["value"]
+    year_points = dict(
+        published_query(
+            published,
+            "select member_id, sum(total_points) from fct_member_quarterly_scores"
+            " where quarter like '2023%' group by 1",
+        )
+    )
+    full_median = median_over(year_start, year_end)
+    published_grades = {
+        row[0]: row[1:]
+        for row in published_query(
+            published,
+            "select member_id, service_days, expected_points, adjustment_points, grade"
+            " from fct_member_yearly_grades where score_year = 2023",
+        )
+    }
+    assert set(published_grades) == set(year_points)
+    for member, (service_days, expected, adjustment, grade) in published_grades.items():
+        start, end = roster.loc[member, "start"], roster.loc[member, "end"]
+        assert service_days == (end - start).days + 1
+        assert expected == pytest.approx(median_over(start, end)), member
+        if service_days < rules["min_service_days_for_grade"]:
+            assert (adjustment, grade) == (None, "不定等次"), member
+            continue
+        assert adjustment == pytest.approx(full_median - expected), member
+        graded = year_points[member] + adjustment
+        assert grade == graded_bands[graded_bands["min_points"] <= graded + 1e-9]["band"].iloc[0], member
+    # the demo holds the cases the rule is for: a member who left after the January plenary,
+    # and members who joined after January and are graded with the credit for what they missed
+    short = [m for m, row in published_grades.items() if row[0] <= 10]
+    assert short and all(published_grades[m][3] == "不定等次" for m in short)
+    joined_late = [m for m in published_grades if roster.loc[m, "start"] > pd.Timestamp("2023-01-10")]
+    assert any(published_grades[m][2] and published_grades[m][2] > 0 for m in joined_late)
+
+
+class _Tables(HTMLParser):
+    """The tables of an HTML page: each a (class, data-quarter, rows of cell texts)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[tuple[str, str, list[list[str]]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "table":
+            self.tables.append(
+                (attributes.get("class") or attributes.get("id") or "", attributes.get("data-quarter"), [])
+            )
+        elif tag == "tr":
+            self.tables[-1][2].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][2][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_a_members_dossier_and_workbook_reconcile_item_by_item_with_the_published_marts(published):
+    [(member, name, year_points, adjustment, graded, grade)] = published_query(
+        published,
+        """
+        select grades.member_id, members.member_name, year_points, adjustment_points, graded_points, grade
+        from fct_member_yearly_grades as grades inner join dim_member as members using (member_id)
+        where score_year = 2023 and not is_full_year and is_graded
+        order by service_days, member_id limit 1
+        """,
+    )
+    marts_records = sorted(
+        published_query(
+            published,
+            """
+            select quarter, item_label, record_id, points_before_cap, points from fct_member_score_records
+            where member_id = ? and quarter like '2023%'
+            """,
+            [member],
+        )
+    )
+    items = {
+        (quarter, label): points
+        for quarter, label, points in published_query(
+            published,
+            "select quarter, item_label, points from fct_member_score_items"
+            " where member_id = ? and quarter like '2023%'",
+            [member],
+        )
+    }
+    assert marts_records and len(name) >= 2  # a member's name is published in clear
+
+    # the workbook: the member's records, each quarter's items, and the grade as it was reached
+    workbook = pd.read_excel(published.published_dir / "member_scores_2023Q4.xlsx", sheet_name=None, engine="calamine")
+    sheet = workbook["一人一档"]
+    mine = sheet[sheet["委员编号"] == member]
+    assert set(mine["姓名"]) == {name}
+    assert (
+        sorted(
+            mine[["计分季度", "考核项目", "记录编号", "封顶前得分", "封顶后得分"]].itertuples(index=False, name=None)
+        )
+        == marts_records
+    )
+    by_item = mine.groupby(["计分季度", "考核项目"])["封顶后得分"].sum()
+    assert {key: value for key, value in items.items() if value} == {k: v for k, v in by_item.items() if v}
+    assert mine["封顶后得分"].sum() == pytest.approx(year_points)
+    grades = workbook["年度等次"].set_index("委员编号").loc[member]
+    assert (grades["年度得分"], grades["未任职期间补足分"], grades["定等得分"], grades["年度等次"]) == (
+        pytest.approx(year_points),
+        pytest.approx(adjustment),
+        pytest.approx(graded),
+        grade,
+    )
+    assert grades["年度得分"] + grades["未任职期间补足分"] == pytest.approx(grades["定等得分"])
+    sector = next(
+        frame for label, frame in workbook.items() if label[:2].isdigit() and member in set(frame["委员编号"])
+    )
+    row = sector.set_index("委员编号").loc[member]
+    assert (row["姓名"], row["年度等次"], row["定等得分"]) == (name, grade, pytest.approx(graded))
+
+    # the dossier: the same records, quarter by quarter, and the same reckoning of the grade
+    page = (published.published_dir / "member_dossiers_2023" / f"{member}.html").read_text(encoding="utf-8")
+    parser = _Tables()
+    parser.feed(page)
+    dossier_records = sorted(
+        (quarter, cells[0], cells[3], float(cells[5]), float(cells[6]))
+        for kind, quarter, rows in parser.tables
+        if kind == "records"
+        for cells in rows[1:]
+    )
+    assert dossier_records == [
+        (q, label, rid, pytest.approx(b), pytest.approx(a)) for q, label, rid, b, a in marts_records
+    ]
+    for kind, quarter, rows in parser.tables:
+        if kind == "items":
+            for cells in rows[1:-1]:
+                assert float(cells[5]) == pytest.approx(items[(quarter, cells[0])])
+    grade_rows = {cells[0]: cells[1] for kind, _, rows in parser.tables if kind == "grade" for cells in rows}
+    assert float(grade_rows["年度得分（各季度总分合计）"]) == pytest.approx(year_points)
+    assert float(grade_rows["未任职期间补足分（中位数之差）"]) == pytest.approx(adjustment)
+    assert float(grade_rows["定等得分（年度得分 + 补足分）"]) == pytest.approx(graded)
+    assert grade_rows["年度等次"] == grade and name in page
 
 
 def test_a_late_record_after_freezing_changes_nothing_published_for_the_frozen_quarter(published):

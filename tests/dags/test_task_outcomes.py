@@ -15,6 +15,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from core.errors import PipelineError
 from pipeline import steps
 from pipeline.dag_parts import PUBLISHED_WAREHOUSE
+from tests.scoring_marts import create_scoring_marts
 
 SCHEDULED = "scheduled"
 
@@ -52,21 +53,7 @@ def published_2023q4(settings):
     """A published warehouse with the scores of one member for 2023Q4 only."""
     settings.published_dir.mkdir(parents=True)
     with duckdb.connect(str(settings.published_dir / "warehouse.duckdb")) as connection:
-        connection.execute(
-            """
-            create table fct_member_score_items as select * from (values
-                ('M1', '2023Q4', 'proposals', '提案', 5.0, 1)
-            ) as t(member_id, quarter, item, item_label, points, item_order);
-            create table fct_member_quarterly_scores as select * from (values
-                ('M1', '2023Q4', 'S1', 5.0, 1, 1, 5.0, '优秀', false)
-            ) as t(member_id, quarter, sector_code, total_points, rank_in_sector, rank_overall, year_points,
-                   year_band, is_frozen);
-            create table dim_member as select 'M1' as member_id, '汇龙镇' as town_committee, true as is_standing;
-            create table dim_sector as select 'S1' as sector_code, '经济界' as sector_name;
-            create table fct_member_late_records as
-            select '2023Q4' as scored_quarter, 'M1' as member_id, 'R1' as record_id;
-            """
-        )
+        create_scoring_marts(connection)
     return settings
 
 

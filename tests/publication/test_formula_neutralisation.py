@@ -8,6 +8,7 @@ import pandas as pd
 
 from publication.reports import SHEETS, neutralise_formulas, write_workbook
 from publication.scoring_workbook import write_scoring_workbook
+from tests.scoring_marts import create_scoring_marts
 
 LINK = '=HYPERLINK("http://example.com/x","click")'
 
@@ -63,27 +64,7 @@ def test_the_kpi_workbook_keeps_negative_numbers_and_quotes_formulas(tmp_path):
 def test_the_scoring_workbook_quotes_formulas_in_labels_and_late_records(tmp_path):
     published = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(published)) as connection:
-        connection.execute(
-            """
-            create table fct_member_score_items as select * from (values
-                ('M1', '2023Q4', 'proposals', '=1+1', 5.0, 1),
-                ('M1', '2023Q4', 'absences', '扣分 absences', -2.5, 2)
-            ) as t(member_id, quarter, item, item_label, points, item_order);
-            create table fct_member_quarterly_scores as select * from (values
-                ('M1', '2023Q4', 'S1', 2.5, 1, 1, 2.5, '@good', false)
-            ) as t(member_id, quarter, sector_code, total_points, rank_in_sector, rank_overall, year_points,
-                   year_band, is_frozen);
-            create table dim_member as select 'M1' as member_id, '+town' as town_committee, true as is_standing;
-            create table dim_sector as select 'S1' as sector_code, '经济界' as sector_name;
-            """
-        )
-        connection.execute(
-            """
-            create table fct_member_late_records as
-            select '2023Q4' as scored_quarter, 'M1' as member_id, 'R1' as record_id, ?::varchar as title
-            """,
-            [LINK],
-        )
+        create_scoring_marts(connection, item_label="=1+1", town="+town", grade="@good", late_record_id=LINK)
     path = tmp_path / "member_scores_2023Q4.xlsx"
     assert write_scoring_workbook(published, "2023Q4", path) == 1
 
@@ -92,8 +73,10 @@ def test_the_scoring_workbook_quotes_formulas_in_labels_and_late_records(tmp_pat
     header = [cell.value for cell in sector[1]]
     row = {name: cell for name, cell in zip(header, sector[2], strict=True)}
     assert "'=1+1" in header
-    assert row["'=1+1"].value == 5 and row["扣分 absences"].value == -2.5 and row["扣分 absences"].data_type == "n"
+    assert row["'=1+1"].value == 5 and row["季度总分"].data_type == "n"
     assert row["所属镇街工委"].value == "'+town"
     assert row["年度等次"].value == "'@good"
-    late = workbook["迟报记录 late records"]
-    assert [cell.value for cell in late[2]][-1] == "'" + LINK
+    late = workbook["迟报记录"]
+    late_row = {cell.value: value.value for cell, value in zip(late[1], late[2], strict=True)}
+    assert late_row["记录编号"] == "'" + LINK
+    assert [cell.value for cell in workbook["一人一档"][2]][3] == "'=1+1"

@@ -266,3 +266,49 @@ def test_a_table_that_cannot_be_read_is_no_clean_table(tmp_path):
         checks = personal_data_checks(connection)
     [broken] = [check for check in checks if not check.passed]
     assert broken.table == "marts.broken" and broken.message.startswith("could not be scanned")
+
+
+def test_members_names_may_be_published_but_a_callers_or_representatives_name_fails_the_gate(tmp_path):
+    key = b"test-key"
+
+    def hashed(name: str) -> str:  # as the loader hashes a name
+        return masking.keyed_hash(pd.Series([name]), key)[0]
+
+    path = tmp_path / "hotline.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema staging; create schema marts")
+        connection.execute("create table staging.stg_members__roster (member_id varchar, member_name varchar)")
+        connection.execute("insert into staging.stg_members__roster values ('WY0001', '李建国')")
+        connection.execute(
+            "create table staging.stg_members__representatives (representative_id varchar, name_hash varchar)"
+        )
+        connection.execute("insert into staging.stg_members__representatives values ('QZ1', ?)", [hashed("王 小明")])
+        connection.execute(
+            "create table staging.stg_hotline__work_orders (work_order_id varchar, caller_name_hash varchar)"
+        )
+        connection.execute("insert into staging.stg_hotline__work_orders values ('1', ?)", [hashed("张三丰")])
+        # 匿名 typed as the caller of many orders is a placeholder, no person
+        connection.execute(
+            "insert into staging.stg_hotline__work_orders select 'A' || range, ? from range(25)", [hashed("匿名")]
+        )
+        # a member's name in clear is allowed; a representative's and a caller's are not
+        connection.execute("create table marts.dim_member as select 'WY0001' as member_id, '李建国' as member_name")
+        connection.execute(
+            "create table marts.fct_liaison_cases as select * from (values ('L1', '王小明'), ('L2', '匿名'))"
+            " as t(case_id, contact)"
+        )
+        connection.execute("create table marts.notes as select '张三丰' as note, '来电人张三丰反映' as text")
+        # raw and staging keep exports' own columns; only what is published is scanned
+        connection.execute("create table staging.stg_extra as select '王小明' as contact")
+    with duckdb.connect(str(path), read_only=True) as connection:
+        checks = pii.clear_name_checks(connection, key)
+
+    failing = {check.check.rsplit(" ", 1)[-1]: check for check in checks if not check.passed}
+    assert set(failing) == {"marts.fct_liaison_cases.contact", "marts.notes.note"}
+    assert failing["marts.fct_liaison_cases.contact"].sample == [{"case_id": "L1"}]
+    assert failing["marts.notes.note"].failing_rows == 1
+    report = json.dumps([asdict(check) for check in checks], ensure_ascii=False)
+    assert "王小明" not in report and "张三丰" not in report
+    # with the wrong key nothing matches: names are found by their keyed hash only
+    with duckdb.connect(str(path), read_only=True) as connection:
+        assert all(check.passed for check in pii.clear_name_checks(connection, b"another-key"))

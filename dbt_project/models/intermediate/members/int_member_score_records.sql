@@ -93,7 +93,8 @@ records as (
         record_id,
         activity_date as record_date,
         first_seen_date,
-        1.0 as share
+        1.0 as share,
+        '会议活动' as source_register
     from activities
 
     union all
@@ -112,7 +113,8 @@ records as (
         -- a bonus arrives when the export first shows it, not when the proposal did
         greatest(proposals.first_seen_date, coalesce(status_first_seen.first_seen_date, proposals.first_seen_date))
             as first_seen_date,
-        proposers.share
+        proposers.share,
+        '提案' as source_register
     from proposals
     inner join proposers on proposals.proposal_id = proposers.proposal_id
     left join status_first_seen
@@ -135,7 +137,8 @@ records as (
         reports.submitted_date as record_date,
         greatest(reports.first_seen_date, coalesce(status_first_seen.first_seen_date, reports.first_seen_date))
             as first_seen_date,
-        1.0 as share
+        1.0 as share,
+        '社情民意' as source_register
     from reports
     left join status_first_seen
         on reports.report_id = status_first_seen.record_id
@@ -145,7 +148,9 @@ records as (
     union all
     {%- endfor %}
 
-    select member_id, 'hotline_shift' as item, record_id, shift_date as record_date, first_seen_date, 1.0 as share
+    select
+        member_id, 'hotline_shift' as item, record_id, shift_date as record_date, first_seen_date, 1.0 as share,
+        '热线值班' as source_register
     from shifts
 
     union all
@@ -157,7 +162,8 @@ records as (
         steps.case_id as record_id,
         steps.step_date as record_date,
         steps.first_seen_date,
-        1.0 as share
+        1.0 as share,
+        '联系工作台账' as source_register
     from steps
     inner join assignments
         on steps.member_id = assignments.member_id
@@ -175,7 +181,8 @@ records as (
         case_id as record_id,
         max(case when step = '评议' then step_date end) as record_date,
         max(first_seen_date) as first_seen_date,
-        1.0 as share
+        1.0 as share,
+        '联系工作台账' as source_register
     from steps
     group by member_id, case_id
     having count(distinct step) = 8
@@ -224,7 +231,8 @@ final as (
         placed.frozen_date,
         placed.is_late,
         case when placed.is_late then next_open.open_quarter else placed.record_quarter end as scored_quarter,
-        placed.share
+        placed.share,
+        placed.source_register
     from placed
     left join next_open
         on placed.record_id = next_open.record_id

@@ -1,5 +1,6 @@
 -- One row per committee member: sector, town working committee, term, standing committee,
--- active dates, and the representatives currently assigned. Name and phone only as hashes.
+-- active dates, and the representatives currently assigned. Members are public office holders:
+-- the name is published in clear (the phone is not published).
 with members as (
 
     select * from {{ ref('stg_members__roster') }}
@@ -18,7 +19,7 @@ final as (
 
     select
         members.member_id,
-        members.name_hash,
+        members.member_name,
         members.gender,
         members.sector_code,
         members.sector_name,

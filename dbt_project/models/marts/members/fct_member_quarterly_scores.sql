@@ -1,14 +1,8 @@
--- Each member's total per quarter, rank within the sector and overall, and, once a year is
--- complete, the year's total and band (score_bands seed).
+-- Each member's total per quarter and rank within the sector and overall. Quarter scores stay
+-- points: the year's grade is fct_member_yearly_grades.
 with items as (
 
     select * from {{ ref('fct_member_score_items') }}
-
-),
-
-bands as (
-
-    select * from {{ ref('score_bands') }}
 
 ),
 
@@ -33,35 +27,6 @@ data_cut as (
 
 ),
 
-years as (
-
-    select
-        member_id,
-        extract(year from quarter_start) as score_year,
-        sum(total_points) as year_points,
-        count(*) as quarters_active
-    from quarters
-    group by 1, 2
-
-),
-
-banded as (
-
-    select
-        years.member_id,
-        years.score_year,
-        years.year_points,
-        max(bands.min_points) as band_floor
-    from years
-    cross join data_cut
-    -- a member active only part of the year is banded on the year's pace (points × 4 / quarters)
-    inner join bands on years.year_points * 4.0 / years.quarters_active >= bands.min_points
-    -- a year gets its band once it has ended
-    where cast(cast(years.score_year as integer) + 1 || '-01-01' as date) <= data_cut.as_of_date
-    group by 1, 2, 3
-
-),
-
 final as (
 
     select
@@ -81,15 +46,9 @@ final as (
             when quarters.quarter_end <= data_cut.as_of_date then
                 cast(rank() over (partition by quarters.quarter order by quarters.total_points desc) as integer)
         end as rank_overall,
-        quarters.is_frozen,
-        banded.year_points,
-        bands.band as year_band
+        quarters.is_frozen
     from quarters
     cross join data_cut
-    left join banded
-        on quarters.member_id = banded.member_id
-        and extract(year from quarters.quarter_start) = banded.score_year
-    left join bands on banded.band_floor = bands.min_points
 
 )
 

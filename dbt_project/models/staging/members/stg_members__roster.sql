@@ -1,4 +1,5 @@
--- One row per committee member (委员名册), latest export; name and phone only as keyed hashes.
+-- One row per committee member (委员名册), latest export. Members are public office holders: the
+-- name is kept in clear; the phone only as a keyed hash.
 with latest as (
 
     {{ latest_rows(source('raw', 'committee_members'), ['member_id']) }}
@@ -10,7 +11,7 @@ final as (
     select
         -- ids
         member_id,
-        name_hash,
+        member_name,
         phone_hash,
         -- membership
         nullif(gender, '') as gender,
