@@ -11,6 +11,9 @@
       numerator, denominator           safe_ratio: a zero denominator gives null;
       formula                          the SQL as written.
 
+    Every row says whether its period is final or provisional (period_status, is_final,
+    final_from_date): the one rule of macros/period_maturity.sql.
+
     dimension_sets: a list of {column name: SQL expression over fct_cases}; every set has the
     same column names, and a case counts once per set (e.g. once under its level-1 and once
     under its level-2 category). Empty values count under '(未填)'.
