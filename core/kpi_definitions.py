@@ -23,6 +23,9 @@ from core.settings import PROJECT_DIR
 DBT_PROJECT_FILE = PROJECT_DIR / "dbt_project" / "dbt_project.yml"
 # unit → the Chinese unit people read (a rate and a change are shown as percentages)
 UNITS = {"count": "件", "rate": "%", "change": "%", "working_days": "工作日"}
+# a KPI mart row's period_status, for people: final once every order of the period is settled
+# (dbt_project/macros/period_maturity.sql), provisional while its rates can still move
+PERIOD_STATUS_LABELS = {"final": "最终", "provisional": "暂定"}
 WAYS = ("counts", "last_year_of", "numerator", "formula")  # how a KPI is computed: exactly one
 FIELDS = {
     "name",

@@ -175,6 +175,7 @@ def kpi_table_columns(grain: str) -> list[tuple[str, str, Callable]]:
     of the definitions under their Chinese labels."""
     return [
         ("期间", "period_start", PERIOD_LABELS[grain]),
+        ("状态", "period_status", lambda status: kpi_definitions.PERIOD_STATUS_LABELS.get(status, status)),
         *((kpi.label_zh, kpi.name, UNIT_FORMATS[kpi.unit]) for kpi in kpi_definitions.published_kpis() if kpi.headline),
     ]
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 
 from core.errors import PipelineError
+from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
 from core.warehouse import connect, mart_tables, marts_fingerprint
 from publication.reports import write_trend_chart, write_workbook
@@ -51,12 +52,14 @@ class PublicationReport:
 def _kpis_document(connection: duckdb.DuckDBPyConnection, fingerprint: str) -> dict:
     as_of = connection.execute("select max(as_of_date) from wh.marts.fct_cases").fetchone()[0]
     document: dict = {"publication": fingerprint[:16], "data_as_of": as_of.isoformat() if as_of else None}
+    # each row's period_status: final (最终) or provisional (暂定: its rates can still move)
+    document["period_status_labels"] = PERIOD_STATUS_LABELS
     for grain, table in KPI_TABLES.items():
         frame = connection.execute(f"select * from wh.marts.{table} order by period_start").df()
         document[grain] = json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
         for row in document[grain]:  # dates, not midnight timestamps
-            for key in ("period_start", "period_end"):
-                row[key] = row[key][:10] if row[key] else None
+            for key in ("period_start", "period_end", "final_from_date"):
+                row[key] = row[key][:10] if row.get(key) else None
     return document
 
 

@@ -5,12 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
-from core.kpi_definitions import published_kpis
+from core.kpi_definitions import PERIOD_STATUS_LABELS, published_kpis
 
 SHEETS = {"yearly": "按年 yearly", "quarterly": "按季 quarterly", "monthly": "按月 monthly"}
 # headers of the columns that are not KPIs; a KPI's header is its label in the KPI definitions
-PERIOD_HEADERS = {"period_start": "期间起始日", "period_end": "下期起始日", "is_complete_period": "完整期间"}
+PERIOD_HEADERS = {
+    "period_start": "期间起始日",
+    "period_end": "下期起始日",
+    "is_complete_period": "期间已结束",
+    "period_status": "数据状态",
+    "is_final": "是否最终",
+    "final_from_date": "预计最终日期",
+}
+PERIOD_NOTES = {
+    "period_status": "最终: every order of the period is settled (completed and followed up, or past its deadline "
+    "plus the follow-up window); 暂定: its rates can still move, and units are not ranked for it.",
+    "final_from_date": "The first data cut at which the period is final if its open orders stay as they are; "
+    "empty while it cannot be known.",
+}
 # cell format of a KPI column, by its unit in the definitions
 UNIT_FORMATS = {"count": "#,##0", "rate": "0.00%", "change": "+0.0%;-0.0%", "working_days": "0.0"}
 # text beginning with these is a formula to Excel and LibreOffice (=HYPERLINK(...), +cmd|...)
@@ -42,13 +56,17 @@ def _neutralise_text(value):
 def write_workbook(kpis: dict, path: Path) -> None:
     """kpis.xlsx: one sheet per grain, each KPI under its Chinese label and in the format of its
     unit (rates as percentages), the warehouse column and its meaning in the header's note,
-    header frozen. Labels, units and meanings come from the KPI definitions."""
+    header frozen; a provisional period says 暂定 and is greyed. Labels, units and meanings come
+    from the KPI definitions."""
     definitions = {kpi.name: kpi for kpi in published_kpis()}
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         formats = {unit: writer.book.add_format({"num_format": code}) for unit, code in UNIT_FORMATS.items()}
+        provisional = writer.book.add_format({"font_color": "#808080", "italic": True})
         for grain, sheet_name in SHEETS.items():
             frame = pd.DataFrame(kpis[grain])
             columns = list(frame.columns)
+            if "period_status" in frame:
+                frame["period_status"] = frame["period_status"].map(PERIOD_STATUS_LABELS)
             frame.columns = [
                 definitions[column].label_zh if column in definitions else PERIOD_HEADERS.get(column, column)
                 for column in columns
@@ -62,6 +80,14 @@ def write_workbook(kpis: dict, path: Path) -> None:
                 sheet.set_column(position, position, max(12, _width(header) + 2), formats[kpi.unit] if kpi else None)
                 if kpi:
                     sheet.write_comment(0, position, f"{column}: {kpi.description}", {"x_scale": 2})
+                elif column in PERIOD_NOTES:
+                    sheet.write_comment(0, position, f"{column}: {PERIOD_NOTES[column]}", {"x_scale": 2})
+            if "period_status" in columns and len(frame):  # grey the rows of provisional periods
+                status = xl_col_to_name(columns.index("period_status"))
+                rule = f'=${status}2="{PERIOD_STATUS_LABELS["provisional"]}"'
+                sheet.conditional_format(
+                    1, 0, len(frame), len(columns) - 1, {"type": "formula", "criteria": rule, "format": provisional}
+                )
 
 
 def _width(text: str) -> int:
@@ -79,6 +105,11 @@ def write_trend_chart(kpis: dict, path: Path) -> None:
     monthly = pd.DataFrame(kpis["monthly"])
     monthly["period_start"] = pd.to_datetime(monthly["period_start"])
     figure, (volume, rates) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+    if "period_status" in monthly:  # provisional months shaded: their rates can still move
+        for start in monthly.loc[monthly["period_status"] == "provisional", "period_start"]:
+            for axes in (volume, rates):
+                axes.axvspan(start, start + pd.offsets.MonthBegin(1), color="0.9", zorder=0)
+        rates.text(0.99, 0.02, "shaded: provisional", transform=rates.transAxes, ha="right", fontsize=8)
     volume.plot(monthly["period_start"], monthly["work_orders"], marker="o", label="work orders")
     volume.plot(monthly["period_start"], monthly["complaints"], marker="o", label="complaints")
     volume.set_ylabel("per month")

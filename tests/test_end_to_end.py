@@ -24,6 +24,7 @@ from core.settings import PROJECT_DIR, get_settings
 from demodata.hotline_exports import generate_hotline_exports
 from pipeline import steps
 from tests.conftest import HASH_KEY
+from tests.fixtures.period_maturity import ExpectedStatus
 
 pytestmark = pytest.mark.slow
 
@@ -160,6 +161,82 @@ def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
     assert yearly["工单量"].tolist() == [row["work_orders"] for row in published_kpis(data_dir)["yearly"]]
     assert len(workbook["按月 monthly"]) == 24
     assert (published / "kpi_trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# what each split KPI mart is split by, as a function of a work order (a category counts twice)
+MART_KEYS = {
+    "kpi_town_monthly": (("town",), lambda order: [(order["town"],)]),
+    "kpi_unit_monthly": (("handling_unit",), lambda order: [(order["handling_unit"],)]),
+    "kpi_appeal_type_monthly": (("appeal_type",), lambda order: [(order["appeal_type"],)]),
+    "kpi_category_monthly": (
+        ("category_level", "category_code", "category_name"),
+        lambda order: [
+            ("1", order["category_l1_code"], order["category_l1_name"]),
+            ("2", order["category_l2_code"], order["category_l2_name"]),
+        ],
+    ),
+}
+
+
+def published_orders(bi: duckdb.DuckDBPyConnection) -> tuple[list[dict], dt.date]:
+    """The published work orders (an empty town, unit, type or category as the marts name it) and
+    the data cut."""
+    dates = ("received_date", "dispatched_date", "completion_due_date", "completed_date")
+    names = ("town", "handling_unit", "appeal_type", "category_l1_code", "category_l1_name")
+    names += ("category_l2_code", "category_l2_name")
+    rows = bi.execute(f"select {', '.join(dates + names)} from fct_cases").fetchall()
+    orders = [dict(zip(dates + names, row, strict=True)) for row in rows]
+    for order in orders:
+        order.update({name: order[name] or "(未填)" for name in names})
+    return orders, bi.execute("select max(as_of_date) from fct_cases").fetchone()[0]
+
+
+def test_a_kpi_period_is_final_only_once_every_order_counted_in_it_is_settled(pipeline_run):
+    """For the city by month, quarter and year, and for towns, units, categories and appeal
+    types by month: final or provisional, and from which data cut, as worked out from the
+    published work orders and the official calendar."""
+    data_dir, _ = pipeline_run
+    city = {"kpi_hotline_monthly": "month", "kpi_hotline_quarterly": "quarter", "kpi_hotline_yearly": "year"}
+    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as bi:
+        orders, as_of = published_orders(bi)
+        published = {}
+        for mart in [*city, *MART_KEYS]:
+            columns = [*MART_KEYS.get(mart, ((),))[0], "period_start", "period_status", "final_from_date"]
+            published[mart] = bi.execute(f"select {', '.join(columns)} from {mart}").fetchall()
+
+    assert as_of == dt.date(2023, 12, 31)
+    for mart, rows in published.items():
+        expected = ExpectedStatus(orders, as_of, city.get(mart, "month"), MART_KEYS.get(mart, (None, None))[1])
+        found = {row[:-2]: row[-2:] for row in rows}
+        key_and_start = [(row[:-3], row[-3]) for row in rows]
+        assert found == {
+            (*key, start): (expected.status(key, start), expected.final_from_date(key, start))
+            for key, start in key_and_start
+        }, mart
+        assert {status for status, _ in found.values()} == {"final", "provisional"}, mart
+
+
+def test_the_just_ended_month_is_provisional_unranked_and_says_so(pipeline_run):
+    """December 2023, at the data cut of 31 December: 暂定 in kpis.json and the workbook, no unit
+    ranked; every earlier month final, with its units ranked."""
+    data_dir, _ = pipeline_run
+    monthly = published_kpis(data_dir)["monthly"]
+    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as bi:
+        ranks = dict(
+            bi.execute("select period_start, count(unit_rank) from kpi_unit_monthly group by period_start").fetchall()
+        )
+        december_reasons = bi.execute(
+            "select distinct unranked_reason from kpi_unit_monthly "
+            "where period_start = date '2023-12-01' and handling_unit != '(未填)'"
+        ).fetchall()
+    workbook = pd.read_excel(data_dir / "published" / "kpis.xlsx", sheet_name="按月 monthly", engine="calamine")
+
+    assert {row["period_start"]: row["period_status"] for row in monthly} == {
+        row["period_start"]: "provisional" if row["period_start"] == "2023-12-01" else "final" for row in monthly
+    }
+    assert ranks[dt.date(2023, 12, 1)] == 0 and december_reasons == [("month_provisional",)]
+    assert all(count > 0 for month, count in ranks.items() if month < dt.date(2023, 12, 1))
+    assert workbook["数据状态"].tolist() == ["最终"] * 23 + ["暂定"]
 
 
 def test_a_second_run_changes_nothing_published(pipeline_run):

@@ -210,15 +210,19 @@ def test_a_definition_that_cannot_be_computed_is_refused(tmp_path, entry, proble
 
 
 def tiny_warehouse(path: Path) -> None:
-    """fct_cases and the calendar, as the KPI models read them: January 2023, three orders (two
-    urgent, one in 城东镇), one of them dispatched and completed."""
+    """fct_cases, the calendar and the maturity rule, as the KPI models read them: January 2023,
+    three orders (two urgent, one in 城东镇), one of them dispatched and completed."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(
             """
             create schema marts;
             create schema intermediate;
             create table intermediate.int_calendar_workdays as
-            select range::date as calendar_date from range(date '2023-01-01', date '2023-02-01', interval 1 day);
+            select range::date as calendar_date, true as is_workday, row_number() over (order by range) as workday_index
+            from range(date '2023-01-01', date '2023-02-01', interval 1 day);
+            create schema reference;
+            create table reference.period_maturity_rules as
+            select 'follow_up_window' as rule, 5 as value, 'working_days' as unit;
             create table marts.fct_cases as select * from (values
                 ('汇龙镇', '投诉', '紧急', date '2023-01-03', date '2023-01-03', date '2023-01-10', date '2023-01-05',
                  false, false, true, true, false, false, true, true, true, true, false, 2),

@@ -11,6 +11,9 @@
       numerator, denominator           safe_ratio: a zero denominator gives null;
       formula                          the SQL as written.
 
+    Every row says whether its period is final or provisional (period_status, is_final,
+    final_from_date): the one rule of macros/period_maturity.sql.
+
     dimension_sets: a list of {column name: SQL expression over fct_cases}; every set has the
     same column names, and a case counts once per set (e.g. once under its level-1 and once
     under its level-2 category). Empty values count under '(未填)'.
@@ -40,7 +43,9 @@
     {%- endif %}
 {%- endfor %}
 
-with cases as (
+with {{ settled_orders_ctes(ref('fct_cases')) }}
+
+cases as (
 
     {%- for dimension_set in dimension_sets %}
     select
@@ -51,11 +56,12 @@ with cases as (
         {{ date_column }},
         {%- endfor %}
         as_of_date,
+        settled_date,
         -- each order's contribution to each measure
         {%- for measure in measures %}
         {{ measure.counts }} as {{ measure.name }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('fct_cases') }}
+    from settled_orders
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -113,8 +119,11 @@ counted_by_{{ date_column }} as (
         {{ dimension }},
         {%- endfor %}
         {%- for measure in measures | selectattr('counted_by', 'equalto', date_column) %}
-        sum({{ measure.name }}) as {{ measure.name }}{{ ',' if not loop.last }}
+        sum({{ measure.name }}) as {{ measure.name }},
         {%- endfor %}
+        -- when the orders counted here stop moving the period's rates (macros/period_maturity.sql)
+        max(settled_date) as last_settled_date,
+        count(*) - count(settled_date) as unsettled_orders
     from cases
     where {{ date_column }} is not null
     group by {{ range(1, dimensions | length + 3) | join(', ') }}
@@ -140,8 +149,19 @@ counts as (
             case when counted_by_{{ measure.counted_by }}.period_start is null then 0
             else counted_by_{{ measure.counted_by }}.{{ measure.name }} end
             as {{ dbt.type_bigint() }}
-        ) as {{ measure.name }}{{ ',' if not loop.last }}
+        ) as {{ measure.name }},
         {%- endfor %}
+        -- an order counts in the period by each of its dates: the latest and the unknown of all
+        greatest(
+            {%- for date_column in counted_date_columns %}
+            counted_by_{{ date_column }}.last_settled_date{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) as last_settled_date,
+        (
+            {%- for date_column in counted_date_columns %}
+            coalesce(counted_by_{{ date_column }}.unsettled_orders, 0){{ ' +' if not loop.last }}
+            {%- endfor %}
+        ) as unsettled_orders
     from period_spine
     {%- for date_column in counted_date_columns %}
     left join counted_by_{{ date_column }}
@@ -193,8 +213,20 @@ flagged as (
     select
         periods.*,
         -- a period still running at the newest export is reported but flagged
-        period_end <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period
+        period_end <= {{ dbt.dateadd('day', 1, 'last_date') }} as is_complete_period,
+        -- final once every order counted in it is settled (macros/period_maturity.sql)
+        {{ period_final_from_date('period_end', 'last_settled_date', 'unsettled_orders', 'last_date') }}
+            as final_from_date
     from periods
+
+),
+
+matured as (
+
+    select
+        flagged.*,
+        {{ period_status_columns('final_from_date', 'last_date') }}
+    from flagged
 
 ),
 
@@ -205,13 +237,16 @@ final as (
         period_start,
         period_end,
         is_complete_period,
+        period_status,
+        is_final,
+        final_from_date,
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}
         {%- for kpi in published_kpi_definitions() %}
         {{ kpi_column_sql(kpi) }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from flagged
+    from matured
 
 )
 

@@ -14,6 +14,9 @@ final as (
         period_start,
         period_end,
         is_complete_period,
+        period_status,
+        is_final,
+        final_from_date,
         {%- for kpi in published_kpi_definitions() %}
         {{ kpi.name }}{{ ',' if not loop.last }}
         {%- endfor %}
