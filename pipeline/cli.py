@@ -244,6 +244,23 @@ def scoring_workbook(quarter: Annotated[str, typer.Option(help="The quarter, e.g
     console.print(f"{members} members scored for {quarter}: {path}")
 
 
+@app.command()
+def attention(units: Annotated[int, typer.Option(help="Show this many units with the most late items.")] = 10) -> None:
+    """What is late as of the last publication, per kind and per unit (the workbook lists every item)."""
+    summary = run_step(lambda: steps.attention(get_settings()))
+    table = Table(title="需关注事项 attention items", box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("事项类型", "条数", "数据截至"):
+        table.add_column(header, justify="right" if header == "条数" else "left")
+    for label, count, as_of in summary["by_kind"]:
+        table.add_row(label, str(count), str(as_of or ""))
+    console.print(table)
+    if summary["by_unit"]:
+        console.print("责任单位 (units with the most late items):")
+    for unit, count in summary["by_unit"][:units]:
+        console.print(f"  {unit}: {count}")
+    console.print(f"workbook: {summary['workbook']}")
+
+
 @app.command(name="run")
 def run_all(
     until: Annotated[str | None, typer.Option(help="Only exports dated up to this day (YYYY-MM-DD).")] = None,

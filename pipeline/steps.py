@@ -159,6 +159,32 @@ def scoring_workbook(settings: Settings, quarter: str):
     return path, members
 
 
+def attention(settings: Settings) -> dict:
+    """What is late as of the last publication: items per kind and per unit, and the workbook
+    every publication writes (attention.xlsx, by publication.publish from fct_attention_items)."""
+    import duckdb
+
+    warehouse = settings.published_dir / "warehouse.duckdb"
+    if not warehouse.exists():
+        raise PipelineError(f"{warehouse}: nothing published yet; run `make run` or `hotline run`")
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        by_kind = connection.execute(
+            """
+            select kinds.attention_kind_label, count(items.item_id), max(items.as_of_date)
+            from dim_attention_kind as kinds
+            left join fct_attention_items as items on kinds.attention_kind = items.attention_kind
+            group by kinds.attention_kind_label, kinds.sort_order order by kinds.sort_order
+            """
+        ).fetchall()
+        by_unit = connection.execute(
+            """
+            select responsible_unit, count(*) from fct_attention_items
+            where responsible_unit is not null group by 1 order by 2 desc, 1
+            """
+        ).fetchall()
+    return {"by_kind": by_kind, "by_unit": by_unit, "workbook": settings.published_dir / "attention.xlsx"}
+
+
 def published_kpis(settings: Settings) -> dict:
     """The KPIs as last published (what BI tools see)."""
     import json

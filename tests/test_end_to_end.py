@@ -15,12 +15,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import chinese_calendar
 import duckdb
 import pandas as pd
 import pytest
 
 from core.errors import PipelineError
 from core.settings import PROJECT_DIR, get_settings
+from demodata.committee_members import generate_member_records
 from demodata.hotline_exports import generate_hotline_exports
 from pipeline import steps
 from tests.conftest import HASH_KEY
@@ -69,6 +71,7 @@ def pipeline_run(tmp_path_factory):
     landing = data_dir / "landing"
     landing.mkdir(parents=True)
     planted = generate_hotline_exports(landing, scale=SCALE)
+    generate_member_records(landing / "members")  # the office's registers too, as `make run` lands them
     first = run_dag(data_dir)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     return data_dir, planted
@@ -412,3 +415,94 @@ def test_an_injected_fault_blocks_publication_by_name(gate_with_faults, fault):
     failures = [f"{check.table}: {check.check}" for check in gate_with_faults.failures()]
     assert not gate_with_faults.passed
     assert any(expected_name in failure for failure in failures), failures
+
+
+# --- the attention list: what is late, from the landed files -------------------------------------
+
+ATTENTION_SHEETS = {"orders": "超期未办结工单", "list_items": "超期未完成三清单事项", "liaison": "超时停留联系案例"}
+
+
+def workdays_after(start: dt.date, end: dt.date) -> int:
+    """Working days in (start, end] on China's official calendar, as the chinesecalendar package has it."""
+    return sum(chinese_calendar.is_workday(start + dt.timedelta(days=n)) for n in range(1, (end - start).days + 1))
+
+
+def newest_register(data_dir: Path, pattern: str) -> tuple[pd.DataFrame, dt.date]:
+    """The newest export of an office register that the run loaded (dated up to the run date)."""
+    run_date = dt.date.fromisoformat(RUN_DATE)
+    dated = {dt.datetime.strptime(p.stem[-8:], "%Y%m%d").date(): p for p in (data_dir / "landing").glob(pattern)}
+    cut = max(day for day in dated if day <= run_date)
+    return pd.read_excel(dated[cut], engine="calamine", dtype={"序号": int}), cut
+
+
+def late_from_landed_files(data_dir: Path, planted) -> dict[str, dict[str, tuple[int, int, dt.date]]]:
+    """Per kind: item id → (calendar days, working days overdue, data cut), from the landed files alone."""
+    late: dict[str, dict[str, tuple[int, int, dt.date]]] = {}
+
+    # open dispatched orders past their 办结期限 at the newest daily export (each order's newest row)
+    frames = []
+    for path in sorted((data_dir / "landing").iterdir()):
+        if DAILY_EXPORT.match(path.name) and path.name not in planted.rejected_files:
+            frame = read_landed(path)
+            frame["export_date"] = dt.datetime.strptime(re.search(r"\d{8}", path.name)[0], "%Y%m%d").date()
+            frames.append(frame)
+    rows = pd.concat(frames, ignore_index=True)
+    cut = rows["export_date"].max()
+    orders = (
+        rows[rows["工单编号"] != ""].sort_values("export_date", kind="stable").drop_duplicates("工单编号", keep="last")
+    )
+    orders = orders.assign(due=pd.to_datetime(orders["办结期限"], errors="coerce").dt.date)
+    open_late = orders[(orders["办结时间"] == "") & (orders["派单时间"] != "") & (orders["due"] < cut)]
+    late["orders"] = {
+        row.工单编号: ((cut - row.due).days, workdays_after(row.due, cut), cut) for row in open_late.itertuples()
+    }
+
+    # 三清单 items not 已完成 by their 完成时限 at the newest list export
+    items, cut = newest_register(data_dir, "committee/三清单_*.xlsx")
+    items["due"] = pd.to_datetime(items["完成时限"]).dt.date
+    overdue = items[(items["完成情况"] != "已完成") & (items["due"] < cut)]
+    late["list_items"] = {
+        f"{row.议题编号}/{row.清单类型}/{row.序号}": ((cut - row.due).days, workdays_after(row.due, cut), cut)
+        for row in overdue.itertuples()
+    }
+
+    # open liaison cases whose last step is older than the seed's limit, at the office's newest export
+    steps, cut = newest_register(data_dir, "members/联系工作台账_*.xlsx")
+    limits = pd.read_csv(PROJECT_DIR / "dbt_project" / "seeds" / "liaison_step_limits.csv").set_index("step")
+    late["liaison"] = {}
+    for case_id, case in steps.groupby("案例编号"):
+        if len(case) == 8:  # closed: carried through all eight steps to 评议
+            continue
+        last = case.assign(order=case["步骤"].map(limits["step_order"])).sort_values("order").iloc[-1]
+        since = pd.Timestamp(last["步骤日期"]).date()
+        limit = int(limits.loc[last["步骤"], "limit_working_days"])
+        waited = workdays_after(since, cut)
+        if waited > limit:
+            due = since
+            while workdays_after(since, due) < limit:
+                due += dt.timedelta(days=1)
+            late["liaison"][case_id] = ((cut - due).days, waited - limit, cut)
+    return late
+
+
+def test_the_attention_workbook_lists_what_the_landed_files_say_is_late(pipeline_run):
+    data_dir, planted = pipeline_run
+    expected = late_from_landed_files(data_dir, planted)
+    workbook = pd.read_excel(
+        data_dir / "published" / "attention.xlsx", sheet_name=None, engine="calamine", dtype={"编号": str}
+    )
+
+    assert list(workbook) == ["汇总 summary", *ATTENTION_SHEETS.values()]
+    for kind, sheet in ATTENTION_SHEETS.items():
+        listed = {
+            row["编号"]: (row["超期天数"], row["超期工作日"], pd.Timestamp(row["数据截至"]).date())
+            for _, row in workbook[sheet].iterrows()
+        }
+        assert listed == expected[kind], sheet
+    assert len(expected["list_items"]) == planted.overdue_topic_items > 0
+    assert len(expected["liaison"]) > 0  # the demo plants cases that stopped at a step
+    # the summary counts every kind, the ones with nothing late included
+    summary = workbook["汇总 summary"].head(len(ATTENTION_SHEETS))
+    assert dict(zip(summary["事项类型"], summary["条数"], strict=True)) == {
+        sheet: len(expected[kind]) for kind, sheet in ATTENTION_SHEETS.items()
+    }
