@@ -24,9 +24,9 @@ unlisted as (
         'unlisted' as status
     from cases
     where not exists (
-        select 1 from listed
-        where listed.town = cases.town and listed.district is not distinct from cases.district
-    )
+            select 1 from listed
+            where listed.town = cases.town and listed.district is not distinct from cases.district
+        )
 
 ),
 
