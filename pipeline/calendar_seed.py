@@ -14,7 +14,7 @@ from pathlib import Path
 import chinese_calendar
 from chinese_calendar import constants
 
-HEADER = ("calendar_date", "is_workday", "day_kind", "holiday_name")
+HEADER = ("calendar_date", "is_workday", "day_kind", "holiday_name", "holiday_name_zh")
 
 
 def known_years() -> range:
@@ -23,7 +23,7 @@ def known_years() -> range:
     return range(min(years), max(years) + 1)
 
 
-def calendar_rows(years: range) -> list[tuple[str, str, str, str]]:
+def calendar_rows(years: range) -> list[tuple[str, str, str, str, str]]:
     rows = []
     day = dt.date(years.start, 1, 1)
     end = dt.date(years.stop - 1, 12, 31)
@@ -35,7 +35,9 @@ def calendar_rows(years: range) -> list[tuple[str, str, str, str]]:
             kind, name = "makeup_workday", constants.workdays[day]
         else:
             kind, name = ("workday" if is_workday else "weekend"), ""
-        rows.append((day.isoformat(), "true" if is_workday else "false", kind, name))
+        # the package keeps each holiday's Chinese name (元旦, 春节, …) on its Holiday enum
+        name_zh = constants.Holiday(name).chinese if name else ""
+        rows.append((day.isoformat(), "true" if is_workday else "false", kind, name, name_zh))
         day += dt.timedelta(days=1)
     return rows
 

@@ -11,10 +11,16 @@ tests) except for one block of its `columns:` list, between the lines
 which this script writes from the definitions: each published KPI's description, contract type
 and data tests, in full in every file (YAML anchors do not reach across files, and the
 repetition is the script's, not a person's). The script replaces only what is between the two
-markers and keeps the rest of each file as it is, comments and layout included. Run it after
-adding, changing or removing a KPI:
+markers and keeps the rest of each file as it is, comments and layout included.
+
+It also writes the semantic layer, models/semantic/hotline_kpis.yml, whole: a semantic model over
+fct_cases with one measure per KPI measure (its `counts` summed by its `counted_by` date), and a
+metric per KPI (simple for a measure, an offset for a last-year figure, a ratio or a derived
+metric for numerator / denominator), so MetricFlow and BI tools reading the semantic manifest
+compute what the KPI marts hold. Run it after adding, changing or removing a KPI:
 
     .venv/bin/python scripts/kpi_docs.py            rewrite the KPI block of each KPI mart's YAML
+                                                    and the semantic layer
     .venv/bin/python scripts/kpi_docs.py --check    exit 1 when any of them is out of step
 
 A test runs the same check over every file, so a definition never ships without its docs.
@@ -23,6 +29,7 @@ A test runs the same check over every file, so a definition never ships without 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -43,6 +50,26 @@ KPI_MARTS = (
     "kpi_category_monthly",
     "kpi_appeal_type_monthly",
 )
+SEMANTIC_FILE = Path("models") / "semantic" / "hotline_kpis.yml"
+# what a metric can be sliced by: fct_cases columns, besides the dates measures count by
+CASE_DIMENSIONS = (
+    ("appeal_type", "诉求类型"),
+    ("channel", "诉求渠道"),
+    ("urgency", "紧急程度"),
+    ("category_l1_name", "一级分类"),
+    ("category_l2_name", "二级分类"),
+    ("category_l3_name", "三级分类"),
+    ("district", "区县"),
+    ("town", "镇街"),
+    ("handling_unit", "承办单位"),
+    ("source_profile", "数据来源"),
+)
+DATE_LABELS = {
+    "received_date": "受理日期",
+    "dispatched_date": "派单日期",
+    "completion_due_date": "应办结日期",
+    "completed_date": "办结日期",
+}
 BEGIN = "# BEGIN KPI columns: written by scripts/kpi_docs.py from vars: kpi_definitions, do not edit"
 END = "# END KPI columns"
 
@@ -77,6 +104,141 @@ def spliced(path: Path, text: str, block: str) -> str:
     return "".join([*lines[: begins[0] + 1], *generated, *lines[ends[0] :]])
 
 
+def _names_in(expression: str, names: set[str]) -> list[str]:
+    """The KPI names an SQL expression over measures refers to, in order of first use."""
+    found = []
+    for word in re.findall(r"[a-z][a-z0-9_]*", expression):
+        if word in names and word not in found:
+            found.append(word)
+    return found
+
+
+def _metric(kpi, kpis_by_name: dict) -> dict:
+    """One KPI as a MetricFlow metric."""
+    description = kpi.description
+    if kpi.complete_periods_only:
+        description += " (The KPI marts leave it null for a period still running; the metric does not know periods.)"
+    metric: dict = {"name": kpi.name, "label": kpi.label_zh, "description": description}
+    if kpi.is_measure:
+        metric.update(type="simple", type_params={"measure": kpi.name})
+    elif kpi.last_year_of:
+        metric.update(
+            type="derived",
+            type_params={
+                "expr": f"{kpi.last_year_of}_a_year_before",
+                "metrics": [
+                    {"name": kpi.last_year_of, "offset_window": "1 year", "alias": f"{kpi.last_year_of}_a_year_before"}
+                ],
+            },
+        )
+    elif kpi.numerator:
+        names = set(kpis_by_name)
+        if kpi.numerator in names and kpi.denominator in names and kpis_by_name[kpi.numerator].is_measure:
+            metric.update(type="ratio", type_params={"numerator": kpi.numerator, "denominator": kpi.denominator})
+        else:
+            inputs = _names_in(f"{kpi.numerator} {kpi.denominator}", names)
+            metric.update(
+                type="derived",
+                type_params={
+                    "expr": f"({kpi.numerator}) / nullif({kpi.denominator}, 0)",
+                    "metrics": [{"name": name} for name in inputs],
+                },
+            )
+    else:  # a formula over measures
+        metric.update(
+            type="derived",
+            type_params={
+                "expr": kpi.formula,
+                "metrics": [{"name": name} for name in _names_in(kpi.formula, set(kpis_by_name))],
+            },
+        )
+    metric["config"] = {"meta": {"unit": kpi.unit, "published": kpi.published}}
+    return metric
+
+
+def semantic_layer(kpis) -> str:
+    """The semantic models and metrics of every KPI, as the YAML file dbt parses."""
+    by_name = {kpi.name: kpi for kpi in kpis}
+    dates = list(dict.fromkeys(kpi.counted_by for kpi in kpis if kpi.is_measure))
+    cases = {
+        "name": "hotline_cases",
+        "label": "工单",
+        "description": "Every work order (fct_cases), for the KPI measures: each counts its orders by its own date.",
+        "model": "ref('fct_cases')",
+        "defaults": {"agg_time_dimension": "received_date"},
+        "entities": [{"name": "work_order", "type": "primary", "expr": "work_order_id"}],
+        "dimensions": [
+            *(
+                {
+                    "name": date,
+                    "label": DATE_LABELS.get(date, date),
+                    "type": "time",
+                    "type_params": {"time_granularity": "day"},
+                }
+                for date in dates
+            ),
+            *({"name": name, "label": label, "type": "categorical"} for name, label in CASE_DIMENSIONS),
+        ],
+        "measures": [
+            {
+                "name": kpi.name,
+                "label": kpi.label_zh,
+                "description": kpi.description,
+                "agg": "sum",
+                "expr": kpi.counts,
+                "agg_time_dimension": kpi.counted_by,
+            }
+            for kpi in kpis
+            if kpi.is_measure
+        ],
+    }
+    unit_months = {
+        "name": "unit_months",
+        "label": "承办单位月度考核",
+        "description": "One row per handling unit and month (kpi_unit_monthly): the unit's three-rate score.",
+        "model": "ref('kpi_unit_monthly')",
+        "defaults": {"agg_time_dimension": "period_start"},
+        "entities": [
+            {"name": "unit_month", "type": "primary", "expr": "handling_unit || '/' || cast(period_start as varchar)"}
+        ],
+        "dimensions": [
+            {"name": "period_start", "label": "月份", "type": "time", "type_params": {"time_granularity": "month"}},
+            {"name": "handling_unit", "label": "承办单位", "type": "categorical"},
+            {"name": "is_ranked", "label": "参与排名", "type": "categorical"},
+        ],
+        "measures": [
+            {
+                "name": "unit_score",
+                "label": "承办单位综合得分",
+                "description": "The unit's weighted three-rate score (0-100) of a month; averaged over several.",
+                "agg": "average",
+                "expr": "unit_score",
+            }
+        ],
+    }
+    metrics = [_metric(kpi, by_name) for kpi in kpis]
+    metrics.append(
+        {
+            "name": "unit_score",
+            "label": "承办单位综合得分",
+            "description": (
+                "Weighted score 0-100 of a handling unit in a month: 100 × Σ weight × rate / Σ weight over 响应 "
+                "(signed_on_time_rate), 解决 (completion_rate) and 满意 (satisfaction_rate), weights in "
+                "seeds/unit_score_weights.csv; asked for several units or months, their average."
+            ),
+            "type": "simple",
+            "type_params": {"measure": "unit_score"},
+            "config": {"meta": {"unit": "score", "published": True}},
+        }
+    )
+    header = (
+        "# Written by scripts/kpi_docs.py from vars: kpi_definitions in dbt_project.yml; do not edit.\n"
+        "# The semantic layer (MetricFlow): one metric per KPI, computed as the KPI marts compute it.\n"
+    )
+    document = {"version": 2, "semantic_models": [cases, unit_months], "metrics": metrics}
+    return header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 def kpi_mart_files(project_dir: Path) -> dict[Path, str]:
     """Each KPI mart's YAML as it should read: its hand-written part kept, its KPI block from the definitions."""
     kpis = load_kpis(project_dir / "dbt_project.yml")
@@ -105,6 +267,14 @@ def kpi_mart_files(project_dir: Path) -> dict[Path, str]:
     return wanted
 
 
+def generated_files(project_dir: Path) -> dict[Path, str]:
+    """Every file the script writes, as it should read: the KPI marts' YAML and the semantic layer."""
+    return {
+        **kpi_mart_files(project_dir),
+        project_dir / SEMANTIC_FILE: semantic_layer(load_kpis(project_dir / "dbt_project.yml")),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a KPI mart's YAML is out of step")
@@ -112,17 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     stale = [
         (path, text)
-        for path, text in kpi_mart_files(arguments.project_dir).items()
-        if path.read_text(encoding="utf-8") != text
+        for path, text in generated_files(arguments.project_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
     if not stale:
-        print(f"{len(KPI_MARTS)} KPI marts' YAML in step with the KPI definitions")
+        print(f"{len(KPI_MARTS)} KPI marts' YAML and the semantic layer in step with the KPI definitions")
         return 0
     if arguments.check:
         for path, _ in stale:
             print(f"{path}: out of step with the KPI definitions; run python scripts/kpi_docs.py", file=sys.stderr)
         return 1
     for path, text in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         print(f"{path}: KPI columns written from the KPI definitions")
     return 0

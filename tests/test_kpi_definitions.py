@@ -329,3 +329,11 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
     # `hotline kpis`: a headline KPI is a column, under its label
     assert ("紧急件率", "urgent_rate") in [(header, key) for header, key, _ in kpi_table_columns("monthly")]
     assert dt.date.fromisoformat(records[0]["period_start"][:10]) == dt.date(2023, 1, 1)
+
+
+def test_the_semantic_layer_is_in_step_with_the_definitions():
+    script = kpi_docs_script()
+    path = DBT_PROJECT / script.SEMANTIC_FILE
+    assert path.read_text(encoding="utf-8") == script.semantic_layer(load_kpis()), (
+        f"{path.name} is out of step with the KPI definitions: run python scripts/kpi_docs.py"
+    )

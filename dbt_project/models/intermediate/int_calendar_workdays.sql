@@ -15,13 +15,13 @@ additions as (
 
 merged as (
 
-    select calendar_date, is_workday, day_kind, holiday_name, 'chinesecalendar' as calendar_source
+    select calendar_date, is_workday, day_kind, holiday_name, holiday_name_zh, 'chinesecalendar' as calendar_source
     from package_calendar
     where calendar_date not in (select additions.calendar_date from additions)
 
     union all
 
-    select calendar_date, is_workday, day_kind, holiday_name, 'additions' as calendar_source
+    select calendar_date, is_workday, day_kind, holiday_name, holiday_name_zh, 'additions' as calendar_source
     from additions
 
 ),
@@ -33,6 +33,7 @@ final as (
         is_workday,
         day_kind,
         holiday_name,
+        holiday_name_zh,
         calendar_source,
         sum(case when is_workday then 1 else 0 end) over (
             order by calendar_date rows between unbounded preceding and current row
