@@ -5,6 +5,7 @@ Layout:
     published/kpis.json          the KPI marts as JSON
     published/kpis.xlsx          the same as a workbook, one sheet per grain
     published/kpi_trends.png     monthly volume, complaints and rates as a chart
+    published/dashboard.html     the office's dashboard: one self-contained page, charts in Chinese
     published/manifest.json      what was published: fingerprint, gate, tables and row counts
     published/current            a link to the version folder in force; the names above go through it
     published/versions/<id>/     each publication in full, plus Parquet files of every mart
@@ -30,10 +31,11 @@ import duckdb
 from core.errors import PipelineError
 from core.settings import Settings
 from core.warehouse import connect, mart_tables, marts_fingerprint
+from publication.dashboard import write_dashboard
 from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
-PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "kpis.xlsx", "kpi_trends.png", "manifest.json")
+PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "kpis.xlsx", "kpi_trends.png", "dashboard.html", "manifest.json")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
     (version_dir / "kpis.json").write_text(json.dumps(kpis, ensure_ascii=False, indent=2), encoding="utf-8")
     write_workbook(kpis, version_dir / "kpis.xlsx")
     write_trend_chart(kpis, version_dir / "kpi_trends.png")
+    write_dashboard(version_dir / "warehouse.duckdb", version_dir / "dashboard.html")  # from the published copy
     manifest = {
         "fingerprint": fingerprint,
         "data_as_of": kpis["data_as_of"],
