@@ -35,7 +35,14 @@ run: setup
 	@$(VENV)/bin/hotline kpis --grain yearly
 	@ls $(HOTLINE_DATA_DIR)/published/member_scores_*.xlsx
 
-test: setup lint
+# the dashboard test opens the published page in headless Chromium (Debian's package; the
+# machines reach Debian's registry); installed once, as the tests' other system dependency
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo -E) apt-get install -y -qq --no-install-recommends chromium
+
+test: setup lint $(CHROMIUM)
 	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module and its shared pipeline run stay together
 
 lint: setup

@@ -6,6 +6,7 @@ Layout:
     published/kpis.xlsx          the same as a workbook, one sheet per grain
     published/kpi_trends.png     monthly volume, complaints and rates as a chart
     published/attention.xlsx     what is late today (fct_attention_items), a sheet per kind and a summary
+    published/dashboard.html     the office's dashboard: one self-contained page, charts in Chinese
     published/manifest.json      what was published: fingerprint, gate, tables and row counts
     published/current            a link to the version folder in force; the names above go through it
     published/versions/<id>/     each publication in full, plus Parquet files of every mart
@@ -33,10 +34,19 @@ from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
 from core.warehouse import connect, mart_tables, marts_fingerprint
 from publication.attention_workbook import write_attention_workbook
+from publication.dashboard import write_dashboard
 from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
-PUBLISHED_FILES = ("warehouse.duckdb", "kpis.json", "kpis.xlsx", "kpi_trends.png", "attention.xlsx", "manifest.json")
+PUBLISHED_FILES = (
+    "warehouse.duckdb",
+    "kpis.json",
+    "kpis.xlsx",
+    "kpi_trends.png",
+    "attention.xlsx",
+    "dashboard.html",
+    "manifest.json",
+)
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
     write_workbook(kpis, version_dir / "kpis.xlsx")
     write_trend_chart(kpis, version_dir / "kpi_trends.png")
     write_attention_workbook(version_dir / "warehouse.duckdb", version_dir / "attention.xlsx")
+    write_dashboard(version_dir / "warehouse.duckdb", version_dir / "dashboard.html")  # from the published copy
     manifest = {
         "fingerprint": fingerprint,
         "data_as_of": kpis["data_as_of"],

@@ -23,6 +23,7 @@ from core.settings import PROJECT_DIR, get_settings
 from demodata.committee_members import ACTIVITIES
 from pipeline import steps
 from tests.conftest import HASH_KEY
+from tests.publication.dashboard_browser import open_dashboard
 
 pytestmark = pytest.mark.slow
 RUN_DATE = "2024-01-15"  # the quarterly run after the office's January export scores 2023Q4
@@ -361,3 +362,21 @@ def test_a_late_record_after_freezing_changes_nothing_published_for_the_frozen_q
     )
     assert open_after[member] >= open_before[member]
     assert {m: p for m, p in open_after.items() if m != member} == {m: p for m, p in open_before.items() if m != member}
+
+
+def test_the_dashboard_opens_offline_with_every_chart_drawn(published):
+    """The office opens data/published/dashboard.html in a browser with no network: every section
+    is there, every chart has data, nothing fails; the screenshot is left for a person to look at."""
+    page = open_dashboard(published.published_dir / "dashboard.html", "dashboard_member_scoring.png")
+    assert page.console_errors == []
+    assert page.headings == ["年度概览", "月度趋势", "承办单位三率排名", "诉求热点", "委员履职得分", "待办提醒"]
+    titles = [chart["title"] for chart in page.charts]
+    assert len(page.charts) >= 5, titles  # two trends, the unit ranking, the hotspots, the member scores
+    for chart in page.charts:
+        assert chart["drawn"] > 0 and chart["points"] and all(points > 0 for points in chart["points"]), chart
+    quarter = "2023Q4"  # the quarter the run scores; 2024Q1 has not ended at the data cut
+    members = published_query(
+        published, "select count(*) from fct_member_quarterly_scores where quarter = ?", [quarter]
+    )
+    assert any(f"{quarter}，按界别，{members[0][0]}名委员" in title for title in titles), titles
+    assert page.screenshot.stat().st_size > 50_000
