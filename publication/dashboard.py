@@ -195,18 +195,20 @@ def _member_scores(connection: duckdb.DuckDBPyConnection) -> tuple[go.Figure | N
 
 
 def _attention(connection: duckdb.DuckDBPyConnection) -> tuple[go.Figure | None, str]:
-    if not _has_table(connection, "attention_items"):
+    if not _has_table(connection, "fct_attention_items") or not _has_table(connection, "dim_attention_kind"):
         return None, "本次发布不含待办提醒清单。"
-    columns = _columns(connection, "attention_items")
-    label = "kind_zh" if "kind_zh" in columns else "kind"
+    # every kind, a kind with nothing late at 0 (the attention workbook lists the items themselves)
     counts = connection.execute(
-        f"select {label} as kind, count(*) as items from attention_items group by 1 order by 2"
+        "select kinds.attention_kind_label as kind, count(items.item_id) as items "
+        "from dim_attention_kind as kinds left join fct_attention_items as items using (attention_kind) "
+        "group by kinds.attention_kind_label, kinds.sort_order order by kinds.sort_order desc"
     ).df()
     if counts.empty:
-        return None, "当前没有逾期或滞留事项。"
+        return None, "未定义待办提醒类型。"
     figure = go.Figure(go.Bar(x=counts["items"], y=counts["kind"], orientation="h", text=counts["items"]))
     figure.update_xaxes(title_text="件")
-    return _layout(figure, "待办提醒：逾期及滞留事项数", height=max(300, 50 * len(counts) + 120)), ""
+    title = f"待办提醒：逾期及滞留事项（共{int(counts['items'].sum())}件，明细见 attention.xlsx）"
+    return _layout(figure, title, height=max(300, 50 * len(counts) + 120)), ""
 
 
 def write_dashboard(warehouse_path: Path, path: Path) -> Path:
