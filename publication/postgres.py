@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import re
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,9 +47,9 @@ PUBLISH_LOCK_KEY = 0x686F746C696E65  # "hotline"
 SWITCH_LOCK_TIMEOUT = "200ms"
 SWITCH_WAIT_SECONDS = 120
 PRUNE_LOCK_TIMEOUT = "5s"  # a BI query still reading an old version defers its drop to the next publish
-BATCH_ROWS = 10_000
+COPY_CHUNK_BYTES = 1 << 20
 
-# DuckDB type → PostgreSQL type, for types psycopg passes through as Python values
+# DuckDB type → PostgreSQL type, for types whose DuckDB text PostgreSQL reads as it is
 SCALAR_TYPES = {
     "BOOLEAN": "boolean",
     "TINYINT": "smallint",
@@ -66,18 +67,24 @@ SCALAR_TYPES = {
     "VARCHAR": "text",
     "DATE": "date",
     "TIME": "time",
+    "TIME WITH TIME ZONE": "timetz",
     "TIMESTAMP": "timestamp",
     "TIMESTAMP_S": "timestamp",
     "TIMESTAMP_MS": "timestamp",
     "TIMESTAMP_NS": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",  # written with its offset (the session runs in UTC)
+    "INTERVAL": "interval",
     "UUID": "uuid",
-    "BLOB": "bytea",
+    "JSON": "jsonb",
 }
-# read as DuckDB's text, which PostgreSQL parses: Python has no value for a month-long interval
-TEXT_PASSED_TYPES = {"INTERVAL": "interval", "TIME WITH TIME ZONE": "timetz", "JSON": "jsonb"}
 DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
 LIST = re.compile(r"(.+?)\[\d*\]")  # INTEGER[] (list) or INTEGER[3] (array)
+# a list as PostgreSQL's array text: {"a",NULL,"b\"c"}; every element quoted, so any text is safe
+ARRAY_TEXT = (
+    "case when {value} is null then null else '{{' || array_to_string(list_transform({value}, "
+    "lambda x: coalesce('\"' || replace(replace(x::varchar, '\\', '\\\\'), '\"', '\\\"') || '\"', 'NULL')), ',') "
+    "|| '}}' end"
+)
 
 
 @dataclass(frozen=True)
@@ -87,18 +94,18 @@ class Column:
     comment: str | None
 
     def mapping(self) -> tuple[str, str]:
-        """(PostgreSQL type, DuckDB select expression) for this column."""
+        """(PostgreSQL type, DuckDB expression giving the text PostgreSQL's COPY reads) of this column."""
         quoted = '"' + self.name.replace('"', '""') + '"'
         scalar = _scalar_type(self.duckdb_type)
         if scalar:
             return scalar, quoted
-        if self.duckdb_type in TEXT_PASSED_TYPES:
-            return TEXT_PASSED_TYPES[self.duckdb_type], f"{quoted}::varchar"
+        if self.duckdb_type == "BLOB":
+            return "bytea", f"'\\x' || hex({quoted})"
         element = LIST.fullmatch(self.duckdb_type)
-        if element:
-            element_type = _scalar_type(element.group(1))
-            if element_type:  # a flat list of plain values: a PostgreSQL array BI tools can unnest
-                return f"{element_type}[]", quoted
+        if element and _scalar_type(element.group(1)) not in (None, "jsonb"):
+            # a flat list of plain values: a PostgreSQL array BI tools can unnest
+            as_list = f"{quoted}::{element.group(1)}[]"
+            return f"{_scalar_type(element.group(1))}[]", ARRAY_TEXT.format(value=as_list)
         if self.duckdb_type.startswith(("STRUCT", "MAP", "UNION")) or element:
             return "jsonb", f"to_json({quoted})::varchar"  # nested values: JSON keeps their shape
         return "text", f"{quoted}::varchar"  # ENUM, BIT and anything newer: its text
@@ -287,31 +294,53 @@ def _load(
     connection.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
     connection.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
     counts = {}
-    for table in tables:
-        mappings = [column.mapping() for column in table.columns]
-        target = sql.Identifier(schema, table.name)
-        connection.execute(
-            sql.SQL("create table {} ({})").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(column.name), sql.SQL(pg_type))
-                    for column, (pg_type, _) in zip(table.columns, mappings, strict=True)
-                ),
-            )
-        )
-        result = source.execute(
-            f'select {", ".join(expression for _, expression in mappings)} from main."{table.name}"'
-        )
-        rows = 0
-        with connection.cursor().copy(sql.SQL("copy {} from stdin").format(target)) as copy:
-            while batch := result.fetchmany(BATCH_ROWS):
-                for row in batch:
-                    copy.write_row(row)
-                rows += len(batch)
-        _comments(connection, "table", schema, table)
-        connection.execute(sql.SQL("analyze {}").format(target))  # BI queries get real plans at once
-        counts[table.name] = rows
+    source.execute("set TimeZone = 'UTC'")  # timestamps with time zone written with an unambiguous offset
+    source.execute("set enable_progress_bar = false")  # no bar in task logs
+    with tempfile.TemporaryDirectory(prefix="hotline-pg-") as scratch:
+        for table in tables:
+            counts[table.name] = _create_and_copy(connection, source, schema, table, Path(scratch))
     return counts
+
+
+def _create_and_copy(
+    connection: psycopg.Connection, source: duckdb.DuckDBPyConnection, schema: str, table: Table, scratch: Path
+) -> int:
+    mappings = [column.mapping() for column in table.columns]
+    target = sql.Identifier(schema, table.name)
+    columns = sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(column.name), sql.SQL(pg_type))
+        for column, (pg_type, _) in zip(table.columns, mappings, strict=True)
+    )
+    connection.execute(sql.SQL("create table {} ({})").format(target, columns))
+    rows = _copy(connection, source, target, table.name, [expression for _, expression in mappings], scratch)
+    _comments(connection, "table", schema, table)
+    connection.execute(sql.SQL("analyze {}").format(target))  # BI queries get real plans at once
+    return rows
+
+
+def _copy(
+    connection: psycopg.Connection,
+    source: duckdb.DuckDBPyConnection,
+    target: sql.Composable,
+    table: str,
+    expressions: list[str],
+    scratch: Path,
+) -> int:
+    """DuckDB writes the table as CSV, PostgreSQL reads it with COPY: no row passes through Python.
+
+    Both mean the same by CSV: an unquoted empty field is NULL, "" an empty string.
+    """
+    path = scratch / "table.csv"
+    source.execute(
+        f"copy (select {', '.join(expressions)} from main.\"{table}\") to '{path}' (format csv, header false)"
+    )
+    with path.open("rb") as data, connection.cursor() as cursor:
+        with cursor.copy(sql.SQL("copy {} from stdin (format csv, encoding 'UTF8')").format(target)) as copy:
+            while chunk := data.read(COPY_CHUNK_BYTES):
+                copy.write(chunk)
+        rows = cursor.rowcount
+    path.unlink()
+    return rows
 
 
 def _switch(connection: psycopg.Connection, schema: str, tables: list[Table]) -> None:

@@ -35,10 +35,17 @@ def duckdb_file(path: Path, version: int, *, orders: int = 50, extra_column: boo
                    timestamp '2023-01-01 08:30:00' + to_minutes(i) as received_at,
                    timestamptz '2023-01-01 08:30:00+08' + to_minutes(i) as dispatched_at,
                    i % 2 = 0 as is_complaint,
-                   case when i % 3 = 0 then null else ['噪声', '施工' || i] end as tags,
+                   case when i % 3 = 0 then null
+                        when i = 1 then ['引号"', 'back\\slash', 'a,b', '', null, '{{x}}']
+                        when i = 2 then []::varchar[]
+                        else ['噪声', '施工' || i] end as tags,
                    [i, i + 1] as numbers,
+                   [(i * 1.25)::decimal(12, 2)] as amounts,
                    {{'street': '汇龙镇', 'n': i}} as place,
-                   case when i % 7 = 0 then null else '投诉' end as appeal_type
+                   case when i % 7 = 0 then null else '投诉' end as appeal_type,
+                   case i when 1 then E'第一行\n"引号", 逗号' when 2 then '' end as note,
+                   'ab\x00'::blob as raw,
+                   interval 1 month + to_days(i::integer) as waited
             from range({orders * version}) as t(i)
             """
         )
@@ -107,8 +114,12 @@ def test_every_table_arrives_with_its_rows_types_and_comments(pg_dsn, tmp_path):
             "is_complaint": "boolean",
             "tags": "text[]",
             "numbers": "bigint[]",
+            "amounts": "numeric(12,2)[]",
             "place": "jsonb",
             "appeal_type": "text",
+            "note": "text",
+            "raw": "bytea",
+            "waited": "interval",
         }
         # values survive the trip: sums, instants, lists, nulls, Chinese text
         duck.execute("set TimeZone = 'UTC'")
@@ -123,6 +134,22 @@ def test_every_table_arrives_with_its_rows_types_and_comments(pg_dsn, tmp_path):
         assert row[1] == dt.datetime(2023, 1, 1, 0, 37, tzinfo=dt.UTC)
         assert (row[2], row[3], row[4], row[5]) == (["噪声", "施工7"], [7, 8], {"street": "汇龙镇", "n": 7}, None)
         assert pg.execute("select count(*) from published.fct_orders where tags is null").fetchone()[0] == 17
+        assert pg.execute("select count(*) from published.fct_orders where note is null").fetchone()[0] == 48
+        odd = pg.execute(
+            "select order_id, tags, note, amounts, raw, waited::text from published.fct_orders "
+            "where order_id in (1, 2) order by 1"
+        ).fetchall()
+        assert odd == [
+            (
+                1,
+                ['引号"', "back\\slash", "a,b", "", None, "{x}"],
+                '第一行\n"引号", 逗号',
+                [Decimal("1.25")],
+                b"ab\x00",
+                "1 mon 1 day",
+            ),
+            (2, [], "", [Decimal("2.50")], b"ab\x00", "1 mon 2 days"),
+        ]
 
         # comments: on the views BI users browse and on the version's tables, as DuckDB has them
         comments = dict(
