@@ -75,7 +75,7 @@ class Settings:
 
     @property
     def publish_keep(self) -> int:
-        """Publications kept under published/versions (HOTLINE_PUBLISH_KEEP, default 10)."""
+        """Publications kept under published/versions and in PostgreSQL (HOTLINE_PUBLISH_KEEP, default 10)."""
         return positive_int("HOTLINE_PUBLISH_KEEP", 10)
 
     @property
