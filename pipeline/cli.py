@@ -271,6 +271,8 @@ def run_all(
     build()
     check()
     publish()
+    if get_settings().pg_dsn:
+        publish(target="postgres")
 
 
 profiles_app = typer.Typer(help="Source profiles: check exports against them, draft one for a new layout.")
