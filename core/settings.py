@@ -75,8 +75,16 @@ class Settings:
 
     @property
     def publish_keep(self) -> int:
-        """Publications kept under published/versions (HOTLINE_PUBLISH_KEEP, default 10)."""
+        """Publications kept under published/versions and in PostgreSQL (HOTLINE_PUBLISH_KEEP, default 10)."""
         return positive_int("HOTLINE_PUBLISH_KEEP", 10)
+
+    @property
+    def pg_dsn(self) -> str | None:
+        """The PostgreSQL database BI tools read (HOTLINE_PG_DSN: a libpq string or postgresql:// URI).
+
+        Unset: the pipeline publishes the DuckDB file only.
+        """
+        return os.environ.get("HOTLINE_PG_DSN", "").strip() or None
 
 
 def positive_int(name: str, default: int) -> int:

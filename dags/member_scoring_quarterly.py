@@ -9,7 +9,8 @@ ends the workbook task skipped, saying why.
 Also runs after every publication of the warehouse (by the daily load): such a run loads
 nothing (its load tasks end skipped) and re-issues the quarter's workbook, when one was
 issued already, so it agrees with what BI tools show. Shares the warehouse pool with the
-daily load, so writers never overlap.
+daily load, so writers never overlap. A publication reaches PostgreSQL as in the daily load
+(publish_postgres, skipped without HOTLINE_PG_DSN).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pipeline.dag_parts import (
     DEFAULT_ARGS,
     QUARTERLY_PARAMS,
     START_DATE,
+    postgres_publish_task,
     quarterly_schedule,
     scoring_workbook_task,
     warehouse_tasks,
@@ -38,7 +40,7 @@ from pipeline.dag_parts import (
     doc_md=__doc__,
 )
 def member_scoring_quarterly():
-    warehouse_tasks() >> scoring_workbook_task()
+    warehouse_tasks() >> [scoring_workbook_task(), postgres_publish_task()]
 
 
 member_scoring_quarterly()

@@ -127,6 +127,18 @@ def publish(context: Mapping[str, Any] | None = None) -> dict:
     return {"changed": report.changed, "fingerprint": report.fingerprint[:16], "tables": report.tables}
 
 
+def publish_postgres() -> dict:
+    """The Postgres publication, when HOTLINE_PG_DSN is set; skipped, saying so, when it is not."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    settings = get_settings()
+    if settings.pg_dsn is None:
+        raise AirflowSkipException("HOTLINE_PG_DSN is not set: BI tools read the published DuckDB file only")
+    report = _failing_fast(lambda: steps.publish_postgres(settings))
+    log.info("publish_postgres: %s", report.summary())
+    return {"changed": report.changed, "schema": report.schema, "tables": report.tables}
+
+
 def quarter_before(moment: dt.datetime) -> str:
     """The quarter that ended before the run: the run on 15 January scores the fourth quarter."""
     local = moment.astimezone(ZoneInfo(EXPORT_TIME_ZONE)).date()

@@ -150,9 +150,28 @@ def check() -> None:
 
 
 @app.command()
-def publish() -> None:
-    """Publish the gated marts to data/published/ for BI tools."""
-    report = run_step(lambda: steps.publish(get_settings()))
+def publish(
+    target: Annotated[
+        str,
+        typer.Option(
+            help="duckdb: the gated marts to data/published/; postgres: that publication into HOTLINE_PG_DSN."
+        ),
+    ] = "duckdb",
+) -> None:
+    """Publish the gated marts to data/published/ for BI tools (or, --target postgres, on to PostgreSQL)."""
+    if target == "postgres":
+        import psycopg
+
+        try:
+            report = run_step(lambda: steps.publish_postgres(get_settings()))
+        except psycopg.OperationalError as error:  # server unreachable, login refused: one line, not a traceback
+            console.print(f"[red]error:[/red] PostgreSQL (HOTLINE_PG_DSN): {' '.join(str(error).split())}")
+            raise typer.Exit(code=1) from None
+    elif target == "duckdb":
+        report = run_step(lambda: steps.publish(get_settings()))
+    else:
+        console.print(f"[red]error:[/red] --target {target}: use duckdb or postgres")
+        raise typer.Exit(code=1)
     console.print(report.summary())
 
 
@@ -270,6 +289,8 @@ def run_all(
     build()
     check()
     publish()
+    if get_settings().pg_dsn:
+        publish(target="postgres")
 
 
 profiles_app = typer.Typer(help="Source profiles: check exports against them, draft one for a new layout.")

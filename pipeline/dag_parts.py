@@ -95,6 +95,18 @@ def warehouse_tasks():
     return ingest() >> build() >> quality_gate() >> publish()
 
 
+def postgres_publish_task():
+    """Copies each publication into PostgreSQL for networked BI tools; skipped without HOTLINE_PG_DSN."""
+
+    @task
+    def publish_postgres() -> dict:
+        from pipeline.airflow_tasks import publish_postgres
+
+        return publish_postgres()
+
+    return publish_postgres()
+
+
 def scoring_workbook_task():
     # runs when the load chain was skipped, in a run started by a publication: it only writes the workbook
     @task(trigger_rule="none_failed")

@@ -139,6 +139,15 @@ def publish(settings: Settings):
         return publish_marts(settings)
 
 
+def publish_postgres(settings: Settings):
+    """Copy the current publication into PostgreSQL (HOTLINE_PG_DSN), for BI tools that connect over the
+    network; switches its `published` schema to the new version in one transaction."""
+    from publication.postgres import publish_to_postgres
+
+    # reads only the published file (pinned to one version), so it needs no warehouse lock
+    return publish_to_postgres(settings)
+
+
 def scoring_workbook(settings: Settings, quarter: str):
     """The office's scoring workbook for a quarter (e.g. 2023Q4), from the published marts."""
     import re

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -79,3 +79,31 @@ def land(settings: Settings) -> Callable[..., Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL 15 server for the whole session (see tests/fixtures/postgres_server.py); its DSN."""
+    from tests.fixtures.postgres_server import missing_binaries, postgres_server
+
+    missing = missing_binaries()
+    if missing:
+        pytest.fail(missing)
+    with postgres_server() as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def pg_dsn(postgres_server: str) -> Iterator[str]:
+    """A new, empty database on the session's server, for one test; its DSN."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"hotline_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    yield postgres_server.replace("dbname=postgres", f"dbname={name}")
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))

@@ -180,6 +180,49 @@ def test_metricflow_gives_the_figures_of_the_kpi_marts(pipeline_run, tmp_path):
     assert compared > 20 * len(names)
 
 
+def test_bi_tools_on_postgres_find_the_published_marts_row_for_row(pipeline_run, pg_dsn, monkeypatch):
+    import time
+
+    import psycopg
+
+    data_dir, _ = pipeline_run
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HOTLINE_PG_DSN", pg_dsn)
+    began = time.monotonic()
+    steps.publish_postgres(get_settings())
+    print(f"publish to PostgreSQL: {time.monotonic() - began:.1f}s")
+
+    with (
+        duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as duck,
+        psycopg.connect(pg_dsn) as pg,
+    ):
+        catalog = "where schema_name = 'main' and database_name = current_database()"
+        duck_columns = duck.execute(
+            f"select table_name, column_name, comment from duckdb_columns() {catalog} order by table_name, column_index"
+        ).fetchall()
+        duck_tables = dict(duck.execute(f"select table_name, comment from duckdb_tables() {catalog}").fetchall())
+        duck_counts = {table: duck.execute(f'select count(*) from "{table}"').fetchone()[0] for table in duck_tables}
+        pg_columns = pg.execute(
+            "select table_name, column_name, col_description(format('published.%I', table_name)::regclass, "
+            "ordinal_position) from information_schema.columns where table_schema = 'published' "
+            "order by table_name, ordinal_position"
+        ).fetchall()
+        pg_tables = dict(
+            pg.execute(
+                "select table_name, obj_description(format('published.%I', table_name)::regclass) "
+                "from information_schema.tables where table_schema = 'published'"
+            ).fetchall()
+        )
+        pg_counts = {
+            table: pg.execute(f'select count(*) from published."{table}"').fetchone()[0] for table in pg_tables
+        }
+        yearly = "select period_start::date, work_orders, complaints from kpi_hotline_yearly order by 1"
+        assert pg.execute(yearly.replace("from ", "from published.")).fetchall() == duck.execute(yearly).fetchall()
+    assert pg_counts == duck_counts
+    assert pg_columns == duck_columns  # names, order and comments (as far as DuckDB has them)
+    assert pg_tables == duck_tables
+
+
 def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
     data_dir, _ = pipeline_run
     published = data_dir / "published"

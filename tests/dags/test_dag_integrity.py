@@ -17,7 +17,13 @@ def test_every_dag_file_imports_without_errors(dagbag):
 
 def test_daily_dag_runs_ingest_build_gate_publish_in_order_one_writer_at_a_time(dagbag):
     dag = dagbag.dags["hotline_daily"]
-    assert [task.task_id for task in dag.topological_sort()] == ["ingest", "build", "quality_gate", "publish"]
+    assert [task.task_id for task in dag.topological_sort()] == [
+        "ingest",
+        "build",
+        "quality_gate",
+        "publish",
+        "publish_postgres",
+    ]
     assert {task.pool for task in dag.tasks} == {"warehouse_writes"}
     assert dag.max_active_runs == 1
     assert dag.catchup is False
@@ -36,13 +42,10 @@ def test_the_run_for_a_day_loads_exports_up_to_that_day_in_local_time():
 
 def test_quarterly_scoring_dag_publishes_then_writes_the_workbook(dagbag):
     dag = dagbag.dags["member_scoring_quarterly"]
-    assert [task.task_id for task in dag.topological_sort()] == [
-        "ingest",
-        "build",
-        "quality_gate",
-        "publish",
-        "scoring_workbook",
-    ]
+    order = [task.task_id for task in dag.topological_sort()]
+    assert order[:4] == ["ingest", "build", "quality_gate", "publish"]
+    assert set(order[4:]) == {"scoring_workbook", "publish_postgres"}
+    assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
     assert {task.pool for task in dag.tasks} == {"warehouse_writes"}
     assert dag.max_active_runs == 1
 

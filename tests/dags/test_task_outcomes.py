@@ -174,3 +174,16 @@ def test_publishing_records_whether_the_publication_changed_on_the_asset_event(d
 
     assert outlet_events[PUBLISHED_WAREHOUSE].extra == {"changed": True, "fingerprint": "f" * 64}
     assert result == {"changed": True, "fingerprint": "f" * 16, "tables": 14}
+
+
+def test_the_postgres_publication_is_skipped_without_a_dsn_and_fails_at_once_with_nothing_to_copy(
+    dagbag, settings, monkeypatch
+):
+    for dag_id in ("hotline_daily", "member_scoring_quarterly"):
+        publish_postgres = task_callable(dagbag, dag_id, "publish_postgres")
+        monkeypatch.delenv("HOTLINE_PG_DSN", raising=False)
+        with pytest.raises(AirflowSkipException, match="HOTLINE_PG_DSN is not set"):
+            publish_postgres()
+        monkeypatch.setenv("HOTLINE_PG_DSN", "host=127.0.0.1 port=1 dbname=bi")
+        with pytest.raises(AirflowFailException, match="nothing published yet; run `hotline publish` first"):
+            publish_postgres()
