@@ -42,8 +42,10 @@ def test_no_date_column_ends_in_on():
     assert offenders == []
 
 
-def test_the_published_warehouse_exposure_names_every_mart():
+def test_the_published_warehouse_exposures_name_every_mart():
+    """Both copies BI tools read (the DuckDB file, the Postgres schema) hold every mart."""
     exposures = yaml.safe_load((MODELS / "exposures.yml").read_text(encoding="utf-8"))["exposures"]
-    published = next(exposure for exposure in exposures if exposure["name"] == "published_warehouse")
-    named = {re.search(r"ref\('([^']+)'\)", item).group(1) for item in published["depends_on"]}
-    assert named == {path.stem for path in (MODELS / "marts").rglob("*.sql")}
+    for name in ("published_warehouse", "bi_database_postgres"):
+        published = next(exposure for exposure in exposures if exposure["name"] == name)
+        named = {re.search(r"ref\('([^']+)'\)", item).group(1) for item in published["depends_on"]}
+        assert named == {path.stem for path in (MODELS / "marts").rglob("*.sql")}, name
