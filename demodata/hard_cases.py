@@ -37,6 +37,7 @@ DATE_COLUMNS = ("立项日期", "协商日期", "办理期限", "办结日期")
 DATE_FORMAT = "yyyy-mm-dd"
 JOIN = "；"
 N_CASES = 37  # DOMAIN.md §1
+ROSTER_PERIOD = (date(2022, 1, 1), date(2023, 12, 31))  # generate_member_records' default start and end
 STATUSES = ("待协商", "已协商", "办理中", "已办结")
 UNLINKED_SHARE = 0.15  # cases registered by category and town only, without work-order ids
 SCOPE_WRITTEN_SHARE = 0.5  # of the linked cases, those whose row also names category and town
@@ -82,7 +83,8 @@ def _write(path: Path, rows: list[list[Any]]) -> None:
 
 def _plan(rng: np.random.Generator, orders: _Orders, seed: int, start: date, end: date) -> list[dict[str, Any]]:
     cal = _Calendar(start - timedelta(days=10), end + timedelta(days=400))
-    members = _members(np.random.default_rng([seed, 0xC01]), start, end, set())  # the roster's own draw
+    # the roster steps.generate writes (generate_member_records over its default period), drawn alike
+    members = _members(np.random.default_rng([seed, 0xC01]), *ROSTER_PERIOD, set())
     static = orders.static
     received = orders.stage_ts[0] // DAY  # day index
     dispatched = orders.stage_ts[1] != _NEVER  # the unit loop ran: an order the 12345 loop handled
@@ -110,7 +112,7 @@ def _plan(rng: np.random.Generator, orders: _Orders, seed: int, start: date, end
             category, town = str(l3[source]) or str(static["二级分类"][source]), str(towns[source])
             unit = str(_local_government(np.array([town], dtype=object))[0])
         write_scope = not linked or rng.random() < SCOPE_WRITTEN_SHARE
-        active = [m.member_id for m in members if m.active(opened)]
+        active = [m.member_id for m in members if m.active(opened)] or [m.member_id for m in members]
         consulted = cal.on_or_after(opened + timedelta(days=int(rng.integers(*CONSULT_DAYS))))
         closes = rng.random() >= OPEN_SHARE
         plans.append({
