@@ -64,7 +64,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     LIAISON: ("案例编号", "委员编号", "群众编号", "步骤", "步骤日期", "承办单位", "办理结果", "评议等级"),
     SHIFTS: ("记录编号", "委员编号", "值班日期", "值班时长（小时）", "接听来电数"),
     PROPOSALS: ("提案编号", "提案标题", "第一提案人", "联名提案人", "提交日期", "是否立案", "是否重点提案",
-                "是否被部门采纳", "办理结果", "提案人评价"),
+                "是否被部门采纳", "办理结果", "提案人评价", "立案日期", "主办单位", "协办单位", "交办日期",
+                "答复期限", "答复日期", "评价日期"),
     OPINIONS: ("信息编号", "委员编号", "标题", "报送日期", "是否采用", "是否领导批示"),
     ACTIVITIES: ("记录编号", "委员编号", "活动类型", "活动名称", "活动日期", "出席情况"),
     FREEZES: ("季度", "冻结日期"),
@@ -74,7 +75,7 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     ASSIGNMENTS: ("开始日期", "结束日期"),
     LIAISON: ("步骤日期",),
     SHIFTS: ("值班日期",),
-    PROPOSALS: ("提交日期",),
+    PROPOSALS: ("提交日期", "立案日期", "交办日期", "答复期限", "答复日期", "评价日期"),
     OPINIONS: ("报送日期",),
     ACTIVITIES: ("活动日期",),
     FREEZES: ("冻结日期",),
@@ -194,7 +195,14 @@ PROPOSAL_COUNT_P = (0.30, 0.48, 0.15, 0.05, 0.02)  # 0-4 proposals a year as fir
 PROPOSAL_AT_SESSION_SHARE = 0.7
 JOINT_SHARE = 0.3
 FILED_SHARE = 0.85
-KEY_SHARE = 0.05
+KEY_SHARE = 0.05  # drawn (the draw keeps the other columns' stream), then replaced by N_KEY_PROPOSALS
+N_KEY_PROPOSALS = 23  # 重点提案 supervised over the two years (DOMAIN.md §1, Rugao)
+N_KEY_OVERDUE = 3  # of them, replies past their deadline and still missing at the end
+FILING_WORKDAYS = (3, 11)  # 立案 this many working days after submission
+ASSIGNING_WORKDAYS = (1, 6)  # 交办 after 立案
+REPLY_MONTHS = 3  # reply due three months after assignment (DOMAIN.md §4)
+REPLY_BEFORE_RATING_DAYS = (3, 15)  # the reply comes this many days before the proposer's rating
+CO_UNITS_P = (0.5, 0.35, 0.15)  # 0, 1 or 2 co-handling units
 RESULT_CODES = ("A", "B", "C", "D")
 RESULT_P = (0.45, 0.30, 0.15, 0.10)
 ADOPTED_P = {"A": 0.8, "B": 0.6, "C": 0.3, "D": 0.0}
@@ -238,6 +246,7 @@ class MemberRecordsSummary:
     late_records: int  # duty records first exported after their quarter's freeze date
     snapshots: int
     files: list[str]
+    key_proposals: int = 0  # 重点提案 (是否重点提案 = 是) in the last snapshot
 
 
 # ======================================================================================
@@ -701,6 +710,70 @@ def _proposals(
     return records
 
 
+def _add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year, month = d.year + month // 12, month % 12 + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError(d)
+
+
+def _supervision(
+    rng: np.random.Generator, cal: _Calendar, proposals: list[dict[str, Any]], end: date, last_snapshot: date
+) -> None:
+    """Handling of filed proposals (立案, units, 交办, reply due and reply), and the key proposals."""
+    from demodata.hotline_exports import _category_units, load_categories
+
+    units = sorted(set(_category_units(load_categories())))
+    for p in proposals:
+        p["supervision"] = None
+        if p["values"][4] != "是":
+            continue
+        filed = cal.add(p["date"], int(rng.integers(*FILING_WORKDAYS)))
+        assigned = cal.add(filed, int(rng.integers(*ASSIGNING_WORKDAYS)))
+        picked = rng.choice(len(units), size=1 + int(rng.choice(len(CO_UNITS_P), p=CO_UNITS_P)), replace=False)
+        replied = max(
+            assigned + timedelta(days=1), p["handled"] - timedelta(days=int(rng.integers(*REPLY_BEFORE_RATING_DAYS)))
+        )
+        p["supervision"] = {
+            "filed": filed, "assigned": assigned, "due": _add_months(assigned, REPLY_MONTHS), "replied": replied,
+            "lead": units[picked[0]], "co": JOIN.join(units[i] for i in picked[1:]),
+        }  # fmt: skip
+    # exactly N_KEY_PROPOSALS key proposals, chosen among those assigned within the period; a few
+    # of them still unanswered past their reply deadline at the end
+    eligible = [i for i, p in enumerate(proposals) if p["supervision"] and p["supervision"]["assigned"] <= end]
+    late = [
+        i for i in eligible
+        if proposals[i]["handled"] > end and proposals[i]["supervision"]["due"] < last_snapshot
+    ]  # fmt: skip
+    chosen = set(rng.choice(late, size=min(N_KEY_OVERDUE, len(late)), replace=False).tolist()) if late else set()
+    rest = [i for i in eligible if i not in chosen]
+    chosen |= set(rng.choice(rest, size=min(N_KEY_PROPOSALS - len(chosen), len(rest)), replace=False).tolist())
+    for i, p in enumerate(proposals):
+        p["values"][5] = _yn(i in chosen)
+
+
+def _supervision_cells(p: dict[str, Any], upto: date) -> list[Any]:
+    """立案日期, 主办单位, 协办单位, 交办日期, 答复期限, 答复日期, 评价日期 as known on `upto`."""
+    s = p["supervision"]
+    if s is None:
+        return [None, "", "", None, None, None, None]
+    assigned = s["assigned"] <= upto
+    handled = p["handled"] <= upto  # the reply is entered with the proposer's rating
+    return [
+        s["filed"] if s["filed"] <= upto else None,
+        s["lead"],
+        s["co"],
+        s["assigned"] if assigned else None,
+        s["due"] if assigned else None,
+        s["replied"] if handled else None,
+        p["handled"] if handled else None,
+    ]
+
+
 def _number(records: list[dict[str, Any]], prefix: str, width: int) -> None:
     """Ids in order of entry (known), then date: a late record gets a later id."""
     records.sort(key=lambda r: (r["known"], r["date"], r["member"], str(r["values"])))
@@ -766,6 +839,7 @@ def generate_member_records(
         ACTIVITIES: _activities(np.random.default_rng([seed, 0xC07]), cal, members, quarters, start, end),
     }
     proposals = _proposals(np.random.default_rng([seed, 0xC08]), cal, members, start, end)
+    _supervision(np.random.default_rng([seed, 0xC0A]), cal, proposals, end, snapshots[-1])
 
     # late records: dated in a quarter frozen before the last snapshot, entered after the freeze
     rng = np.random.default_rng([seed, 0xC09])
@@ -816,7 +890,8 @@ def generate_member_records(
             ],
             LIAISON: [row for row in liaison if row[4] <= snap],
             PROPOSALS: [
-                [p["id"], *p["values"], *(p["result"] if p["handled"] <= upto else ["否", "", ""])]
+                [p["id"], *p["values"], *(p["result"] if p["handled"] <= upto else ["否", "", ""]),
+                 *_supervision_cells(p, upto)]
                 for p in proposals if p["date"] <= snap
             ],
             FREEZES: [[q, d] for q, d in freezes.items() if d <= snap],
@@ -848,4 +923,5 @@ def generate_member_records(
         late_records=late,
         snapshots=len(snapshots),
         files=files,
+        key_proposals=sum(p["values"][5] == "是" for p in proposals),
     )

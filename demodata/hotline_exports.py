@@ -246,6 +246,7 @@ class ExportSummary:
     topic_list_items: int = 0  # rows of the 三清单 (committee/三清单_*.xlsx)
     overdue_topic_items: int = 0  # 三清单 items past their time limit and not completed
     topic_orders_moved: int = 0  # orders moved out of a topic's categories after its consultation
+    hard_cases: int = 0  # cases in the hard-case register (hard_cases/疑难件_*.xlsx, demodata.hard_cases)
 
 
 # ======================================================================================
@@ -1084,6 +1085,9 @@ def generate_hotline_exports(
 
     rejected = _write_rejected(landing, orders, start, end)
     committee = write_committee_topics(landing / COMMITTEE_DIR, topics, seed=seed, as_of=end)
+    from demodata.hard_cases import FOLDER, write_hard_cases
+
+    hard_cases = write_hard_cases(landing / FOLDER, orders, seed=seed, start=start, end=end)
     years, counts = np.unique(orders.year, return_counts=True)
     complaints = orders.year[orders.type_code == COMPLAINT]
     broken = np.bincount(kinds[kinds >= 0], minlength=len(BROKEN_KINDS))
@@ -1099,4 +1103,5 @@ def generate_hotline_exports(
         topic_list_items=committee["list_items"],
         overdue_topic_items=committee["overdue_items"],
         topic_orders_moved=orders.moved_by_topics,
+        hard_cases=hard_cases["cases"],
     )

@@ -172,7 +172,9 @@ def _ledger_suite(raw_tables: list[str]) -> Suite:
 def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
     """Every suite the gate runs; `raw_tables` are the tables the source profiles load into."""
     # clear phone and ID numbers: quality/pii.py scans every text column (personal_data_checks)
-    return (*mart_suites(), *MEMBER_SUITES, _ledger_suite(raw_tables), HASHED_IDENTITIES_SUITE)
+    from quality.office_suites import OFFICE_SUITES  # it imports Suite and Check from here
+
+    return (*mart_suites(), *MEMBER_SUITES, *OFFICE_SUITES, _ledger_suite(raw_tables), HASHED_IDENTITIES_SUITE)
 
 
 HASHED_IDENTITIES_SUITE = Suite(

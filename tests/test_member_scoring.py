@@ -21,6 +21,7 @@ import pytest
 
 from core.settings import PROJECT_DIR, get_settings
 from demodata.committee_members import ACTIVITIES
+from demodata.hotline_exports import REJECTED_XLSX
 from pipeline import steps
 from tests.conftest import HASH_KEY
 from tests.publication.dashboard_browser import open_dashboard
@@ -380,3 +381,82 @@ def test_the_dashboard_opens_offline_with_every_chart_drawn(published):
     )
     assert any(f"{quarter}，按界别，{members[0][0]}名委员" in title for title in titles), titles
     assert page.screenshot.stat().st_size > 50_000
+
+
+# --- the office's supervision: hard cases (疑难件) and key proposals (重点提案) -----------------
+# The same published run; each figure is recomputed from the office's own register files.
+
+
+def _last_register(folder: Path, stem: str) -> tuple[pd.DataFrame, dt.date]:
+    """The newest dated export of a register, and its export date (from the file name)."""
+    path = sorted(folder.glob(f"{stem}_*.xlsx"))[-1]
+    return pd.read_excel(path, engine="calamine", dtype=str), dt.datetime.strptime(path.stem[-8:], "%Y%m%d").date()
+
+
+def test_37_hard_cases_each_with_a_stage_and_the_overdue_ones_as_the_register_says(published):
+    register, exported = _last_register(published.landing_dir / "hard_cases", "疑难件")
+    assert len(register) == 37
+    deadline = pd.to_datetime(register["办理期限"]).dt.date
+    overdue = (register["状态"] != "已办结") & deadline.notna() & (deadline < exported)
+    expected = dict(zip(register["疑难件编号"], overdue, strict=True))
+    rows = published_query(published, "select case_id, stage, is_overdue from fct_hard_cases")
+    assert len(rows) == 37
+    assert all(stage is not None for _, stage, _ in rows)
+    assert {case: is_overdue for case, _, is_overdue in rows} == expected
+    assert 0 < sum(expected.values()) < 37  # some overdue, not all
+    # each linked work order is a row of the link table, and a work order of the warehouse
+    links = {
+        (case, order)
+        for case, orders in zip(register["疑难件编号"], register["关联工单"].fillna(""), strict=True)
+        for order in orders.split("；")
+        if order
+    }
+    published_links = published_query(
+        published, "select case_id, work_order_id, is_in_warehouse from fct_hard_case_work_orders"
+    )
+    assert {(case, order) for case, order, _ in published_links} == links
+    assert all(found for _, _, found in published_links)
+    members = {member for (member,) in published_query(published, "select member_id from dim_member")}
+    assert set(register["责任委员"]) <= members
+
+
+def test_23_key_proposals_each_with_a_handling_unit_and_overdue_replies_as_the_register_says(published):
+    register, exported = _last_register(published.landing_dir / "members", "提案")
+    key = register[register["是否重点提案"] == "是"]
+    assert len(key) == 23
+    supervised = published_query(
+        published, "select proposal_id, handling_unit, milestone from fct_key_proposal_supervision"
+    )
+    assert {proposal for proposal, _, _ in supervised} == set(key["提案编号"])
+    assert all(unit is not None for _, unit, _ in supervised)
+    # replies awaited past their deadline: filed, no reply, 答复期限 before the export date
+    due = pd.to_datetime(register["答复期限"]).dt.date
+    awaited = (register["是否立案"] == "是") & register["答复日期"].isna() & due.notna() & (due < exported)
+    overdue = {
+        proposal
+        for (proposal,) in published_query(published, "select proposal_id from fct_proposals where is_reply_overdue")
+    }
+    assert overdue == set(register.loc[awaited, "提案编号"])
+    assert overdue & set(key["提案编号"])  # some key proposals are waiting past their deadline
+    # one proposer row per first and joint proposer
+    joint = register["联名提案人"].fillna("").map(lambda ids: len([i for i in ids.split("；") if i]))
+    assert published_query(published, "select count(*) from fct_proposal_proposers") == [(len(register) + joint.sum(),)]
+
+
+def test_the_consultation_tag_reaches_fct_cases_for_every_tagged_order_in_the_exports(published):
+    tagged: set[str] = set()
+    for path in sorted(published.landing_dir.glob("12345_gongdan_*")):
+        if path.name == REJECTED_XLSX:  # the planted unreadable export, rejected by the loader too
+            continue
+        if path.suffix == ".xlsx":
+            frame = pd.read_excel(path, engine="calamine", dtype=str)
+        else:
+            raw = path.read_bytes()
+            encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "gb18030"
+            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+        tags = frame["标签"].fillna("").str.split(r"[;；]")
+        ids = frame["工单编号"].fillna("")
+        tagged |= {order for order, row in zip(ids, tags, strict=True) if order and "有事好商量" in row}
+    published_tagged = published_query(published, "select work_order_id from fct_cases where is_consultation_tagged")
+    assert tagged
+    assert {order for (order,) in published_tagged} == tagged

@@ -61,7 +61,7 @@ coverage as (
         source_profile,
         {%- for column in [
             'dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status',
-            'caller_phone_hash', 'address_hash',
+            'caller_phone_hash', 'address_hash', 'tags',
         ] %}
         {%- if not loop.first %},{% endif %}
         bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}
@@ -113,7 +113,8 @@ joined as (
         coalesce(coverage.has_followed_up_at, true) as has_followed_up_at,
         coalesce(coverage.has_is_extended, true) as has_is_extended,
         coalesce(coverage.has_status, true) as has_status,
-        coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true) as has_caller_or_address
+        coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true) as has_caller_or_address,
+        coalesce(coverage.has_tags, true) as has_tags
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
     cross join data_cut
@@ -219,6 +220,9 @@ final as (
         is_false_closure,
         is_beyond_calendar,
         has_newer_quarantined_row,
+        tags,
+        -- null when the export carries no tags at all: it cannot say
+        case when has_tags then is_consultation_tagged end as is_consultation_tagged,
 
         -- evaluation
         satisfaction,

@@ -23,6 +23,12 @@ channels as (
 
 ),
 
+consultation_tags as (
+
+    select * from {{ ref('consultation_tags') }}
+
+),
+
 ranked as (
 
     select
@@ -100,6 +106,11 @@ final as (
         ranked.satisfaction,
         coalesce(ranked.is_repeat, false) as is_repeat,
         ranked.tags,
+        -- taken into the committee's consultation (有事好商量): a tag of the consultation_tags seed
+        exists(
+            select 1 from consultation_tags
+            where list_contains(regexp_split_to_array(trim(ranked.tags), '\s*[;；,，、]\s*'), consultation_tags.tag)
+        ) as is_consultation_tagged,
         ranked.is_on_time_reported,
 
         -- lineage

@@ -18,6 +18,14 @@ final as (
         coalesce(is_adopted, false) as is_adopted,
         nullif(handling_result, '') as handling_result,
         nullif(proposer_rating, '') as proposer_rating,
+        -- handling (提案办理): units, assignment, reply deadline and reply
+        filed_date,
+        nullif(trim(handling_unit), '') as handling_unit,
+        nullif(trim(replace(co_handling_units, ';', '；')), '') as co_handling_units,
+        assigned_date,
+        reply_due_date,
+        replied_date,
+        rated_date,
         -- lineage: when the office first knew of the record, and the newest export
         first_seen_date,
         _snapshot_date as last_snapshot_date
