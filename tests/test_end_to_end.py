@@ -561,7 +561,8 @@ def test_the_attention_workbook_lists_what_the_landed_files_say_is_late(pipeline
         data_dir / "published" / "attention.xlsx", sheet_name=None, engine="calamine", dtype={"编号": str}
     )
 
-    assert list(workbook) == ["汇总 summary", *ATTENTION_SHEETS.values()]
+    # key proposals and hard cases have their own sheets; tests/test_member_scoring.py checks them
+    assert list(workbook) == ["汇总 summary", *ATTENTION_SHEETS.values(), "超期未答复重点提案", "超期未办结疑难件"]
     for kind, sheet in ATTENTION_SHEETS.items():
         listed = {
             row["编号"]: (row["超期天数"], row["超期工作日"], pd.Timestamp(row["数据截至"]).date())

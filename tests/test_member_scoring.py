@@ -460,3 +460,17 @@ def test_the_consultation_tag_reaches_fct_cases_for_every_tagged_order_in_the_ex
     published_tagged = published_query(published, "select work_order_id from fct_cases where is_consultation_tagged")
     assert tagged
     assert {order for (order,) in published_tagged} == tagged
+
+
+def test_the_attention_workbook_lists_the_key_proposals_and_hard_cases_the_registers_say_are_late(published):
+    workbook = pd.read_excel(
+        published.published_dir / "attention.xlsx", sheet_name=None, engine="calamine", dtype={"编号": str}
+    )
+    proposals, exported = _last_register(published.landing_dir / "members", "提案")
+    due = pd.to_datetime(proposals["答复期限"]).dt.date
+    awaited = (proposals["是否重点提案"] == "是") & proposals["答复日期"].isna() & due.notna() & (due < exported)
+    assert set(workbook["超期未答复重点提案"]["编号"]) == set(proposals.loc[awaited, "提案编号"]) != set()
+    cases, exported = _last_register(published.landing_dir / "hard_cases", "疑难件")
+    deadline = pd.to_datetime(cases["办理期限"]).dt.date
+    late = (cases["状态"] != "已办结") & deadline.notna() & (deadline < exported)
+    assert set(workbook["超期未办结疑难件"]["编号"]) == set(cases.loc[late, "疑难件编号"]) != set()

@@ -4,6 +4,7 @@
 -- `kinds`; labels and order come from the attention_kinds seed; days overdue are counted
 -- here once for all. "Today" is each register's own data cut, so reruns give the same list.
 {%- set kinds = ['overdue_work_orders', 'overdue_list_items', 'stuck_liaison_cases'] %}
+{%- set kinds = kinds + ['overdue_key_proposals', 'overdue_hard_cases'] %}
 
 with attention_kinds as (
 
@@ -63,6 +64,18 @@ step_limits as (
 member_data_cut as (
 
     select * from {{ ref('int_member_data_cut') }}
+
+),
+
+key_proposals as (
+
+    select * from {{ ref('fct_key_proposal_supervision') }}
+
+),
+
+hard_cases as (
+
+    select * from {{ ref('fct_hard_cases') }}
 
 ),
 
@@ -157,6 +170,40 @@ stuck_liaison_cases as (
         as_of_date
     from liaison_waits
     where working_days_waited > limit_working_days
+
+),
+
+-- (d) key proposals (重点提案) with no reply past their reply deadline, as of the register's cut
+overdue_key_proposals as (
+
+    select
+        'overdue_key_proposal' as attention_kind,
+        proposal_id as item_id,
+        title,
+        milestone_label as status,
+        handling_unit as responsible_unit,
+        first_proposer_id as member_id,
+        reply_due_date as due_date,
+        as_of_date
+    from key_proposals
+    where is_reply_overdue
+
+),
+
+-- (e) hard cases (疑难件) still open past the deadline agreed at consultation
+overdue_hard_cases as (
+
+    select
+        'overdue_hard_case' as attention_kind,
+        case_id as item_id,
+        title,
+        stage_label as status,
+        lead_unit as responsible_unit,
+        responsible_member_id as member_id,
+        deadline_date as due_date,
+        as_of_date
+    from hard_cases
+    where is_overdue
 
 ),
 
