@@ -474,3 +474,10 @@ def test_the_attention_workbook_lists_the_key_proposals_and_hard_cases_the_regis
     deadline = pd.to_datetime(cases["办理期限"]).dt.date
     late = (cases["状态"] != "已办结") & deadline.notna() & (deadline < exported)
     assert set(workbook["超期未办结疑难件"]["编号"]) == set(cases.loc[late, "疑难件编号"]) != set()
+
+
+def test_no_quarter_of_zeros_after_the_newest_record(published):
+    """The office's registers exported on 10 January hold records up to December: 2024Q1 is not
+    a quarter yet, so no member or coverage table shows it as a quarter of zeros."""
+    for table in ("fct_member_quarterly_scores", "fct_liaison_coverage"):
+        assert published_query(published, f"select max(quarter) from {table}") == [("2023Q4",)], table
