@@ -133,10 +133,11 @@ def check(settings: Settings):
 def publish(settings: Settings):
     """Copy the gated marts to the published file BI tools read; keeps the last good one otherwise."""
     from core.warehouse import writer_lock
+    from pipeline.docs_site import write_dbt_docs
     from publication.publish import publish_marts
 
     with writer_lock(settings.warehouse_path):  # no build may change the marts while they are copied
-        return publish_marts(settings)
+        return publish_marts(settings, write_docs=lambda version_dir: write_dbt_docs(settings, version_dir))
 
 
 def scoring_workbook(settings: Settings, quarter: str):
@@ -211,4 +212,13 @@ def status(settings: Settings) -> dict:
         "gate_path": gate_path,
         "publication": manifest,
         "published_file": settings.published_dir / "warehouse.duckdb",
+        # the dbt docs site and the gate's page of the publication in force (through `current`)
+        "published_docs": {
+            label: path
+            for label, path in (
+                ("dbt docs", settings.published_dir / "docs" / "index.html"),
+                ("quality gate checks", settings.published_dir / "docs" / "gate.html"),
+            )
+            if path.exists()
+        },
     }
