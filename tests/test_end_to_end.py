@@ -188,7 +188,7 @@ def test_bi_tools_see_a_chinese_label_on_every_published_table_and_column(pipeli
         # `not internal`: DuckDB's own catalog views (duckdb_columns() …) list under main too, uncommented
         uncommented = [
             bi.execute(
-                f"select count(*) from {catalog}() where comment is null and schema_name = 'main'  and not internal"
+                f"select count(*) from {catalog}() where comment is null and schema_name = 'main' and not internal"
             ).fetchone()[0]
             for catalog in ("duckdb_tables", "duckdb_columns")
         ]
