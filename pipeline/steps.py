@@ -119,13 +119,18 @@ def build(settings: Settings):
 
 def check(settings: Settings):
     """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
+    import json
+
     from core.warehouse import writer_lock
+    from publication.gate_page import write_gate_page
     from quality.gate import run_gate
 
     with writer_lock(settings.warehouse_path):
         report = run_gate(settings)
+    # the same checks as a page to read in a browser, failing ones first (gate_report.html)
+    write_gate_page(json.loads(report.path.read_text(encoding="utf-8")), report.path.with_suffix(".html"))
     if not report.passed:
-        raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path}")
+        raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path} (as a page: {report.path.with_suffix('.html')})")
     log.info("gate: %d checks passed", len(report.checks))
     return report
 
