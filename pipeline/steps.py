@@ -128,9 +128,11 @@ def check(settings: Settings):
     with writer_lock(settings.warehouse_path):
         report = run_gate(settings)
     # the same checks as a page to read in a browser, failing ones first (gate_report.html)
-    write_gate_page(json.loads(report.path.read_text(encoding="utf-8")), report.path.with_suffix(".html"))
+    page = write_gate_page(json.loads(report.path.read_text(encoding="utf-8")), report.path.with_suffix(".html"))
     if not report.passed:
-        raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path} (as a page: {report.path.with_suffix('.html')})")
+        raise PipelineError(
+            f"quality gate failed: {report.first_failure()}; full report in {report.path} (as a page: {page})"
+        )
     log.info("gate: %d checks passed", len(report.checks))
     return report
 
