@@ -19,12 +19,12 @@ def copy_comments(connection: duckdb.DuckDBPyConnection, catalog: str, schema: s
     comment = connection.execute(
         "select comment from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?", source
     ).fetchone()
-    if comment and comment[0]:
-        connection.execute(f'comment on table main."{table}" is {_literal(comment[0])}')
+    statements = [f'comment on table main."{table}" is {_literal(comment[0])}'] if comment and comment[0] else []
     columns = connection.execute(
         "select column_name, comment from duckdb_columns() "
         "where database_name = ? and schema_name = ? and table_name = ? and comment is not null",
         source,
     ).fetchall()
-    for column, text in columns:
-        connection.execute(f'comment on column main."{table}"."{column}" is {_literal(text)}')
+    statements += [f'comment on column main."{table}"."{column}" is {_literal(text)}' for column, text in columns]
+    if statements:  # one transaction per table: a commit per comment costs seconds over every mart
+        connection.execute(";\n".join(["begin", *statements, "commit"]))

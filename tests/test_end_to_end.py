@@ -192,9 +192,11 @@ def test_bi_tools_see_a_chinese_label_on_every_published_table_and_column(pipeli
             ).fetchone()[0]
             for catalog in ("duckdb_tables", "duckdb_columns")
         ]
-        tables = bi.execute("select table_name, comment from duckdb_tables() where schema_name = 'main'").fetchall()
+        tables = bi.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'main' and not internal"
+        ).fetchall()
         columns = bi.execute(
-            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'main'"
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'main' and not internal"
         ).fetchall()
         events = bi.execute(
             "select distinct e.event_type, l.label_zh from fct_case_events e left join dim_code_labels l "
