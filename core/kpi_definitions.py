@@ -26,6 +26,8 @@ UNITS = {"count": "件", "rate": "%", "change": "%", "working_days": "工作日"
 # a KPI mart row's period_status, for people: final once every order of the period is settled
 # (dbt_project/macros/period_maturity.sql), provisional while its rates can still move
 PERIOD_STATUS_LABELS = {"final": "最终", "provisional": "暂定"}
+# unit → how the database's column comment states it (the stored value, not its display)
+UNIT_COMMENTS = {"count": "件", "rate": "比率，0–1", "change": "相对变化，0.1 即 +10%", "working_days": "工作日"}
 WAYS = ("counts", "last_year_of", "numerator", "formula")  # how a KPI is computed: exactly one
 FIELDS = {
     "name",
@@ -82,6 +84,25 @@ class Kpi:
         if tests:
             entry["data_tests"] = tests
         return entry
+
+    def formula_zh(self, labels: dict[str, str]) -> str | None:
+        """How the KPI is computed, in the Chinese labels of the KPIs it uses (`labels`: name →
+        label_zh); None for a measure, which its description defines."""
+        if self.last_year_of:
+            return f"上年同期的{labels[self.last_year_of]}"
+        if self.numerator is not None:
+            numerator, denominator = (_in_labels(part, labels) for part in (self.numerator, self.denominator))
+            numerator = f"({numerator})" if re.search(r"[-+]", self.numerator) else numerator
+            return f"{numerator} / {denominator}"
+        if self.formula is not None:
+            return _in_labels(self.formula, labels)
+        return None
+
+
+def _in_labels(expression: str, labels: dict[str, str]) -> str:
+    """A SQL expression over KPI columns with each column replaced by its Chinese label."""
+    expression = re.sub(r"\b[a-z][a-z0-9_]*\b", lambda match: labels.get(match.group(0), match.group(0)), expression)
+    return " ".join(expression.replace(" - ", " − ").split())
 
 
 def load_kpis(path: Path | None = None) -> tuple[Kpi, ...]:

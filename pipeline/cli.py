@@ -254,6 +254,8 @@ def report() -> None:
             f"published {publication['published_at']} (data as of {publication['data_as_of']}, "
             f"fingerprint {publication['fingerprint'][:12]}): {state['published_file']}"
         )
+        for label, page in state["published_docs"].items():  # pages to open in a browser, offline
+            console.print(f"{label}: {page}", soft_wrap=True)
 
 
 @app.command(name="scoring-workbook")

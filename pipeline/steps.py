@@ -119,13 +119,20 @@ def build(settings: Settings):
 
 def check(settings: Settings):
     """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
+    import json
+
     from core.warehouse import writer_lock
+    from publication.gate_page import write_gate_page
     from quality.gate import run_gate
 
     with writer_lock(settings.warehouse_path):
         report = run_gate(settings)
+    # the same checks as a page to read in a browser, failing ones first (gate_report.html)
+    page = write_gate_page(json.loads(report.path.read_text(encoding="utf-8")), report.path.with_suffix(".html"))
     if not report.passed:
-        raise PipelineError(f"quality gate failed: {report.first_failure()}; full report in {report.path}")
+        raise PipelineError(
+            f"quality gate failed: {report.first_failure()}; full report in {report.path} (as a page: {page})"
+        )
     log.info("gate: %d checks passed", len(report.checks))
     return report
 
@@ -133,10 +140,11 @@ def check(settings: Settings):
 def publish(settings: Settings):
     """Copy the gated marts to the published file BI tools read; keeps the last good one otherwise."""
     from core.warehouse import writer_lock
+    from pipeline.docs_site import write_dbt_docs
     from publication.publish import publish_marts
 
     with writer_lock(settings.warehouse_path):  # no build may change the marts while they are copied
-        return publish_marts(settings)
+        return publish_marts(settings, write_docs=lambda version_dir: write_dbt_docs(settings, version_dir))
 
 
 def publish_postgres(settings: Settings):
@@ -252,4 +260,13 @@ def status(settings: Settings) -> dict:
         "gate_path": gate_path,
         "publication": manifest,
         "published_file": settings.published_dir / "warehouse.duckdb",
+        # the dbt docs site and the gate's page of the publication in force (through `current`)
+        "published_docs": {
+            label: path
+            for label, path in (
+                ("dbt docs", settings.published_dir / "docs" / "index.html"),
+                ("quality gate checks", settings.published_dir / "docs" / "gate.html"),
+            )
+            if path.exists()
+        },
     }

@@ -10,6 +10,8 @@ Layout:
     published/manifest.json      what was published: fingerprint, gate, tables and row counts
     published/current            a link to the version folder in force; the names above go through it
     published/versions/<id>/     each publication in full, plus Parquet files of every mart
+    published/docs/index.html   the dbt docs site (static, opens offline); docs/gate.html the
+                                 quality gate's checks of this publication (质量检查结果)
     published/history.jsonl     one line per publication
 
 Each publication is written in full into its own version folder; then the `current` link is
@@ -24,6 +26,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,9 @@ from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
 from core.warehouse import connect, mart_tables, marts_fingerprint
 from publication.attention_workbook import write_attention_workbook
+from publication.comments import copy_comments
 from publication.dashboard import write_dashboard
+from publication.gate_page import write_gate_page
 from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
@@ -46,7 +51,9 @@ PUBLISHED_FILES = (
     "attention.xlsx",
     "dashboard.html",
     "manifest.json",
+    "docs",
 )
+GATE_PAGE = Path("docs") / "gate.html"  # inside a version folder, beside the dbt docs site
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, ga
         tables = {}
         for table in mart_tables(connection, catalog="wh"):
             connection.execute(f'create table main."{table}" as select * from wh.marts."{table}" order by all')
+            copy_comments(connection, "wh", "marts", table)  # labels and meanings for BI tools
             connection.execute(f"copy main.\"{table}\" to '{version_dir / (table + '.parquet')}' (format parquet)")
             tables[table] = connection.execute(f'select count(*) from main."{table}"').fetchone()[0]
         kpis = _kpis_document(connection, fingerprint)
@@ -135,7 +143,8 @@ def current_fingerprint(published_dir: Path) -> str | None:
     return json.loads(manifest.read_text())["fingerprint"] if manifest.exists() else None
 
 
-def publish_marts(settings: Settings) -> PublicationReport:
+def publish_marts(settings: Settings, *, write_docs: Callable[[Path], object] | None = None) -> PublicationReport:
+    """`write_docs(version_dir)` adds the dbt docs site to a new version before it goes live."""
     gate_path = settings.quality_dir / "gate_report.json"
     if not gate_path.exists():
         raise PipelineError(f"{gate_path}: no quality gate report; run `hotline check` before publishing")
@@ -161,6 +170,9 @@ def publish_marts(settings: Settings) -> PublicationReport:
     # written under a hidden name and renamed when complete: a killed publish leaves no version
     partial = version_dir.with_name(f".partial-{version_dir.name}")
     tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
+    write_gate_page(gate, partial / GATE_PAGE)
+    if write_docs is not None:
+        write_docs(partial)
     partial.rename(version_dir)
     # history first: a publish killed between the two leaves a history line for a version
     # that never went live (its manifest says so), never a live version without one

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from core.kpi_definitions import load_kpis
+from core.kpi_definitions import UNIT_COMMENTS, load_kpis
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MARTS_DIR = Path("models") / "marts"
@@ -83,7 +83,16 @@ class _Dumper(yaml.SafeDumper):
 
 def kpi_columns_block(kpis) -> str:
     """The published KPIs as the entries of a `columns:` list, unindented."""
-    columns = [kpi.column_doc for kpi in kpis if kpi.published]
+    labels = {kpi.name: kpi.label_zh for kpi in kpis}
+    columns = []
+    for kpi in kpis:
+        if not kpi.published:
+            continue
+        # the Chinese label, unit and formula the database's column comment carries (macros/persist_docs.sql)
+        meta = {"label_zh": kpi.label_zh, "unit": UNIT_COMMENTS[kpi.unit]}
+        if formula := kpi.formula_zh(labels):
+            meta["formula_zh"] = formula
+        columns.append({**kpi.column_doc, "config": {"meta": meta}})
     return yaml.dump(columns, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -1,8 +1,10 @@
 """The dbt project's one convention, checked: a YAML beside each model, source() only in
-staging, marts named fct_/dim_/kpi_, dates _date, and every mart behind the published exposure."""
+staging, marts named fct_/dim_/kpi_, dates _date, every mart behind the published exposure, and a
+Chinese label on every published table, column and English code."""
 
 from __future__ import annotations
 
+import csv
 import re
 
 import yaml
@@ -49,3 +51,60 @@ def test_the_published_warehouse_exposures_name_every_mart():
         published = next(exposure for exposure in exposures if exposure["name"] == name)
         named = {re.search(r"ref\('([^']+)'\)", item).group(1) for item in published["depends_on"]}
         assert named == {path.stem for path in (MODELS / "marts").rglob("*.sql")}, name
+
+
+# What a BI tool shows: every published mart (models/marts) and each of its columns has a Chinese
+# label, which dbt writes into the database's comment (macros/persist_docs.sql). docs/design.md.
+LABEL_HOW = (
+    "add `config: {meta: {label_zh: 中文名}}` to it in its YAML (for a column with a unit, "
+    "`config: {meta: {label_zh: 办理时长, unit: 工作日}}`; KPI columns get theirs from "
+    "vars: kpi_definitions through scripts/kpi_docs.py)"
+)
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _mart_models():
+    for path in sorted((MODELS / "marts").rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            yield path.relative_to(MODELS), model
+
+
+def _label(entry: dict) -> str:
+    meta = {**(entry.get("meta") or {}), **((entry.get("config") or {}).get("meta") or {})}
+    return str(meta.get("label_zh") or "")
+
+
+def test_every_published_table_and_column_has_a_chinese_label():
+    unlabelled = [
+        f"{path}: {model['name']}{'.' + column['name'] if column is not model else ''}"
+        for path, model in _mart_models()
+        for column in [model, *(model.get("columns") or [])]
+        if not CHINESE.search(_label(column))
+    ]
+    assert unlabelled == [], f"no Chinese label: {unlabelled}; {LABEL_HOW}"
+
+
+def test_every_english_code_of_a_published_column_has_a_chinese_label():
+    """A column whose accepted_values are English codes (event_type: accepted, …) has each code's
+    label in seeds/code_labels.csv, which BI tools join to through the dim_code_labels mart."""
+    with (MODELS.parent / "seeds" / "code_labels.csv").open(encoding="utf-8") as seed:
+        labelled = {(row["code_set"], row["code"]) for row in csv.DictReader(seed) if CHINESE.search(row["label_zh"])}
+    missing = []
+    for path, model in _mart_models():
+        for column in model.get("columns") or []:
+            for test in column.get("data_tests") or []:
+                accepted = test.get("accepted_values") if isinstance(test, dict) else None
+                if accepted is None:
+                    continue
+                values = (accepted.get("arguments") or accepted).get("values") or []
+                missing += [
+                    f"{path}: {model['name']}.{column['name']} = {value!r}"
+                    for value in values
+                    if isinstance(value, str)
+                    and re.search("[A-Za-z]", value)
+                    and (column["name"], value) not in labelled
+                ]
+    assert missing == [], (
+        f"English codes without a Chinese label: {missing}; add a row `<column>,<code>,<中文标签>,<note>` "
+        "per code to dbt_project/seeds/code_labels.csv"
+    )

@@ -8,6 +8,7 @@ would.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -17,10 +18,12 @@ from pathlib import Path
 
 import chinese_calendar
 import duckdb
+import openpyxl
 import pandas as pd
 import pytest
+import yaml
 
-from core import kpi_definitions
+from core import kpi_definitions as kpi_catalogue
 from core.errors import PipelineError
 from core.settings import PROJECT_DIR, get_settings
 from demodata.committee_members import generate_member_records
@@ -160,7 +163,7 @@ def test_metricflow_gives_the_figures_of_the_kpi_marts(pipeline_run, tmp_path):
     """An analyst asking the semantic layer for a month's KPIs gets what the published marts say."""
     data_dir, _ = pipeline_run
     project, environment = metricflow_project(tmp_path, data_dir / "warehouse" / "hotline.duckdb")
-    names = [kpi.name for kpi in kpi_definitions.published_kpis()]
+    names = [kpi.name for kpi in kpi_catalogue.published_kpis()]
     answer = tmp_path / "metrics.csv"
     query = run_mf(
         project, environment, "query", "--metrics", ",".join(names), "--group-by", "metric_time__month",
@@ -309,6 +312,102 @@ def test_the_just_ended_month_is_provisional_unranked_and_says_so(pipeline_run):
     assert ranks[dt.date(2023, 12, 1)] == 0 and december_reasons == [("month_provisional",)]
     assert all(count > 0 for month, count in ranks.items() if month < dt.date(2023, 12, 1))
     assert workbook["数据状态"].tolist() == ["最终"] * 23 + ["暂定"]
+
+
+def kpi_definitions() -> dict[str, dict]:
+    """The KPI definitions as dbt_project.yml states them, by name."""
+    text = (PROJECT_DIR / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8")
+    return {kpi["name"]: kpi for kpi in yaml.safe_load(text)["vars"]["kpi_definitions"]}
+
+
+def yaml_labels() -> dict[tuple[str, str | None], str]:
+    """(mart, column or None for the table) → its Chinese label, read from the marts' YAML."""
+    labels = {}
+    for path in (PROJECT_DIR / "dbt_project" / "models" / "marts").rglob("*.yml"):
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
+            for column in [model, *(model.get("columns") or [])]:
+                name = None if column is model else column["name"]
+                labels[(model["name"], name)] = column["config"]["meta"]["label_zh"]
+    return labels
+
+
+def test_bi_tools_see_a_chinese_label_on_every_published_table_and_column(pipeline_run):
+    data_dir, _ = pipeline_run
+    with duckdb.connect(str(data_dir / "published" / "warehouse.duckdb"), read_only=True) as bi:
+        # `not internal`: DuckDB's own catalog views (duckdb_columns() …) list under main too, uncommented
+        uncommented = [
+            bi.execute(
+                f"select count(*) from {catalog}() where comment is null and schema_name = 'main' and not internal"
+            ).fetchone()[0]
+            for catalog in ("duckdb_tables", "duckdb_columns")
+        ]
+        tables = bi.execute(
+            "select table_name, comment from duckdb_tables() where schema_name = 'main' and not internal"
+        ).fetchall()
+        columns = bi.execute(
+            "select table_name, column_name, comment from duckdb_columns() where schema_name = 'main' and not internal"
+        ).fetchall()
+        events = bi.execute(
+            "select distinct e.event_type, l.label_zh from fct_case_events e left join dim_code_labels l "
+            "on l.code_set = 'event_type' and l.code = e.event_type"
+        ).fetchall()
+    assert uncommented == [0, 0]
+    labels = yaml_labels()
+    assert [t for t, comment in tables if not comment.startswith(labels[(t, None)] + "：")] == []
+    assert [(t, c) for t, c, comment in columns if not comment.startswith(labels[(t, c)])] == []
+    # a KPI's comment gives its unit and its formula in the labels of the KPIs it divides
+    kpis = kpi_definitions()
+    rate = {(t, c): comment for t, c, comment in columns}[("kpi_hotline_monthly", "signed_on_time_rate")]
+    definition = kpis["signed_on_time_rate"]
+    formula = f"{kpis[definition['numerator']]['label_zh']} / {kpis[definition['denominator']]['label_zh']}"
+    assert rate.startswith("及时签收率：") and "单位：比率" in rate and rate.endswith(f"公式：{formula}")
+    # every event type a BI tool meets has a Chinese label to show
+    assert events and all(label and re.search(r"[\u4e00-\u9fff]", label) for _, label in events)
+
+
+def test_the_kpi_workbook_has_chinese_headers_and_rates_as_percentages(pipeline_run):
+    data_dir, _ = pipeline_run
+    units = {kpi["label_zh"]: kpi["unit"] for kpi in kpi_definitions().values()}
+    workbook = openpyxl.load_workbook(data_dir / "published" / "kpis.xlsx")
+    for sheet in workbook.worksheets:
+        header = [cell.value for cell in sheet[1]]
+        assert [name for name in header if not re.search(r"[\u4e00-\u9fff]", name)] == [], sheet.title
+        rates = [position for position, name in enumerate(header) if units.get(name) in ("rate", "change")]
+        assert len(rates) >= 10  # every published rate and year-on-year change
+        cells = [row[position] for row in sheet.iter_rows(min_row=2) for position in rates]
+        cells = [cell for cell in cells if cell.value is not None]  # a null rate is an empty cell
+        assert cells and all("%" in cell.number_format for cell in cells)
+        assert all(isinstance(cell.value, int | float) for cell in cells)  # numbers shown as percentages, not text
+
+
+def test_each_publication_ships_its_docs_site_and_gate_page_readable_offline(pipeline_run):
+    data_dir, _ = pipeline_run
+    published = data_dir / "published"
+    docs, gate_page = published / "docs" / "index.html", published / "docs" / "gate.html"
+    # in the version folder of the publication in force, reached through the stable link
+    assert docs.resolve().parent.parent == (published / "current").resolve()
+    site = docs.read_text(encoding="utf-8")
+    assert "MANIFEST.JSON INLINE DATA" not in site and "CATALOG.JSON INLINE DATA" not in site  # inlined
+    # the manifest and catalog inlined: every published mart, with its Chinese labels (JSON-escaped)
+    tables = json.loads((published / "manifest.json").read_text())["tables"]
+    assert all(f'"name": "{table}"' in site for table in tables)
+    assert json.dumps("及时签收率")[1:-1] in site
+    page = gate_page.read_text(encoding="utf-8")
+    for text in (site, page):  # nothing fetched from the network
+        assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?https?://""", text)
+    gate = json.loads((data_dir / "quality" / "gate_report.json").read_text(encoding="utf-8"))
+    assert "质量检查结果" in page and page.count("<tr>") + page.count('<tr class="failed">') >= len(gate["checks"])
+    assert all(check["check"] in html.unescape(page) for check in gate["checks"])
+
+    report = subprocess.run(
+        [str(PROJECT_DIR / ".venv" / "bin" / "hotline"), "report"],
+        env={**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_HASH_KEY": HASH_KEY},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert str(docs) in report.stdout.replace("\n", "") and str(gate_page) in report.stdout.replace("\n", "")
 
 
 def test_a_second_run_changes_nothing_published(pipeline_run):
