@@ -16,6 +16,15 @@ categories as (
 
 ),
 
+codes as (
+
+    -- one row per code: the standard prints 090499 under two level-2 items
+    select level_3_code, max(category_name) as category_name
+    from categories
+    group by level_3_code
+
+),
+
 resolved as (
 
     select
@@ -23,7 +32,7 @@ resolved as (
         coalesce(by_code.level_3_code, by_name.level_3_code) as resolved_code,
         coalesce(by_code.category_name, by_name.category_name, decisions.category_l3_name) as resolved_name
     from decisions
-    left join categories as by_code on decisions.category_l3_code = by_code.level_3_code
+    left join codes as by_code on decisions.category_l3_code = by_code.level_3_code
     left join categories as by_name on decisions.category_l3_name = by_name.category_name
 
 ),

@@ -28,11 +28,13 @@ rules as (
 
 categories as (
 
+    -- one row per code: the standard prints 090499 under two level-2 items
     select
-        level_1_name,
         level_3_code,
-        coalesce(nullif(level_3_name, ''), level_2_name) as category_name
+        max(level_1_name) as level_1_name,
+        max(coalesce(nullif(level_3_name, ''), level_2_name)) as category_name
     from {{ ref('appeal_categories') }}
+    group by level_3_code
 
 ),
 
@@ -63,6 +65,8 @@ standing as (
     select
         candidates.category_l3_code,
         candidates.town,
+        max(candidates.category_l1_name) as category_l1_name,
+        max(candidates.category_l3_name) as category_l3_name,
         count(*) as months_ranked,
         sum(case when candidates.candidate_rank <= rules.top_n then 1 else 0 end) as months_in_top_n,
         min(candidates.period_start) as first_ranked_month_date,
@@ -147,9 +151,10 @@ final as (
     select
         -- the candidate
         {{ candidate_key('keys.category_l3_code', 'keys.town') }} as candidate_key,
-        categories.level_1_name as category_l1_name,
+        -- the name the ranking shows, else the seed's
+        coalesce(standing.category_l1_name, categories.level_1_name) as category_l1_name,
         keys.category_l3_code,
-        categories.category_name as category_l3_name,
+        coalesce(standing.category_l3_name, categories.category_name) as category_l3_name,
         keys.town,
 
         -- persistence
