@@ -372,3 +372,138 @@ def write_committee_topics(
     _write_sheet(folder / names[0], REGISTER_SHEET, REGISTER_HEADERS, REGISTER_DATE_COLUMNS, register)
     _write_sheet(folder / names[1], LISTS_SHEET, LISTS_HEADERS, LISTS_DATE_COLUMNS, items)
     return {"topics": len(register), "list_items": len(items), "overdue_items": overdue, "files": names}
+
+
+# --- the candidate register (候选议题台账) ---------------------------------------------------
+# The office reviews the month's topic candidates (fct_topic_candidates) every quarter and
+# keeps its decisions on a candidate (a level-3 category × town) in a spreadsheet: 关注 (watch),
+# 选定 (selected as a topic: the topic's 议题编号) or 不采纳 (rejected, with the reason).
+CANDIDATE_SHEET = "候选议题台账"
+CANDIDATE_HEADERS: tuple[str, ...] = (
+    "记录编号", "决定日期", "分类编码", "三级分类", "镇街", "决定", "议题编号", "理由",
+)  # fmt: skip
+CANDIDATE_DATE_COLUMNS = ("决定日期",)
+DECISIONS = ("关注", "选定", "不采纳")
+REVIEW_MONTHS = (1, 4, 7, 10)  # quarterly reviews of the previous quarter's candidates
+REVIEW_DAY = 10
+REVIEW_SHORTLIST = 12  # the previous quarter's busiest category × town groups the review looks at
+WATCHED_PER_REVIEW = 2
+WATCH_REASONS = ("诉求量持续较高，列入关注", "投诉集中，待进一步调研", "诉求量较上季度上升，持续跟踪")
+SELECT_REASON = "诉求集中且持续，纳入议题{topic_id}开展调研协商"
+REJECT_REASONS = {
+    "consult": "以政策咨询为主，由职能部门答复，不列为协商议题",
+    "faded": "关注后诉求量回落，不再列为候选",
+    "planned": "已纳入部门年度整治计划，不再重复协商",
+}
+
+
+def candidate_groups(received: np.ndarray, categories: np.ndarray, towns: np.ndarray) -> pd.DataFrame:
+    """Appeals per month × category × town (month as a datetime64[M]), the groups the
+    warehouse ranks as candidates: what the demo office has in front of it at a review."""
+    frame = pd.DataFrame({"month": received.astype("datetime64[M]"), "category": categories, "town": towns})
+    return frame.value_counts().rename("appeals").reset_index()
+
+
+def _reviews(first_month: date, as_of: date) -> list[date]:
+    """Review days: the first working day from the 10th of each quarter's first month, once a
+    whole quarter of data lies behind it."""
+    days = []
+    for year in range(first_month.year, as_of.year + 1):
+        for month in REVIEW_MONTHS:
+            day = _workday_on_or_after(date(year, month, REVIEW_DAY))
+            if (year - first_month.year) * 12 + month - first_month.month >= 3 and day <= as_of:
+                days.append(day)
+    return days
+
+
+def candidate_decisions(
+    topics: list[PlantedTopic], groups: pd.DataFrame, *, seed: int, as_of: date
+) -> list[dict[str, Any]]:
+    """The office's decisions, consistent with the topics and the appeals.
+
+    Each topic researched by `as_of` has its categories × towns 选定 on its 调研 day, its main
+    one 关注 at the review before; at every quarterly review two of the previous quarter's
+    busiest other groups are 关注, a busy consultation-heavy one is 不采纳, and a group watched
+    two reviews ago whose appeals fell is 不采纳.
+    """
+    from demodata.hotline_exports import HOT_CATEGORIES
+
+    rng = np.random.default_rng([seed, 0x7A4])
+    cats = load_categories()
+    names = np.where(cats["level_3_name"] == "", cats["level_2_name"], cats["level_3_name"])
+    codes = dict(zip(names, cats["level_3_code"], strict=True))
+    plans = {plan["topic"].topic_id: plan for plan in _plan(list(topics), seed)}
+    in_topics = {(c, t) for topic in topics for c in topic.category_l3_names for t in topic.towns}
+    consult_heavy = {name for name, (consult, problem) in HOT_CATEGORIES.items() if consult > problem}
+    months = groups.assign(month=pd.to_datetime(groups["month"]).dt.date)
+    first_month = min(months["month"], default=as_of.replace(day=1))
+    reviews = _reviews(first_month, as_of)
+
+    rows: list[dict[str, Any]] = []
+    for topic in topics:
+        survey = plans[topic.topic_id]["survey"]
+        if survey > as_of:
+            continue
+        earlier = [day for day in reviews if day < survey]
+        if earlier:
+            rows.append({"date": earlier[-1], "key": (topic.category_l3_names[0], topic.towns[0]), "decision": "关注",
+                         "topic": "", "reason": WATCH_REASONS[0]})  # fmt: skip
+        for name in topic.category_l3_names:
+            for town in topic.towns:
+                rows.append({"date": survey, "key": (name, town), "decision": "选定", "topic": topic.topic_id,
+                             "reason": SELECT_REASON.format(topic_id=topic.topic_id)})  # fmt: skip
+
+    decided: set[tuple[str, str]] = set(in_topics)
+    watched: list[tuple[date, tuple[str, str]]] = []
+    for day in reviews:
+        quarter_end = day.replace(day=1)
+        quarter_start = date(quarter_end.year - (quarter_end.month <= 3), (quarter_end.month - 4) % 12 + 1, 1)
+        recent = months[(months["month"] >= quarter_start) & (months["month"] < quarter_end)]
+        busiest = (
+            recent.groupby(["category", "town"])["appeals"].sum().reset_index()
+            .sort_values(["appeals", "category", "town"], ascending=[False, True, True])
+        )  # fmt: skip
+        # "其他…" catch-all categories are no problem one could consult on
+        pairs = zip(busiest["category"], busiest["town"], strict=True)
+        shortlist = [(c, t) for c, t in pairs if not c.startswith("其他")][:REVIEW_SHORTLIST]
+        heavy = [key for key in shortlist if key[0] in consult_heavy and key not in decided]
+        if heavy:
+            rows.append({"date": day, "key": heavy[0], "decision": "不采纳", "topic": "",
+                         "reason": REJECT_REASONS["consult"]})  # fmt: skip
+            decided.add(heavy[0])
+        fresh = [key for key in shortlist if key not in decided and key[0] not in consult_heavy]
+        for k in sorted(rng.choice(len(fresh), size=min(WATCHED_PER_REVIEW, len(fresh)), replace=False)):
+            rows.append({"date": day, "key": fresh[k], "decision": "关注", "topic": "",
+                         "reason": WATCH_REASONS[int(rng.integers(len(WATCH_REASONS)))]})  # fmt: skip
+            decided.add(fresh[k])
+            watched.append((day, fresh[k]))
+        # a group watched two reviews ago that has left the shortlist is dropped
+        for when, key in list(watched):
+            if reviews.index(when) == reviews.index(day) - 2:
+                watched.remove((when, key))
+                if key not in shortlist:
+                    reason = REJECT_REASONS["faded" if rng.random() < 0.7 else "planned"]
+                    rows.append({"date": day, "key": key, "decision": "不采纳", "topic": "", "reason": reason})
+
+    rows.sort(key=lambda row: (row["date"], DECISIONS.index(row["decision"]), row["key"]))
+    sequence: dict[int, int] = {}
+    for row in rows:
+        sequence[row["date"].year] = sequence.get(row["date"].year, 0) + 1
+        row["id"] = f"HX{row['date'].year}-{sequence[row['date'].year]:03d}"
+        row["code"] = codes.get(row["key"][0], "")
+    return rows
+
+
+def write_candidate_register(
+    folder: Path, topics: list[PlantedTopic], groups: pd.DataFrame, *, seed: int, as_of: date = date(2023, 12, 31)
+) -> dict[str, Any]:
+    """Write the office's candidate register (候选议题台账) as it stood on `as_of`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    decisions = candidate_decisions(list(topics), groups, seed=seed, as_of=as_of)
+    rows = [[d["id"], d["date"], d["code"], d["key"][0], d["key"][1], d["decision"], d["topic"], d["reason"]]
+            for d in decisions]  # fmt: skip
+    name = f"{CANDIDATE_SHEET}_{as_of:%Y%m%d}.xlsx"
+    _write_sheet(folder / name, CANDIDATE_SHEET, CANDIDATE_HEADERS, CANDIDATE_DATE_COLUMNS, rows)
+    counts = {decision: sum(d["decision"] == decision for d in decisions) for decision in DECISIONS}
+    return {"decisions": len(decisions), **counts, "files": [name]}

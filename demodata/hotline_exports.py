@@ -1050,7 +1050,12 @@ def generate_hotline_exports(
     `topics=[]` plants none and gives the exports exactly as they were before topics existed.
     Either way the yearly work-order and complaint totals are the same for a seed and scale.
     """
-    from demodata.committee_topics import planted_topics, write_committee_topics
+    from demodata.committee_topics import (
+        candidate_groups,
+        planted_topics,
+        write_candidate_register,
+        write_committee_topics,
+    )
 
     if end < start:
         raise ValueError("end must not be before start")
@@ -1085,6 +1090,10 @@ def generate_hotline_exports(
 
     rejected = _write_rejected(landing, orders, start, end)
     committee = write_committee_topics(landing / COMMITTEE_DIR, topics, seed=seed, as_of=end)
+    static = orders.static
+    category = np.where(static["三级分类"] == "", static["二级分类"], static["三级分类"])
+    groups = candidate_groups((orders.stage_ts[RECV] // DAY).astype("datetime64[D]"), category, static["镇街"])
+    write_candidate_register(landing / COMMITTEE_DIR, topics, groups, seed=seed, as_of=end)
     from demodata.hard_cases import FOLDER, write_hard_cases
 
     hard_cases = write_hard_cases(landing / FOLDER, orders, seed=seed, start=start, end=end)

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from demodata.committee_topics import (
+    CANDIDATE_HEADERS,
+    DECISIONS,
     LIST_TYPES,
     LISTS_HEADERS,
     PROGRESS,
@@ -20,6 +22,7 @@ from demodata.committee_topics import (
     STATUSES,
     PlantedTopic,
     planted_topics,
+    write_candidate_register,
     write_committee_topics,
 )
 from demodata.hotline_exports import (
@@ -279,3 +282,51 @@ def test_unknown_topic_categories_are_refused(tmp_path: Path) -> None:
     bad = PlantedTopic("YT2022-001", "无效议题", ("不存在的分类",), ("汇龙镇",), date(2022, 7, 1), -0.5)
     with pytest.raises(ValueError, match="YT2022-001"):
         generate_hotline_exports(tmp_path, scale=0.001, end=date(2022, 1, 5), topics=[bad])
+
+
+# --- the candidate register (候选议题台账) ---------------------------------------------------
+
+
+def read_candidate_register(folder: Path, as_of: date = AS_OF) -> pd.DataFrame:
+    return pd.read_excel(folder / f"候选议题台账_{as_of:%Y%m%d}.xlsx", sheet_name="候选议题台账", engine="calamine",
+                         dtype={"分类编码": str})  # fmt: skip
+
+
+def test_candidate_register_selects_each_topics_scope_on_its_research_day(planted) -> None:
+    folder = planted[0] / "committee"
+    decisions, register = read_candidate_register(folder), read_register(folder)
+    assert tuple(decisions.columns) == CANDIDATE_HEADERS
+    assert decisions["记录编号"].is_unique and set(decisions["决定"]) == set(DECISIONS)
+    assert (decisions["决定日期"] <= pd.Timestamp(AS_OF)).all()
+    chosen = decisions[decisions["决定"] == "选定"]
+    scope = {
+        (row["议题编号"], category, town, row["调研日期"])
+        for _, row in register.iterrows()
+        for category in row["关联分类"].split(SEP)
+        for town in row["关联镇街"].split(SEP)
+    }
+    assert set(zip(chosen["议题编号"], chosen["三级分类"], chosen["镇街"], chosen["决定日期"], strict=True)) == scope
+    # watched and rejected candidates are other categories × towns, each with a reason
+    others = decisions[decisions["决定"] != "选定"]
+    assert others["议题编号"].isna().all() and others["理由"].notna().all()
+    topic_keys = {(c, t) for _, c, t, _ in scope}
+    other_keys = set(zip(others["三级分类"], others["镇街"], strict=True))
+    # a topic's main candidate may be watched before its research; everything else is another key
+    mains = {(row["关联分类"].split(SEP)[0], row["关联镇街"].split(SEP)[0]) for _, row in register.iterrows()}
+    assert other_keys & topic_keys <= mains
+    rejected = others[others["决定"] == "不采纳"]
+    assert not set(zip(rejected["三级分类"], rejected["镇街"], strict=True)) & topic_keys
+    categories = load_categories()
+    names = categories["level_3_name"].where(categories["level_3_name"] != "", categories["level_2_name"])
+    code = dict(zip(names, categories["level_3_code"], strict=True))
+    assert (decisions["分类编码"] == decisions["三级分类"].map(code)).all()
+
+
+def test_candidate_register_is_reproducible(planted, topics, tmp_path: Path) -> None:
+    groups = pd.DataFrame({"month": pd.to_datetime(["2023-01-01"] * 2), "category": ["噪声污染", "养老保险"],
+                           "town": ["汇龙镇", "汇龙镇"], "appeals": [30, 40]})  # fmt: skip
+    first = write_candidate_register(tmp_path / "a", topics, groups, seed=SEED)
+    write_candidate_register(tmp_path / "b", topics, groups, seed=SEED)
+    [name] = first["files"]
+    assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert first["选定"] == sum(len(t.category_l3_names) * len(t.towns) for t in topics)

@@ -1,5 +1,6 @@
--- Appeal texts (phone and ID numbers already masked at ingestion) with the keys a topic
--- candidate is grouped by, for the word counts of int_topic_candidate_terms.
+-- Appeal titles and texts (phone and ID numbers already masked at ingestion) with the keys a
+-- topic candidate is grouped by, for the word counts of int_topic_candidate_terms and the
+-- samples of fct_topic_candidate_samples.
 with cases as (
 
     select * from {{ ref('fct_cases') }}
@@ -8,7 +9,7 @@ with cases as (
 
 texts as (
 
-    select work_order_id, appeal_text from {{ ref('stg_hotline__work_orders') }}
+    select work_order_id, title, appeal_text from {{ ref('stg_hotline__work_orders') }}
 
 ),
 
@@ -20,6 +21,7 @@ final as (
         cases.category_l3_code,
         coalesce(cases.town, '(未填)') as town,
         cases.received_at,
+        texts.title as appeal_title,
         texts.appeal_text
     from cases
     inner join texts on cases.work_order_id = texts.work_order_id

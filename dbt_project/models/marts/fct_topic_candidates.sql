@@ -23,6 +23,7 @@ final as (
         scored.category_l3_code,
         scored.category_l3_name,
         scored.town,
+        {{ candidate_key('scored.category_l3_code', 'scored.town') }} as candidate_key,
 
         -- rank and score
         scored.candidate_rank,
