@@ -19,15 +19,25 @@ ADDITIVE_COLUMNS = ("work_orders", "complaints", "dispatched", "due", "completio
 SPLIT_MARTS = {
     "kpi_town_monthly": ("town",),
     "kpi_unit_monthly": ("handling_unit",),
-    "kpi_category_monthly": ("category_level", "category_code", "category_name"),
+    "kpi_category_l1_monthly": ("category_l1_code", "category_l1_name"),
+    "kpi_category_l2_monthly": ("category_l1_code", "category_l1_name", "category_l2_code", "category_l2_name"),
+    "kpi_category_l3_monthly": (
+        "category_l1_code",
+        "category_l1_name",
+        "category_l2_code",
+        "category_l2_name",
+        "category_l3_code",
+        "category_l3_name",
+    ),
     "kpi_appeal_type_monthly": ("appeal_type",),
 }
 # (mart, filter): each filter selects one complete split of the city
 SPLITS = (
     ("kpi_town_monthly", "true"),
     ("kpi_unit_monthly", "true"),
-    ("kpi_category_monthly", "category_level = '1'"),
-    ("kpi_category_monthly", "category_level = '2'"),
+    ("kpi_category_l1_monthly", "true"),
+    ("kpi_category_l2_monthly", "true"),
+    ("kpi_category_l3_monthly", "true"),
     ("kpi_appeal_type_monthly", "true"),
 )
 # the contract's vocabulary, 其他 and 未知 included (an export without a type still publishes)

@@ -47,7 +47,9 @@ KPI_MARTS = (
     "kpi_hotline_yearly",
     "kpi_town_monthly",
     "kpi_unit_monthly",
-    "kpi_category_monthly",
+    "kpi_category_l1_monthly",
+    "kpi_category_l2_monthly",
+    "kpi_category_l3_monthly",
     "kpi_appeal_type_monthly",
 )
 SEMANTIC_FILE = Path("models") / "semantic" / "hotline_kpis.yml"

@@ -148,7 +148,9 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
         "kpi_hotline_yearly",
         "kpi_town_monthly",
         "kpi_unit_monthly",
-        "kpi_category_monthly",
+        "kpi_category_l1_monthly",
+        "kpi_category_l2_monthly",
+        "kpi_category_l3_monthly",
         "kpi_appeal_type_monthly",
         "kpi_backlog_daily",
         "fct_topic_candidates",
@@ -238,18 +240,21 @@ def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
     assert (published / "kpi_trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-# what each split KPI mart is split by, as a function of a work order (a category counts twice)
+CATEGORY_COLUMNS = tuple(f"category_l{level}_{part}" for level in (1, 2, 3) for part in ("code", "name"))
+# what each split KPI mart is split by, as a function of a work order
 MART_KEYS = {
     "kpi_town_monthly": (("town",), lambda order: [(order["town"],)]),
     "kpi_unit_monthly": (("handling_unit",), lambda order: [(order["handling_unit"],)]),
     "kpi_appeal_type_monthly": (("appeal_type",), lambda order: [(order["appeal_type"],)]),
-    "kpi_category_monthly": (
-        ("category_level", "category_code", "category_name"),
-        lambda order: [
-            ("1", order["category_l1_code"], order["category_l1_name"]),
-            ("2", order["category_l2_code"], order["category_l2_name"]),
-        ],
+    "kpi_category_l1_monthly": (
+        ("category_l1_code", "category_l1_name"),
+        lambda order: [(order["category_l1_code"], order["category_l1_name"])],
     ),
+    "kpi_category_l2_monthly": (
+        ("category_l1_code", "category_l1_name", "category_l2_code", "category_l2_name"),
+        lambda order: [tuple(order[name] for name in CATEGORY_COLUMNS[:4])],
+    ),
+    "kpi_category_l3_monthly": (CATEGORY_COLUMNS, lambda order: [tuple(order[name] for name in CATEGORY_COLUMNS)]),
 }
 
 
@@ -257,8 +262,7 @@ def published_orders(bi: duckdb.DuckDBPyConnection) -> tuple[list[dict], dt.date
     """The published work orders (an empty town, unit, type or category as the marts name it) and
     the data cut."""
     dates = ("received_date", "dispatched_date", "completion_due_date", "completed_date")
-    names = ("town", "handling_unit", "appeal_type", "category_l1_code", "category_l1_name")
-    names += ("category_l2_code", "category_l2_name")
+    names = ("town", "handling_unit", "appeal_type", *CATEGORY_COLUMNS)
     rows = bi.execute(f"select {', '.join(dates + names)} from fct_cases").fetchall()
     orders = [dict(zip(dates + names, row, strict=True)) for row in rows]
     for order in orders:

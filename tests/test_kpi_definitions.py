@@ -308,7 +308,7 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
 
     # the gate's range checks
     suites = {suite.name: suite for suite in build_suites(["hotline_orders"])}
-    for mart in ("kpi_hotline_monthly", "kpi_town_monthly", "kpi_unit_monthly", "kpi_category_monthly"):
+    for mart in ("kpi_hotline_monthly", "kpi_town_monthly", "kpi_unit_monthly", "kpi_category_l3_monthly"):
         assert {"column": "urgent_rate", "min_value": 0, "max_value": 1} in [
             check.kwargs for check in suites[mart].checks if check.expectation == "ExpectColumnValuesToBeBetween"
         ]

@@ -94,8 +94,9 @@ def test_kpis_by_town_unit_and_category_add_up_to_the_city(warehouse):
     for mart, where in [
         ("kpi_town_monthly", "true"),
         ("kpi_unit_monthly", "true"),
-        ("kpi_category_monthly", "category_level = '1'"),
-        ("kpi_category_monthly", "category_level = '2'"),
+        ("kpi_category_l1_monthly", "true"),
+        ("kpi_category_l2_monthly", "true"),
+        ("kpi_category_l3_monthly", "true"),
     ]:
         parts = dict(
             connection.execute(

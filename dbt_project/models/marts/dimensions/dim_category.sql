@@ -1,6 +1,6 @@
 -- The appeal category tree (DB44/T 2479-2024), one row per node at any of its three levels,
--- so that a fact at any level (fct_cases at level 3, kpi_category_monthly at levels 1 and 2)
--- joins on category_code and rolls up by the level_1/level_2 columns.
+-- so that a fact at any level (fct_cases, kpi_category_l1/l2/l3_monthly) joins on its code
+-- and rolls up by the level_1/level_2 columns.
 with tree as (
 
     select * from {{ ref('appeal_categories') }}

@@ -1,0 +1,11 @@
+-- Hotline KPIs per level-3 appeal category (DB44/T 2479-2024) and month: an order counts
+-- once, under its level-3 category. KPIs as defined in dbt_project.yml (vars:
+-- kpi_definitions), computed by macros/hotline_kpis.sql.
+{{ hotline_kpis(['month'], [{
+    'category_l1_code': 'category_l1_code',
+    'category_l1_name': 'category_l1_name',
+    'category_l2_code': 'category_l2_code',
+    'category_l2_name': 'category_l2_name',
+    'category_l3_code': 'category_l3_code',
+    'category_l3_name': 'category_l3_name',
+}]) }}
