@@ -6,16 +6,9 @@ with member_quarters as (
 
 ),
 
-assignments as (
+per_representative as (
 
-    select * from {{ ref('stg_members__assignments') }}
-
-),
-
-steps as (
-
-    select * from {{ ref('stg_members__liaison_steps') }}
-    where step = '连线'
+    select * from {{ ref('fct_liaison_representative_contacts') }}
 
 ),
 
@@ -48,42 +41,6 @@ rules as (
 
     select max(case when rule = 'representatives_per_member' then value end) as target
     from {{ ref('scoring_rules') }}
-
-),
-
-assigned as (
-
-    select distinct
-        member_quarters.member_id,
-        member_quarters.quarter,
-        assignments.representative_id
-    from member_quarters
-    inner join assignments
-        on member_quarters.member_id = assignments.member_id
-        and assignments.started_date < member_quarters.quarter_end
-        and (assignments.ended_date is null or assignments.ended_date >= member_quarters.quarter_start)
-
-),
-
-contacted as (
-
-    select distinct steps.member_id, {{ quarter_label('steps.step_date') }} as quarter, steps.representative_id
-    from steps
-
-),
-
-per_representative as (
-
-    select
-        assigned.member_id,
-        assigned.quarter,
-        assigned.representative_id,
-        contacted.representative_id is not null as was_contacted
-    from assigned
-    left join contacted
-        on assigned.member_id = contacted.member_id
-        and assigned.quarter = contacted.quarter
-        and assigned.representative_id = contacted.representative_id
 
 ),
 
