@@ -59,6 +59,7 @@ def _layout(figure: go.Figure, title: str, height: int = 420) -> go.Figure:
         legend={"orientation": "h", "y": -0.15},
         template="plotly_white",
     )
+    figure.update_yaxes(automargin=True)  # long unit and town names stay readable
     return figure
 
 
@@ -100,6 +101,8 @@ def _monthly_trends(connection: duckdb.DuckDBPyConnection, labels: dict[str, str
     for name in TREND_RATES:
         rates.add_trace(go.Scatter(x=months["period_start"], y=months[name], mode="lines+markers", name=labels[name]))
     rates.update_yaxes(tickformat=".0%", title_text="比率")
+    for figure in (volume, rates):
+        figure.update_xaxes(tickformat="%Y年%m月")
     return [
         _layout(volume, "月度工单量与投诉量（虚线：上年同期）"),
         _layout(rates, "月度三率：签收及时率、按时办结率、满意率"),
@@ -136,7 +139,8 @@ def _unit_ranking(connection: duckdb.DuckDBPyConnection, labels: dict[str, str])
         )
     )
     figure.update_xaxes(title_text="综合得分（0-100）")
-    title = f"承办单位三率综合得分（{month:%Y年%m月}，共{len(units)}家参评，显示前后各{UNITS_SHOWN // 2}家）"
+    shown_note = f"，显示前后各{UNITS_SHOWN // 2}家" if len(units) > UNITS_SHOWN else ""
+    title = f"承办单位三率综合得分（{month:%Y年%m月}，共{len(units)}家参评{shown_note}）"
     return _layout(figure, title, height=max(420, 26 * len(shown) + 120)), ""
 
 
