@@ -1,7 +1,47 @@
 -- Latest state of each work order from the successive export snapshots.
-with snapshots as (
+-- Incremental (docs/incremental.md): a daily build redoes only the orders whose snapshot rows
+-- changed since the last build, told by each order's row count and newest load time (a new
+-- export, a late export, a reload of a fixed file); orders left with no row are deleted.
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where work_order_id not in (select work_order_id from "
+        "{{ ref('stg_hotline__work_order_snapshots') }} where work_order_id is not null)",
+) }}
+
+with all_snapshots as (
 
     select * from {{ ref('stg_hotline__work_order_snapshots') }}
+
+),
+
+{%- if is_incremental() %}
+
+changed_orders as (
+
+    select coalesce(now_built.work_order_id, built.work_order_id) as work_order_id
+    from (
+        select work_order_id, count(*) as snapshot_count, max(loaded_at) as last_loaded_at
+        from all_snapshots
+        group by 1
+    ) as now_built
+    full outer join (select work_order_id, snapshot_count, last_loaded_at from {{ this }}) as built
+        on now_built.work_order_id = built.work_order_id
+    where
+        now_built.snapshot_count is distinct from built.snapshot_count
+        or now_built.last_loaded_at is distinct from built.last_loaded_at
+
+),
+{%- endif %}
+
+snapshots as (
+
+    select * from all_snapshots
+    {%- if is_incremental() %}
+    where work_order_id in (select work_order_id from changed_orders)
+    {%- endif %}
 
 ),
 
@@ -40,7 +80,8 @@ ranked as (
             order by snapshot_date desc, loaded_at desc, file_name desc, row_number desc
         ) as snapshot_rank,
         cast(count(*) over (partition by work_order_id) as integer) as snapshot_count,
-        min(snapshot_date) over (partition by work_order_id) as first_seen_date
+        min(snapshot_date) over (partition by work_order_id) as first_seen_date,
+        max(loaded_at) over (partition by work_order_id) as last_loaded_at
     from snapshots
 
 ),
@@ -120,7 +161,10 @@ final as (
         ranked.first_seen_date,
         ranked.snapshot_date as last_snapshot_date,
         ranked.file_id as last_file_id,
-        ranked.row_number as last_row_number
+        ranked.row_number as last_row_number,
+        ranked.last_loaded_at,
+        -- the build that last redid this order: the downstream incremental models redo these
+        '{{ invocation_id }}' as built_by_invocation_id
     from ranked
     left join appeal_types on ranked.appeal_type = appeal_types.appeal_type
     left join statuses on ranked.status = statuses.status
