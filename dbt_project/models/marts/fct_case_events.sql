@@ -31,9 +31,9 @@ with snapshots as (
     select * from {{ ref('stg_hotline__work_order_snapshots') }}
     {%- if is_incremental() %}
     where work_order_id in (
-        select work_order_id from {{ ref('stg_hotline__work_orders') }}
-        where built_by_invocation_id = '{{ invocation_id }}'
-    )
+            select redone.work_order_id from {{ ref('stg_hotline__work_orders') }} as redone
+            where redone.built_by_invocation_id = '{{ invocation_id }}'
+        )
     {%- endif %}
 
 ),

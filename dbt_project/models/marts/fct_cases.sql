@@ -193,7 +193,12 @@ redo_orders as (
     -- a source without a profile name: compared as a group of its own
     select built.work_order_id
     from built
-    where built.source_profile is null and exists (select 1 from coverage_changed where source_profile is null)
+    where
+        built.source_profile is null
+        and exists (
+            select 1 from coverage_changed
+            where coverage_changed.source_profile is null
+        )
 
 ),
 {%- endif %}
@@ -202,7 +207,7 @@ cases as (
 
     select * from all_cases
     {%- if is_incremental() %}
-    where work_order_id in (select work_order_id from redo_orders)
+    where work_order_id in (select redo_orders.work_order_id from redo_orders)
     {%- endif %}
 
 ),

@@ -19,15 +19,19 @@ with all_snapshots as (
 
 {%- if is_incremental() %}
 
+now_built as (
+
+    select work_order_id, count(*) as snapshot_count, max(loaded_at) as last_loaded_at
+    from all_snapshots
+    group by 1
+
+),
+
 changed_orders as (
 
     select coalesce(now_built.work_order_id, built.work_order_id) as work_order_id
-    from (
-        select work_order_id, count(*) as snapshot_count, max(loaded_at) as last_loaded_at
-        from all_snapshots
-        group by 1
-    ) as now_built
-    full outer join (select work_order_id, snapshot_count, last_loaded_at from {{ this }}) as built
+    from now_built
+    full outer join {{ this }} as built
         on now_built.work_order_id = built.work_order_id
     where
         now_built.snapshot_count is distinct from built.snapshot_count
@@ -40,7 +44,7 @@ snapshots as (
 
     select * from all_snapshots
     {%- if is_incremental() %}
-    where work_order_id in (select work_order_id from changed_orders)
+    where work_order_id in (select changed_orders.work_order_id from changed_orders)
     {%- endif %}
 
 ),
