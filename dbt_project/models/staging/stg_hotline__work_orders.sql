@@ -1,7 +1,7 @@
 -- Latest state of each work order from the successive export snapshots.
 -- Incremental (docs/incremental.md): a daily build redoes only the orders whose snapshot rows
--- changed since the last build, told by each order's row count and newest load time (a new
--- export, a late export, a reload of a fixed file); orders left with no row are deleted.
+-- changed since the last build, told by each order's row count and hash of its rows (a new
+-- export, a late export, a reload of a fixed file, any edit); orders left with no row are deleted.
 {{ config(
     materialized='incremental',
     unique_key='work_order_id',
@@ -17,12 +17,24 @@ with all_snapshots as (
 
 ),
 
+hashed_snapshots as (
+
+    select
+        *,
+        hash(all_snapshots) as row_hash
+    from all_snapshots
+
+),
+
 {%- if is_incremental() %}
 
 now_built as (
 
-    select work_order_id, count(*) as snapshot_count, max(loaded_at) as last_loaded_at
-    from all_snapshots
+    select
+        work_order_id,
+        count(*) as snapshot_count,
+        cast(sum(row_hash) as hugeint) as snapshots_hash
+    from hashed_snapshots
     group by 1
 
 ),
@@ -35,14 +47,14 @@ changed_orders as (
         on now_built.work_order_id = built.work_order_id
     where
         now_built.snapshot_count is distinct from built.snapshot_count
-        or now_built.last_loaded_at is distinct from built.last_loaded_at
+        or now_built.snapshots_hash is distinct from built.snapshots_hash
 
 ),
 {%- endif %}
 
 snapshots as (
 
-    select * from all_snapshots
+    select * from hashed_snapshots
     {%- if is_incremental() %}
     where work_order_id in (select changed_orders.work_order_id from changed_orders)
     {%- endif %}
@@ -85,7 +97,7 @@ ranked as (
         ) as snapshot_rank,
         cast(count(*) over (partition by work_order_id) as integer) as snapshot_count,
         min(snapshot_date) over (partition by work_order_id) as first_seen_date,
-        max(loaded_at) over (partition by work_order_id) as last_loaded_at
+        cast(sum(row_hash) over (partition by work_order_id) as hugeint) as snapshots_hash
     from snapshots
 
 ),
@@ -166,7 +178,7 @@ final as (
         ranked.snapshot_date as last_snapshot_date,
         ranked.file_id as last_file_id,
         ranked.row_number as last_row_number,
-        ranked.last_loaded_at,
+        ranked.snapshots_hash,
         -- the build that last redid this order: the downstream incremental models redo these
         '{{ invocation_id }}' as built_by_invocation_id
     from ranked
