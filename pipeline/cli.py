@@ -136,9 +136,13 @@ def reload(
 
 
 @app.command()
-def build() -> None:
+def build(
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild every model, not only what new exports changed.")
+    ] = False,
+) -> None:
     """Run dbt build (seeds, models, data tests, unit tests) on the warehouse."""
-    results = run_step(lambda: steps.build(get_settings()))
+    results = run_step(lambda: steps.build(get_settings(), full_refresh=full_refresh))
     console.print(f"dbt build: {len(results)} nodes passed")
 
 

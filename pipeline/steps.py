@@ -94,16 +94,34 @@ def reload(
     return report
 
 
-def build(settings: Settings):
-    """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests."""
+def build(settings: Settings, *, full_refresh: bool = False):
+    """dbt build: seeds, staging, intermediate and marts, with their tests and unit tests.
+
+    Incremental when the last build succeeded with the same dbt project: the big hotline
+    models redo only the work orders whose exports changed, and the unit tests (which test the
+    unchanged SQL, not the data) are left out. Otherwise, or with `full_refresh`, everything
+    is rebuilt (docs/incremental.md).
+    """
     from core.warehouse import writer_lock
-    from pipeline.dbt_runner import describe_failures, run_dbt
+    from pipeline import build_state
+    from pipeline.dbt_runner import describe_failures, read_run_results, run_dbt
     from quality.gate import record_failed_build
 
     # a gate report belongs to one build: the last one no longer speaks for the new marts
     (settings.quality_dir / "gate_report.json").unlink(missing_ok=True)
     with writer_lock(settings.warehouse_path):
-        results = run_dbt(settings, ["build"])
+        plan = build_state.plan(settings, full_refresh=full_refresh)
+        args = build_state.dbt_build_args(settings, plan)
+        previous_results = settings.dbt_target_dir / "run_results.json"
+        if args is None and previous_results.exists():
+            # no raw table changed since the last build: its results still describe the marts
+            log.info("build: nothing changed since the last build")
+            return read_run_results(previous_results)
+        build_state.forget(settings)
+        reason = plan.full_refresh_reason
+        changed = ", ".join(plan.changed_sources)
+        log.info("build: %s", f"full refresh ({reason})" if reason else f"incremental (changed: {changed})")
+        results = run_dbt(settings, args or ["build"])
     failed = [r for r in results if r.status in ("error", "fail")]
     if failed:
         record_failed_build(settings)
@@ -113,6 +131,7 @@ def build(settings: Settings):
             f"{describe_failures(results, settings.dbt_target_dir)}; "
             f"details in {settings.dbt_target_dir / 'run_results.json'}"
         )
+    build_state.record_success(settings, plan)
     log.info("build: %d dbt nodes passed", len(results))
     return results
 

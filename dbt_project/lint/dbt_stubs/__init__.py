@@ -15,12 +15,15 @@ from jinja2 import pass_context
 
 from . import dbt
 
-__all__ = ["adapter", "dbt", "exceptions", "execute", "run_query", "var"]
+__all__ = ["adapter", "dbt", "exceptions", "execute", "invocation_id", "run_query", "var"]
 
 DBT_PROJECT_YML = Path(__file__).resolve().parents[2] / "dbt_project.yml"
 
 # dbt's parse phase renders with execute false; its run phase, which we mimic, with true
 execute = True
+
+# the id of the dbt run (the incremental models stamp the rows each run redoes)
+invocation_id = "00000000-0000-0000-0000-000000000000"
 
 
 @cache

@@ -1,5 +1,23 @@
 -- One row per work order: its latest state, category codes, deadlines and on-time flags.
-with cases as (
+-- Incremental (docs/incremental.md): a daily build redoes the orders staging redid, those whose
+-- repeat verdict or newer-quarantined flag moved, those whose on-time verdict waits for the data
+-- cut, and every order of a source whose column coverage changed; the data cut (as_of_date) is
+-- then set on every row. Anything else (a seed, a model, a var) forces a full refresh.
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "update {{ this }} set as_of_date = (select max(last_snapshot_date) from "
+        "{{ ref('stg_hotline__work_orders') }}) where as_of_date is distinct from "
+        "(select max(last_snapshot_date) from {{ ref('stg_hotline__work_orders') }})",
+        "delete from {{ this }} where work_order_id not in (select work_order_id from "
+        "{{ ref('stg_hotline__work_orders') }})",
+    ],
+) }}
+
+with all_cases as (
 
     select * from {{ ref('stg_hotline__work_orders') }}
 
@@ -74,7 +92,123 @@ coverage as (
 data_cut as (
 
     -- the newest export seen: "now" for open orders, so reruns give the same answer
-    select max(last_snapshot_date) as as_of_date from cases
+    select max(last_snapshot_date) as as_of_date from all_cases
+
+),
+
+{%- if is_incremental() %}
+
+built as (
+
+    select * from {{ this }}
+
+),
+
+previous_cut as (
+
+    select max(as_of_date) as as_of_date from built
+
+),
+
+coverage_seen as (
+
+    -- the coverage each source had at the last build, as its rows show it (a flag an export
+    -- lacks leaves the column null on every row); at worst this redoes a source needlessly
+    select
+        source_profile,
+        bool_or(is_dispatched is not null) as had_dispatched_at,
+        bool_or(is_completed is not null) as had_completed_at,
+        bool_or(is_followed_up is not null) as had_follow_up,
+        bool_or(is_extended is not null) as had_is_extended,
+        bool_or(is_sent_back is not null and send_back_count = 0) as had_status,
+        bool_or(is_signed_on_time is not null) as had_signed_at,
+        bool_or(is_repeat_by_rule is not null) as had_caller_or_address,
+        bool_or(is_consultation_tagged is not null) as had_tags
+    from built
+    group by 1
+
+),
+
+coverage_changed as (
+
+    select seen.source_profile
+    from coverage_seen as seen
+    left join coverage on seen.source_profile = coverage.source_profile
+    where
+        coalesce(coverage.has_dispatched_at, true) != seen.had_dispatched_at
+        or coalesce(coverage.has_completed_at, true) != seen.had_completed_at
+        or coalesce(coverage.has_followed_up_at and coverage.has_completed_at, true) != seen.had_follow_up
+        or coalesce(coverage.has_is_extended, true) != seen.had_is_extended
+        or coalesce(coverage.has_status, true) != seen.had_status
+        or coalesce(coverage.has_signed_at and coverage.has_dispatched_at, true) != seen.had_signed_at
+        or coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true)
+        != seen.had_caller_or_address
+        or coalesce(coverage.has_tags, true) != seen.had_tags
+
+),
+
+redo_orders as (
+
+    -- redone by staging in this build
+    select work_order_id from all_cases
+    where built_by_invocation_id = '{{ invocation_id }}'
+    union
+    -- the repeat verdict looks across orders: a new order can make an older one a false closure
+    select built.work_order_id
+    from built
+    left join repeats on built.work_order_id = repeats.work_order_id
+    where
+        built.repeat_of_work_order_id is distinct from repeats.repeat_of_work_order_id
+        or built.is_false_closure is distinct from coalesce(repeats.is_false_closure, false)
+    union
+    -- a newer row quarantined, or fixed by a reload
+    select built.work_order_id
+    from built
+    left join quarantined_later on built.work_order_id = quarantined_later.work_order_id
+    where built.has_newer_quarantined_row != (quarantined_later.work_order_id is not null)
+    union
+    -- on-time verdicts still waiting for the data cut (all, should the cut ever go back)
+    select built.work_order_id
+    from built
+    cross join data_cut
+    cross join previous_cut
+    where
+        data_cut.as_of_date < previous_cut.as_of_date
+        or (
+            data_cut.as_of_date is distinct from previous_cut.as_of_date
+            and (
+                (built.is_signed_on_time is null and built.dispatched_at is not null and built.signed_at is null)
+                or (
+                    built.is_completed_on_time is null
+                    and built.completion_due_at is not null
+                    and built.completed_at is null
+                )
+            )
+        )
+    union
+    select built.work_order_id
+    from built
+    inner join coverage_changed on built.source_profile = coverage_changed.source_profile
+    union
+    -- a source without a profile name: compared as a group of its own
+    select built.work_order_id
+    from built
+    where
+        built.source_profile is null
+        and exists (
+            select 1 from coverage_changed
+            where coverage_changed.source_profile is null
+        )
+
+),
+{%- endif %}
+
+cases as (
+
+    select * from all_cases
+    {%- if is_incremental() %}
+    where work_order_id in (select redo_orders.work_order_id from redo_orders)
+    {%- endif %}
 
 ),
 

@@ -1,7 +1,63 @@
 -- Latest state of each work order from the successive export snapshots.
-with snapshots as (
+-- Incremental (docs/incremental.md): a daily build redoes only the orders whose snapshot rows
+-- changed since the last build, told by each order's row count and hash of its rows (a new
+-- export, a late export, a reload of a fixed file, any edit); orders left with no row are deleted.
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where work_order_id not in (select work_order_id from "
+        "{{ ref('stg_hotline__work_order_snapshots') }} where work_order_id is not null)",
+) }}
+
+with all_snapshots as (
 
     select * from {{ ref('stg_hotline__work_order_snapshots') }}
+
+),
+
+hashed_snapshots as (
+
+    select
+        *,
+        hash(all_snapshots) as row_hash
+    from all_snapshots
+
+),
+
+{%- if is_incremental() %}
+
+now_built as (
+
+    select
+        work_order_id,
+        count(*) as snapshot_count,
+        cast(sum(row_hash) as hugeint) as snapshots_hash
+    from hashed_snapshots
+    group by 1
+
+),
+
+changed_orders as (
+
+    select coalesce(now_built.work_order_id, built.work_order_id) as work_order_id
+    from now_built
+    full outer join {{ this }} as built
+        on now_built.work_order_id = built.work_order_id
+    where
+        now_built.snapshot_count is distinct from built.snapshot_count
+        or now_built.snapshots_hash is distinct from built.snapshots_hash
+
+),
+{%- endif %}
+
+snapshots as (
+
+    select * from hashed_snapshots
+    {%- if is_incremental() %}
+    where work_order_id in (select changed_orders.work_order_id from changed_orders)
+    {%- endif %}
 
 ),
 
@@ -40,7 +96,8 @@ ranked as (
             order by snapshot_date desc, loaded_at desc, file_name desc, row_number desc
         ) as snapshot_rank,
         cast(count(*) over (partition by work_order_id) as integer) as snapshot_count,
-        min(snapshot_date) over (partition by work_order_id) as first_seen_date
+        min(snapshot_date) over (partition by work_order_id) as first_seen_date,
+        cast(sum(row_hash) over (partition by work_order_id) as hugeint) as snapshots_hash
     from snapshots
 
 ),
@@ -120,7 +177,10 @@ final as (
         ranked.first_seen_date,
         ranked.snapshot_date as last_snapshot_date,
         ranked.file_id as last_file_id,
-        ranked.row_number as last_row_number
+        ranked.row_number as last_row_number,
+        ranked.snapshots_hash,
+        -- the build that last redid this order: the downstream incremental models redo these
+        '{{ invocation_id }}' as built_by_invocation_id
     from ranked
     left join appeal_types on ranked.appeal_type = appeal_types.appeal_type
     left join statuses on ranked.status = statuses.status

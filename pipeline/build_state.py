@@ -1,0 +1,122 @@
+"""What `hotline build` must rebuild (docs/incremental.md).
+
+An incremental build rebuilds only the models downstream of the raw tables that changed since
+the last build, and within them the big hotline models (stg_hotline__work_orders,
+fct_case_events, fct_cases) redo only the work orders whose export rows changed. That is only
+sound when the last build succeeded and was made by the same dbt project: a changed model,
+macro, seed (the calendar, the time limits) or var can change any row. So a successful build
+records a hash of the project's files and of each raw table's rows as the build saw them; a
+build finds a full refresh needed when there is no such record (no build yet, or the last one
+failed) or the project's hash differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from core.settings import Settings
+
+# dbt's own output inside the project folder, when someone runs dbt there by hand
+_NOT_PROJECT = {"target", "logs", "dbt_packages", ".user.yml"}
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """SHA-256 over the dbt project's files (names and bytes): models, macros, seeds, vars."""
+    digest = hashlib.sha256()
+    for path in sorted(project_dir.rglob("*")):
+        relative = path.relative_to(project_dir)
+        if not path.is_file() or relative.parts[0] in _NOT_PROJECT or "__pycache__" in relative.parts:
+            continue
+        digest.update(str(relative).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _state_path(settings: Settings) -> Path:
+    return settings.dbt_target_dir.parent / "build_state.json"
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    full_refresh_reason: str | None  # None: incremental
+    project_fingerprint: str
+    source_signatures: dict[str, list]
+    changed_sources: list[str] = field(default_factory=list)  # raw tables changed since the last build
+
+
+def source_signatures(warehouse_path: Path) -> dict[str, list]:
+    """Each raw table's row count and a hash of its rows (order-independent): what the build reads."""
+    if not warehouse_path.exists():
+        return {}
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
+        return {
+            table: [count, str(total)]
+            for table in tables
+            for count, total in connection.execute(
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from raw."{table}" as t'
+            ).fetchall()
+        }
+
+
+def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
+    """Full refresh (and why) or incremental (and which raw tables changed)."""
+    fingerprint = project_fingerprint(settings.dbt_project_dir)
+    signatures = source_signatures(settings.warehouse_path)
+    path = _state_path(settings)
+    recorded = json.loads(path.read_text()) if path.exists() else None
+    if full_refresh:
+        reason = "asked for"
+    elif recorded is None or not settings.warehouse_path.exists():
+        reason = "no successful build of this warehouse on record"
+    elif recorded.get("project_fingerprint") != fingerprint:
+        reason = "the dbt project (models, macros, seeds or vars) changed since the last build"
+    else:
+        before = recorded.get("source_signatures", {})
+        tables = signatures.keys() | before.keys()
+        changed = sorted(table for table in tables if signatures.get(table) != before.get(table))
+        return BuildPlan(None, fingerprint, signatures, changed)
+    return BuildPlan(reason, fingerprint, signatures, sorted(signatures))
+
+
+def dbt_build_args(settings: Settings, built: BuildPlan) -> list[str] | None:
+    """The `dbt build` arguments for the plan; None when nothing changed since the last build."""
+    if built.full_refresh_reason:
+        return ["build", "--full-refresh"]
+    manifest = settings.dbt_target_dir / "manifest.json"
+    known = (
+        {node["name"] for node in json.loads(manifest.read_text())["sources"].values() if node["source_name"] == "raw"}
+        if manifest.exists()
+        else set(built.changed_sources)
+    )
+    changed = [table for table in built.changed_sources if table in known]
+    if not changed:
+        return None
+    # unit tests test the SQL, unchanged since the full build that ran them
+    return ["build", "--select", *(f"source:raw.{table}+" for table in changed), "--exclude-resource-type", "unit_test"]
+
+
+def forget(settings: Settings) -> None:
+    """A build is starting: until it succeeds, the next one must be a full refresh."""
+    _state_path(settings).unlink(missing_ok=True)
+
+
+def record_success(settings: Settings, built: BuildPlan) -> None:
+    path = _state_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "project_fingerprint": built.project_fingerprint,
+        "source_signatures": built.source_signatures,
+        "full_refresh": built.full_refresh_reason is not None,
+    }
+    path.write_text(json.dumps(state, indent=1) + "\n")

@@ -1,0 +1,47 @@
+"""What `hotline build` rebuilds: in full until a build succeeds, then only what new raw rows feed."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipeline import build_state
+
+
+def test_a_build_is_full_until_one_succeeds_then_follows_the_raw_tables_that_changed(settings):
+    settings.warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("create schema raw")
+        connection.execute("create table raw.hotline_work_orders as select 1 as id")
+        connection.execute("create table raw.member_activities as select 1 as id")
+
+    first = build_state.plan(settings)
+    assert first.full_refresh_reason == "no successful build of this warehouse on record"
+    assert build_state.dbt_build_args(settings, first) == ["build", "--full-refresh"]
+    build_state.record_success(settings, first)
+
+    unchanged = build_state.plan(settings)
+    assert (unchanged.full_refresh_reason, unchanged.changed_sources) == (None, [])
+    assert build_state.dbt_build_args(settings, unchanged) is None
+
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("update raw.hotline_work_orders set id = 2")  # same row count, other content
+    edited = build_state.plan(settings)
+    assert edited.changed_sources == ["hotline_work_orders"]
+    assert build_state.dbt_build_args(settings, edited)[:3] == ["build", "--select", "source:raw.hotline_work_orders+"]
+
+    # a build that starts and does not succeed leaves the next one a full refresh
+    build_state.forget(settings)
+    assert build_state.plan(settings).full_refresh_reason is not None
+    assert build_state.plan(settings, full_refresh=True).full_refresh_reason == "asked for"
+
+
+def test_the_project_fingerprint_follows_every_project_file_but_dbt_output(tmp_path):
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "case_rules.csv").write_text("rule,value\nrepeat_window_days,30\n")
+    (tmp_path / "target").mkdir()
+    before = build_state.project_fingerprint(tmp_path)
+
+    (tmp_path / "target" / "manifest.json").write_text("{}")
+    assert build_state.project_fingerprint(tmp_path) == before
+    (tmp_path / "seeds" / "case_rules.csv").write_text("rule,value\nrepeat_window_days,60\n")
+    assert build_state.project_fingerprint(tmp_path) != before

@@ -1,0 +1,133 @@
+"""An incremental build publishes the same marts as a full refresh of the same data.
+
+The demo's exports are loaded in three batches, with an incremental build after each of the
+last two: most days, then the last days, then a late second export of an old day that rewrites
+an old order, adds a repeat of it and quarantines a newer row of another. Every mart is then
+compared, table by table and row by row (order-independent), with `hotline build --full-refresh`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+
+from core.warehouse import mart_tables
+from pipeline import steps
+from tests.conftest import export_row
+
+pytestmark = pytest.mark.slow
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return connection.execute(sql, params or []).fetchall()
+
+
+def mart_contents(settings) -> dict[str, tuple]:
+    """Each mart's row count and order-independent sum of row hashes."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        return {
+            table: connection.execute(
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from marts."{table}" as t'
+            ).fetchone()
+            for table in mart_tables(connection, "marts")
+        }
+
+
+def ran_unit_tests(settings) -> bool:
+    results = json.loads((settings.dbt_target_dir / "run_results.json").read_text())["results"]
+    return any(item["unique_id"].startswith("unit_test.") for item in results)
+
+
+def redone_orders(settings) -> set[str]:
+    """Orders stg_hotline__work_orders redid in the last build."""
+    invocation = json.loads((settings.dbt_target_dir / "run_results.json").read_text())["metadata"]["invocation_id"]
+    rows = query(
+        settings,
+        "select work_order_id from staging.stg_hotline__work_orders where built_by_invocation_id = ?",
+        [invocation],
+    )
+    return {order for (order,) in rows}
+
+
+def loaded_files(settings) -> set[str]:
+    return {file_id for (file_id,) in query(settings, "select file_id from raw.load_ledger where status = 'loaded'")}
+
+
+def orders_in_files(settings, files: set[str]) -> set[str]:
+    """Orders with a row, landed or quarantined, in these files."""
+    rows = query(
+        settings,
+        """
+        select trim(work_order_id) from raw.hotline_work_orders where list_contains(?, _file_id)
+        union
+        select record_key from raw.quarantine where list_contains(?, file_id)
+        """,
+        [sorted(files), sorted(files)],
+    )
+    return {order for (order,) in rows}
+
+
+def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
+    steps.generate(settings, scale=0.01)
+    steps.ingest(settings, until=dt.date(2023, 12, 20))
+    steps.build(settings)  # no build on record: a full refresh, unit tests included
+    assert ran_unit_tests(settings)
+
+    # the last days, as the daily run would load them
+    before = loaded_files(settings)
+    steps.ingest(settings, until=dt.date(2023, 12, 30))
+    steps.build(settings)
+    assert not ran_unit_tests(settings)  # incremental
+    new_orders = orders_in_files(settings, loaded_files(settings) - before)
+    assert new_orders and redone_orders(settings) == new_orders
+    [(total,)] = query(settings, "select count(*) from marts.fct_cases")
+    assert len(new_orders) < total / 5  # a day's work, not the whole history
+
+    # a late second export of an old day: rewrites an order last seen that day, adds a repeat
+    # of it (same caller, address and category) and a newer row of an older order that is
+    # quarantined (a bad completion time)
+    [(old_order, old_day)] = query(
+        settings,
+        """
+        select work_order_id, last_snapshot_date from marts.fct_cases
+        where last_snapshot_date between '2022-06-01' and '2022-06-30' and completed_at is not null
+        order by work_order_id limit 1
+        """,
+    )
+    [(older_order,)] = query(
+        settings,
+        "select work_order_id from marts.fct_cases where last_snapshot_date < ? order by work_order_id limit 1",
+        [old_day],
+    )
+    day = old_day.isoformat()
+    land(
+        f"12345_gongdan_{old_day:%Y%m%d}.xlsx",
+        [
+            export_row(工单编号=old_order, 来电时间=f"{day} 08:00:00", 派单时间=f"{day} 09:00:00"),
+            export_row(工单编号="LATE-REPEAT-01", 来电时间=f"{day} 10:00:00", 派单时间=f"{day} 11:00:00"),
+            export_row(工单编号=older_order, 工单状态="已办结", 办结时间=f"{day} 25:00:00"),
+        ],
+    )
+    steps.ingest(settings)
+    steps.build(settings)
+    assert not ran_unit_tests(settings)
+    assert {old_order, "LATE-REPEAT-01"} <= redone_orders(settings)
+    assert query(
+        settings,
+        "select repeat_of_work_order_id, has_newer_quarantined_row from marts.fct_cases where work_order_id = ?",
+        ["LATE-REPEAT-01"],
+    ) == [(old_order, False)]
+    assert query(
+        settings, "select has_newer_quarantined_row from marts.fct_cases where work_order_id = ?", [older_order]
+    ) == [(True,)]
+    incremental = mart_contents(settings)
+
+    steps.build(settings, full_refresh=True)
+    assert ran_unit_tests(settings)
+    full = mart_contents(settings)
+    assert incremental.keys() == full.keys()
+    assert {table for table in full if incremental[table] != full[table]} == set()
