@@ -159,7 +159,11 @@ def test_planted_topics_shape(topics) -> None:
 def test_register_and_lists_files(planted, topics) -> None:
     folder, summary = planted
     committee = folder / "committee"
-    assert sorted(p.name for p in committee.iterdir()) == ["三清单_20231231.xlsx", "议题登记_20231231.xlsx"]
+    assert sorted(p.name for p in committee.iterdir()) == [
+        "三清单_20231231.xlsx",
+        "候选议题台账_20231231.xlsx",
+        "议题登记_20231231.xlsx",
+    ]
     register, lists = read_register(committee), read_lists(committee)
     assert tuple(register.columns) == REGISTER_HEADERS
     assert tuple(lists.columns) == LISTS_HEADERS
