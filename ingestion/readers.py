@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core import settings
 from core.errors import PipelineError
@@ -275,12 +276,28 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
     return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
+def _text_column(cells: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """pandas' "string" array of a column of str objects (Arrow-backed: built by Arrow in one call)."""
+    if pd.StringDtype().storage == "pyarrow":
+        return pd.arrays.ArrowStringArray(pa.array(cells, type=pa.large_string()))
+    return pd.array(cells, dtype="string")
+
+
+def _text_frame(cells: np.ndarray, header: list[str]) -> pd.DataFrame:
+    """A frame of text columns from a 2-D array of str objects, column by column (pandas checks
+    a 2-D array cell by cell, several times slower)."""
+    columns = {j: _text_column(cells[:, j]) for j in range(cells.shape[1])}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(cells.shape[0]), copy=False)
+    frame.columns = header  # headers may repeat (empty ones): read_export names those
+    return frame
+
+
 def _read_csv(path: Path) -> RawExport:
     text, encoding = decode_csv(path.read_bytes(), path)
     text = remove_invisible(text)
     parsed = _parse_unquoted(text)
     if parsed is not None:
-        frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
+        frame = _text_frame(parsed.rows, parsed.header)
         return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
@@ -328,6 +345,8 @@ def _read_excel(path: Path) -> RawExport:
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
+    if rows and len({len(row) for row in rows}) == 1:
+        return _sheet_export(rows, path)
     numbered = []
     for number, row in enumerate(rows, start=1):
         texts = [_cell_text(cell) for cell in row]
@@ -338,6 +357,29 @@ def _read_excel(path: Path) -> RawExport:
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
     return RawExport(frame, [number for number, _ in body], "xlsx", None)
+
+
+def _column_texts(column: np.ndarray) -> np.ndarray:
+    """_cell_text of every cell of a column; a column of plain text (the usual) is kept as it is."""
+    if all(type(value) is str for value in column):
+        joined = "".join(column)
+        if not any(character in joined for character in INVISIBLE_CHARACTERS):
+            return column
+    return np.array([_cell_text(value) for value in column], dtype=object)
+
+
+def _sheet_export(rows: list[list[object]], path: Path) -> RawExport:
+    """_read_excel's result for a rectangular sheet, converted column by column."""
+    cells = np.empty((len(rows), len(rows[0])), dtype=object)
+    cells[:] = rows
+    for j in range(cells.shape[1]):
+        cells[:, j] = _column_texts(cells[:, j])
+    # blank rows are skipped, but keep their row number
+    kept = [number for number, row in enumerate(cells.tolist()) if "".join(row).strip()]
+    if not kept:
+        raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
+    header = [cell.strip() for cell in cells[kept[0]]]
+    return RawExport(_text_frame(cells[kept[1:]], header), [number + 1 for number in kept[1:]], "xlsx", None)
 
 
 def _one_line(error: BaseException) -> str:
