@@ -369,8 +369,7 @@ def _write(
             connection.register("quarantined_rows", quarantined)
             connection.execute("insert into raw.quarantine by name select * from quarantined_rows")
             connection.unregister("quarantined_rows")
-        for entry in entries:
-            ledger.record(connection, entry)
+        ledger.record_loaded(connection, entries)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
