@@ -235,12 +235,15 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.DataFrame:
+def _masked(
+    mapped: pd.DataFrame, profile: SourceProfile, key: bytes, digests: dict[str, dict] | None = None
+) -> pd.DataFrame:
     masked = mapped.copy()
     names = mapped.get("caller_name_hash")  # still clear here: hashed below
     for column in profile.columns:
         if column.personal == "hash":
-            masked[column.name] = keyed_hash(mapped[column.name], key)
+            cache = None if digests is None else digests.setdefault(column.name, {})
+            masked[column.name] = keyed_hash(mapped[column.name], key, cache)
         elif column.personal == "mask_text":
             text = mask_names(mapped[column.name], names) if names is not None else mapped[column.name]
             masked[column.name] = mask_text(text)
@@ -377,7 +380,11 @@ def _write(
 
 
 def load_batch(
-    connection: duckdb.DuckDBPyConnection, files: list[LandedFile], key: bytes, loaded_at: dt.datetime
+    connection: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    key: bytes,
+    loaded_at: dt.datetime,
+    digests: dict[str, dict] | None = None,
 ) -> list[ledger.LedgerEntry]:
     """Validate, mask and load files of one profile together, in one transaction with their ledger rows.
 
@@ -386,7 +393,7 @@ def load_batch(
     """
     profile = files[0].profile
     mapped = _mapped_batch(files)
-    masked = _masked(mapped, profile, key)
+    masked = _masked(mapped, profile, key, digests)
     typed, problems = row_problems(masked, profile)
     duplicates = duplicate_problems(mapped, profile)
     problems = problems.where(duplicates.eq(""), problems.where(problems.eq(""), problems + "; ") + duplicates)
@@ -488,9 +495,10 @@ def ingest_landing(
     today = loaded_at.date()
     pending: dict[str, list[LandedFile]] = {}
     pending_ids: set[str] = set()
+    digests: dict[str, dict] = {}  # keyed hashes by column, across batches (masking.keyed_hash)
 
     def flush(profile_name: str) -> None:
-        for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at):
+        for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at, digests):
             already[entry.file_id] = entry.file_name
             report.files_loaded += 1
             report.rows_read += entry.rows_read or 0

@@ -7,7 +7,6 @@ without anyone being able to read, or brute-force from a phone book, who called.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -82,27 +81,32 @@ _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
+# written value → digest, kept across the batches of one ingest (an export is a snapshot: the same
+# caller recurs in the next days' exports), up to this many values
+DIGEST_CACHE_LIMIT = 1_000_000
+
+
+def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | None = None) -> pd.Series:
     """HMAC-SHA256 of each non-empty value; empty stays null. Hashes each distinct value once.
 
     Values are normalised first (full-width to half-width, no spaces or hyphens, no +86 before
-    a mobile number), so the same caller typed two ways still hashes the same.
+    a mobile number), so the same caller typed two ways still hashes the same. `cache` (for one
+    key only) keeps the digests of values already seen, by how they were written.
     """
     given = values.fillna("")
-    written = pd.Series(pd.unique(given), dtype="string")  # each way a value is written, once
+    cache = {} if cache is None else cache
+    if len(cache) > DIGEST_CACHE_LIMIT:
+        cache.clear()
+    distinct = pd.unique(given).tolist()
+    written = pd.Series([value for value in distinct if value not in cache], dtype="string")
     cleaned = (
         written.str.normalize("NFKC")
         .str.replace(r"[\s-]", "", regex=True)
         .str.replace(r"^\+?86(1[3-9][0-9]{9})$", r"\1", regex=True)
     )
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key schedule once; each value copies it
-    digests = {}
-    for value in cleaned[cleaned != ""].unique():
-        state = keyed.copy()
-        state.update(value.encode("utf-8"))
-        digests[value] = state.hexdigest()
-    by_written = dict(zip(written.tolist(), cleaned.map(digests).tolist(), strict=True))
-    return given.map(by_written).astype("string")
+    digests = {value: hmac.digest(key, value.encode("utf-8"), "sha256").hex() for value in cleaned.unique() if value}
+    cache.update(zip(written.tolist(), [digests.get(value) for value in cleaned.tolist()], strict=True))
+    return given.map({value: cache[value] for value in distinct}).astype("string")
 
 
 def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
