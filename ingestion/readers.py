@@ -149,7 +149,7 @@ def _raw(lines: list[str], start: int, end: int) -> str:
 @dataclass
 class _ParsedCsv:
     header: list[str]
-    rows: list[list[str]] | np.ndarray  # an array of objects from _parse_unquoted
+    rows: list[list[str]] | list[pa.Array]  # _parse_unquoted gives the columns, as Arrow arrays
     row_numbers: list[int]
     malformed: list[tuple[int, str]]
     reasons: dict[int, str]
@@ -272,8 +272,28 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
         elif line.replace(",", "").strip():  # a blank row is skipped but keeps its number
             malformed.append((number, line))
             reasons[number] = f"row has {cells + 1} cells, the header has {commas + 1}"
-    rows = np.array(",".join(good).split(",") if good else [], dtype=object).reshape(len(good), commas + 1)
-    return _ParsedCsv(header, rows, numbers, malformed, reasons)
+    return _ParsedCsv(header, _split_cells(good, commas + 1), numbers, malformed, reasons)
+
+
+def _split_cells(lines: list[str], width: int) -> list[pa.Array]:
+    """The columns of lines of `width` cells split on commas, as Arrow strings, with no Python
+    object per cell: the lines are encoded once, cut at the commas' byte offsets (a comma is one
+    byte in UTF-8, never part of another character) and the cells' bytes gathered column by
+    column into one array, of which each column is a slice."""
+    if not lines:
+        return [pa.array([], type=pa.large_string()) for _ in range(width)]
+    data = np.frombuffer(",".join(lines).encode("utf-8"), dtype=np.uint8)
+    commas = np.flatnonzero(data == ord(","))
+    starts = np.concatenate(([0], commas + 1))
+    lengths = np.concatenate((commas, [len(data)])) - starts
+    by_column = np.arange(len(starts)).reshape(len(lines), width).T.ravel()
+    starts, lengths = starts[by_column], lengths[by_column]
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # byte k of the gathered data comes from its cell's start plus its place in the cell
+    source = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+    cells = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data[source]))
+    return [cells.slice(j * len(lines), len(lines)) for j in range(width)]
 
 
 def _text_column(cells: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -292,12 +312,24 @@ def _text_frame(cells: np.ndarray, header: list[str]) -> pd.DataFrame:
     return frame
 
 
+def _arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
+    """A frame of pandas' "string" columns from Arrow string arrays (no copy where pandas keeps
+    its strings in Arrow, as pandas 3 does)."""
+    if pd.StringDtype().storage == "pyarrow":
+        arrays = {j: pd.arrays.ArrowStringArray(column) for j, column in enumerate(columns)}
+    else:
+        arrays = {j: pd.array(column.to_pylist(), dtype="string") for j, column in enumerate(columns)}
+    frame = pd.DataFrame(arrays, index=pd.RangeIndex(len(columns[0]) if columns else 0), copy=False)
+    frame.columns = header  # headers may repeat (empty ones): read_export names those
+    return frame
+
+
 def _read_csv(path: Path) -> RawExport:
     text, encoding = decode_csv(path.read_bytes(), path)
     text = remove_invisible(text)
     parsed = _parse_unquoted(text)
     if parsed is not None:
-        frame = _text_frame(parsed.rows, parsed.header)
+        frame = _arrow_frame(parsed.rows, parsed.header)
         return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
