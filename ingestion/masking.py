@@ -83,7 +83,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 # written value → digest, kept across the batches of one ingest (an export is a snapshot: the same
 # caller recurs in the next days' exports), up to this many values
-DIGEST_CACHE_LIMIT = 1_000_000
+DIGEST_CACHE_LIMIT = 300_000  # about 80 MB a column
 
 
 def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | None = None) -> pd.Series:
