@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.errors import PipelineError
@@ -73,7 +74,7 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
     empty = pd.Series("", index=frame.index, dtype="string")
     missing: list[str] = []
 
-    def cells(header: str) -> pd.Series:
+    def read_cells(header: str) -> pd.Series:
         if header not in frame:
             missing.append(header)
             return empty
@@ -81,11 +82,10 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
 
     mapped = {}
     stripped: dict[str, pd.Series] = {}
-    plain_cells = cells
 
-    def cells(header: str) -> pd.Series:  # noqa: F811 - each header stripped once, however often used
+    def cells(header: str) -> pd.Series:  # each header stripped once, however many columns use it
         if header not in stripped:
-            stripped[header] = plain_cells(header)
+            stripped[header] = read_cells(header)
         return stripped[header]
 
     for column in profile.columns:
@@ -227,7 +227,8 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
     for same in layouts.values():
         frame = pd.concat([file.export.frame for file in same], ignore_index=True)
         mapped = map_columns(frame, same[0].profile)[0]
-        mapped["_file_id"] = pd.Series([file.file_id for file in same for _ in range(file.rows)], dtype="object")
+        ids = np.repeat(np.array([file.file_id for file in same], dtype=object), [file.rows for file in same])
+        mapped["_file_id"] = pd.Series(ids, dtype="object")
         mapped["_row_number"] = pd.Series(
             [number for file in same for number in file.export.row_numbers], dtype="int32"
         )
