@@ -12,7 +12,7 @@ SCALE ?= 1.0
 
 export HOTLINE_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: setup run test lint benchmark clean
+.PHONY: setup run test lint bench benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -58,8 +58,12 @@ airflow: setup
 airflow-stop:
 	scripts/airflow.sh stop
 
-benchmark: setup
-	$(VENV)/bin/python benchmarks/pipeline_steps.py
+# ingest against the engines' own readers, and the pipeline's time and peak memory, at SCALE;
+# figures in data/bench/results.json (BENCH_ARGS=--with-test-suite also times `make test`)
+bench: setup
+	$(VENV)/bin/python benchmarks/bench.py --scale $(SCALE) $(BENCH_ARGS)
+
+benchmark: bench
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

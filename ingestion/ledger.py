@@ -187,3 +187,31 @@ def forget(connection: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
             [file_id],
         )
         connection.execute("delete from raw.load_ledger where file_id = ?", [file_id])
+
+
+LEDGER_COLUMNS = (
+    "file_id, file_name, source_profile, file_format, encoding, snapshot_date, status, rows_read, "
+    "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy"
+)
+
+
+def record_loaded(connection: duckdb.DuckDBPyConnection, entries: list[LedgerEntry]) -> None:
+    """`record` for a batch of loaded files (distinct ids and paths) in three statements, not
+    five per file: earlier rows of these files, and the rejections of their paths, move to the
+    history; the new rows go in."""
+    if not entries:
+        return
+    replaced = [entry.file_id for entry in entries] + [f"rejected:{entry.file_name}" for entry in entries]
+    connection.execute(
+        "insert into raw.load_ledger_history by name select *, now()::timestamp as replaced_at "
+        "from raw.load_ledger where file_id in (select unnest(?))",
+        [replaced],
+    )
+    connection.execute("delete from raw.load_ledger where file_id in (select unnest(?))", [replaced])
+    names = LEDGER_COLUMNS.split(", ")
+    # one struct per entry, unnested into rows: typed by the table's columns, whatever is null
+    connection.execute(
+        f"insert into raw.load_ledger ({LEDGER_COLUMNS}) "
+        f"select {', '.join(f'e.{name}' for name in names)} from (select unnest(?) as e)",
+        [[{name: getattr(entry, name) for name in names} for entry in entries]],
+    )

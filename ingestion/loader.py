@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.errors import PipelineError
@@ -73,13 +74,20 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
     empty = pd.Series("", index=frame.index, dtype="string")
     missing: list[str] = []
 
-    def cells(header: str) -> pd.Series:
+    def read_cells(header: str) -> pd.Series:
         if header not in frame:
             missing.append(header)
             return empty
         return frame[header].fillna("").astype("string").str.strip()
 
     mapped = {}
+    stripped: dict[str, pd.Series] = {}
+
+    def cells(header: str) -> pd.Series:  # each header stripped once, however many columns use it
+        if header not in stripped:
+            stripped[header] = read_cells(header)
+        return stripped[header]
+
     for column in profile.columns:
         if column.value is not None:
             values = pd.Series(column.value, index=frame.index, dtype="string")
@@ -93,8 +101,8 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
             present = [header for header in column.sources if header in frame]
             if not present:
                 missing.append(column.sources[0])
-            values = empty
-            for header in present:  # coalesce: the first non-empty of the headers present
+            values = cells(present[0]) if present else empty
+            for header in present[1:]:  # coalesce: the first non-empty of the headers present
                 values = values.where(values.ne(""), cells(header))
         else:
             values = empty
@@ -110,10 +118,24 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
     return pd.DataFrame(mapped, index=frame.index).astype("string"), sorted(set(missing))
 
 
+def missing_headers(headers: list[str], profile: SourceProfile) -> list[str]:
+    """The headers the profile names that the file lacks (as map_columns finds them)."""
+    present = set(headers)
+    missing = set()
+    for column in profile.columns:
+        if column.value is not None:
+            continue
+        if column.join:
+            missing.update(header for header in column.join if header not in present)
+        elif column.sources and not any(header in present for header in column.sources):
+            missing.add(column.sources[0])
+    return sorted(missing)
+
+
 @dataclass
 class LandedFile:
-    """One export, resolved once: where it is, what it is, its profile and export date, its cells
-    mapped to canonical columns (as text), waiting to be validated and loaded."""
+    """One export, resolved once: where it is, what it is, its profile and export date, waiting
+    to be mapped to canonical columns, validated and loaded with the other files of its batch."""
 
     path: Path
     relative: str  # path under the landing folder
@@ -121,8 +143,11 @@ class LandedFile:
     profile: SourceProfile
     snapshot_date: dt.date
     export: RawExport
-    mapped: pd.DataFrame  # canonical columns as text, plus _file_id and _row_number
     missing_headers: list[str]
+
+    @property
+    def rows(self) -> int:
+        return len(self.export.frame)
 
     @property
     def warnings(self) -> str | None:
@@ -184,19 +209,42 @@ def read_landed(
                 "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
             ) from None
         raise
-    mapped, missing = map_columns(export.frame, profile)
+    # mapping waits for the batch (pandas' cost per call, not per row, dominates a file's mapping),
+    # except where the export's date is its newest timestamp
+    mapped = map_columns(export.frame, profile)[0] if profile.snapshot_source == "newest_timestamp" else None
     snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
-    mapped["_file_id"] = file_id
-    mapped["_row_number"] = pd.Series(export.row_numbers, index=export.frame.index, dtype="int32")
-    return LandedFile(path, relative, file_id, profile, snapshot, export, mapped, missing)
+    missing = missing_headers(list(export.frame.columns), profile)
+    return LandedFile(path, relative, file_id, profile, snapshot, export, missing)
 
 
-def _masked(mapped: pd.DataFrame, profile: SourceProfile, key: bytes) -> pd.DataFrame:
+def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
+    """The batch's cells as canonical columns, plus _file_id and _row_number: files of one
+    layout (the same headers) are mapped together."""
+    layouts: dict[tuple, list[LandedFile]] = {}
+    for file in files:
+        layouts.setdefault(tuple(file.export.frame.columns), []).append(file)
+    parts = []
+    for same in layouts.values():
+        frame = pd.concat([file.export.frame for file in same], ignore_index=True)
+        mapped = map_columns(frame, same[0].profile)[0]
+        ids = np.repeat(np.array([file.file_id for file in same], dtype=object), [file.rows for file in same])
+        mapped["_file_id"] = pd.Series(ids, dtype="object")
+        mapped["_row_number"] = pd.Series(
+            [number for file in same for number in file.export.row_numbers], dtype="int32"
+        )
+        parts.append(mapped)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _masked(
+    mapped: pd.DataFrame, profile: SourceProfile, key: bytes, digests: dict[str, dict] | None = None
+) -> pd.DataFrame:
     masked = mapped.copy()
     names = mapped.get("caller_name_hash")  # still clear here: hashed below
     for column in profile.columns:
         if column.personal == "hash":
-            masked[column.name] = keyed_hash(mapped[column.name], key)
+            cache = None if digests is None else digests.setdefault(column.name, {})
+            masked[column.name] = keyed_hash(mapped[column.name], key, cache)
         elif column.personal == "mask_text":
             text = mask_names(mapped[column.name], names) if names is not None else mapped[column.name]
             masked[column.name] = mask_text(text)
@@ -325,8 +373,7 @@ def _write(
             connection.register("quarantined_rows", quarantined)
             connection.execute("insert into raw.quarantine by name select * from quarantined_rows")
             connection.unregister("quarantined_rows")
-        for entry in entries:
-            ledger.record(connection, entry)
+        ledger.record_loaded(connection, entries)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
@@ -334,7 +381,11 @@ def _write(
 
 
 def load_batch(
-    connection: duckdb.DuckDBPyConnection, files: list[LandedFile], key: bytes, loaded_at: dt.datetime
+    connection: duckdb.DuckDBPyConnection,
+    files: list[LandedFile],
+    key: bytes,
+    loaded_at: dt.datetime,
+    digests: dict[str, dict] | None = None,
 ) -> list[ledger.LedgerEntry]:
     """Validate, mask and load files of one profile together, in one transaction with their ledger rows.
 
@@ -342,8 +393,8 @@ def load_batch(
     keeps each file all-or-nothing (a crash loads none of the batch, and a rerun loads it).
     """
     profile = files[0].profile
-    mapped = pd.concat([file.mapped for file in files], ignore_index=True)
-    masked = _masked(mapped, profile, key)
+    mapped = _mapped_batch(files)
+    masked = _masked(mapped, profile, key, digests)
     typed, problems = row_problems(masked, profile)
     duplicates = duplicate_problems(mapped, profile)
     problems = problems.where(duplicates.eq(""), problems.where(problems.eq(""), problems + "; ") + duplicates)
@@ -445,9 +496,10 @@ def ingest_landing(
     today = loaded_at.date()
     pending: dict[str, list[LandedFile]] = {}
     pending_ids: set[str] = set()
+    digests: dict[str, dict] = {}  # keyed hashes by column, across batches (masking.keyed_hash)
 
     def flush(profile_name: str) -> None:
-        for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at):
+        for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at, digests):
             already[entry.file_id] = entry.file_name
             report.files_loaded += 1
             report.rows_read += entry.rows_read or 0
@@ -482,7 +534,7 @@ def ingest_landing(
             batch = pending.setdefault(landed.profile.name, [])
             batch.append(landed)
             pending_ids.add(file_hash)
-            if sum(len(file.mapped) for file in batch) >= BATCH_ROWS:
+            if sum(file.rows for file in batch) >= BATCH_ROWS:
                 flush(landed.profile.name)
         finally:
             if progress:

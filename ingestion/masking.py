@@ -7,12 +7,13 @@ without anyone being able to read, or brute-force from a phone book, who called.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import unicodedata
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Operators type numbers in half- or full-width digits (Chinese input methods give １３８…),
 # grouped by spaces, dots, hyphens, slashes or brackets (138.1234.5678, 320681 1987 0526 877X),
@@ -65,6 +66,8 @@ _PLAIN_MOBILE = (
 CLEAR_PERSONAL_NUMBER = f"{_PLAIN_ID}|{_PLAIN_MOBILE}"
 
 _RUN_PATTERN = re.compile(NUMBER_RUN)
+# the digit forms of _DIGIT_FORMS in RE2's syntax (Arrow's regular expressions)
+_DIGIT_CLASS_RE2 = r"[0-9\x{ff10}-\x{ff19}\x{1d7ce}-\x{1d7ff}\x{1fbf0}-\x{1fbf9}]"
 _GROUP_PATTERN = re.compile(f"{_D}+{_X}?")
 _AS_ASCII = {
     **{0xFF10 + d: str(d) for d in range(10)},
@@ -78,26 +81,32 @@ _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
-def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
+# written value → digest, kept across the batches of one ingest (an export is a snapshot: the same
+# caller recurs in the next days' exports), up to this many values
+DIGEST_CACHE_LIMIT = 300_000  # about 80 MB a column
+
+
+def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | None = None) -> pd.Series:
     """HMAC-SHA256 of each non-empty value; empty stays null. Hashes each distinct value once.
 
     Values are normalised first (full-width to half-width, no spaces or hyphens, no +86 before
-    a mobile number), so the same caller typed two ways still hashes the same.
+    a mobile number), so the same caller typed two ways still hashes the same. `cache` (for one
+    key only) keeps the digests of values already seen, by how they were written.
     """
+    given = values.fillna("")
+    cache = {} if cache is None else cache
+    if len(cache) > DIGEST_CACHE_LIMIT:
+        cache.clear()
+    distinct = pd.unique(given).tolist()
+    written = pd.Series([value for value in distinct if value not in cache], dtype="string")
     cleaned = (
-        values.fillna("")
-        .str.normalize("NFKC")
+        written.str.normalize("NFKC")
         .str.replace(r"[\s-]", "", regex=True)
         .str.replace(r"^\+?86(1[3-9][0-9]{9})$", r"\1", regex=True)
     )
-    distinct = cleaned[cleaned != ""].unique()
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key schedule once; each value copies it
-    digests = {}
-    for value in distinct:
-        state = keyed.copy()
-        state.update(value.encode("utf-8"))
-        digests[value] = state.hexdigest()
-    return cleaned.map(digests).astype("string")
+    digests = {value: hmac.digest(key, value.encode("utf-8"), "sha256").hex() for value in cleaned.unique() if value}
+    cache.update(zip(written.tolist(), [digests.get(value) for value in cleaned.tolist()], strict=True))
+    return given.map({value: cache[value] for value in distinct}).astype("string")
 
 
 def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
@@ -112,8 +121,21 @@ def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
 
 
 def mask_text(values: pd.Series) -> pd.Series:
-    """Replace ID-card, mobile and landline numbers inside free text by a mask."""
-    return values.str.replace(_RUN_PATTERN, _mask_run, regex=True)
+    """Replace ID-card, mobile and landline numbers inside free text by a mask.
+
+    Only texts with ten digits or more can hold a number (NUMBER_RUN needs ten): Arrow counts
+    them in one vectorised pass, and each such text is masked once however often it recurs."""
+    if values.empty:
+        return values.copy()
+    texts = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    digits = pc.count_substring_regex(texts, _DIGIT_CLASS_RE2).fill_null(0).to_numpy(zero_copy_only=False)
+    candidates = digits >= 10
+    masked = values.copy()
+    if candidates.any():
+        some = values[candidates]
+        by_text = {text: _RUN_PATTERN.sub(_mask_run, text) for text in pd.unique(some)}
+        masked[candidates] = some.map(by_text)
+    return masked
 
 
 def _mask_run(match: re.Match) -> str:

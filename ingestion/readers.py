@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core import settings
 from core.errors import PipelineError
@@ -147,7 +149,7 @@ def _raw(lines: list[str], start: int, end: int) -> str:
 @dataclass
 class _ParsedCsv:
     header: list[str]
-    rows: list[list[str]]
+    rows: list[list[str]] | list[pa.Array]  # _parse_unquoted gives the columns, as Arrow arrays
     row_numbers: list[int]
     malformed: list[tuple[int, str]]
     reasons: dict[int, str]
@@ -241,10 +243,96 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
     return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
+def _parse_unquoted(text: str) -> _ParsedCsv | None:
+    """The same parse as _parse_csv for the common export, with no per-cell Python work: no
+    quote character anywhere (so one physical line is one record), no line ended by a lone \r,
+    no cell over the field-size limit and a header on the first line. None for any other file,
+    which _parse_csv reads.
+
+    Every good line is joined into one string and split on commas once; a line with the wrong
+    number of cells is a malformed row and a blank one is skipped, as _parse_csv does."""
+    if '"' in text or len(text) > max_field_chars() or text.count("\r") != text.count("\r\n"):
+        return None
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the last line's end
+    if not lines or not lines[0].replace(",", "").strip():
+        return None
+    header = [cell.strip() for cell in lines[0].split(",")]
+    commas = len(header) - 1
+    good: list[str] = []
+    numbers: list[int] = []
+    malformed: list[tuple[int, str]] = []
+    reasons: dict[int, str] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        cells = line.count(",")
+        if cells == commas and line.replace(",", "").strip():
+            good.append(line)
+            numbers.append(number)
+        elif line.replace(",", "").strip():  # a blank row is skipped but keeps its number
+            malformed.append((number, line))
+            reasons[number] = f"row has {cells + 1} cells, the header has {commas + 1}"
+    return _ParsedCsv(header, _split_cells(good, commas + 1), numbers, malformed, reasons)
+
+
+def _split_cells(lines: list[str], width: int) -> list[pa.Array]:
+    """The columns of lines of `width` cells split on commas, as Arrow strings, with no Python
+    object per cell: the lines are encoded once, cut at the commas' byte offsets (a comma is one
+    byte in UTF-8, never part of another character) and the cells' bytes gathered column by
+    column into one array, of which each column is a slice."""
+    if not lines:
+        return [pa.array([], type=pa.large_string()) for _ in range(width)]
+    data = np.frombuffer(",".join(lines).encode("utf-8"), dtype=np.uint8)
+    commas = np.flatnonzero(data == ord(","))
+    starts = np.concatenate(([0], commas + 1))
+    lengths = np.concatenate((commas, [len(data)])) - starts
+    by_column = np.arange(len(starts)).reshape(len(lines), width).T.ravel()
+    starts, lengths = starts[by_column], lengths[by_column]
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    # byte k of the gathered data comes from its cell's start plus its place in the cell
+    source = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
+    cells = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data[source]))
+    return [cells.slice(j * len(lines), len(lines)) for j in range(width)]
+
+
+def _text_column(cells: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """pandas' "string" array of a column of str objects (Arrow-backed: built by Arrow in one call)."""
+    if pd.StringDtype().storage == "pyarrow":
+        return pd.arrays.ArrowStringArray(pa.array(cells, type=pa.large_string()))
+    return pd.array(cells, dtype="string")
+
+
+def _text_frame(cells: np.ndarray, header: list[str]) -> pd.DataFrame:
+    """A frame of text columns from a 2-D array of str objects, column by column (pandas checks
+    a 2-D array cell by cell, several times slower)."""
+    columns = {j: _text_column(cells[:, j]) for j in range(cells.shape[1])}
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(cells.shape[0]), copy=False)
+    frame.columns = header  # headers may repeat (empty ones): read_export names those
+    return frame
+
+
+def _arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
+    """A frame of pandas' "string" columns from Arrow string arrays (no copy where pandas keeps
+    its strings in Arrow, as pandas 3 does)."""
+    if pd.StringDtype().storage == "pyarrow":
+        arrays = {j: pd.arrays.ArrowStringArray(column) for j, column in enumerate(columns)}
+    else:
+        arrays = {j: pd.array(column.to_pylist(), dtype="string") for j, column in enumerate(columns)}
+    frame = pd.DataFrame(arrays, index=pd.RangeIndex(len(columns[0]) if columns else 0), copy=False)
+    frame.columns = header  # headers may repeat (empty ones): read_export names those
+    return frame
+
+
 def _read_csv(path: Path) -> RawExport:
     text, encoding = decode_csv(path.read_bytes(), path)
+    text = remove_invisible(text)
+    parsed = _parse_unquoted(text)
+    if parsed is not None:
+        frame = _arrow_frame(parsed.rows, parsed.header)
+        return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
-    lines = io.StringIO(remove_invisible(text), newline="").readlines()
+    lines = io.StringIO(text, newline="").readlines()
     del text
     previous_limit = csv.field_size_limit(max_field_chars())
     try:
@@ -289,6 +377,8 @@ def _read_excel(path: Path) -> RawExport:
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
+    if rows and len({len(row) for row in rows}) == 1:
+        return _sheet_export(rows, path)
     numbered = []
     for number, row in enumerate(rows, start=1):
         texts = [_cell_text(cell) for cell in row]
@@ -299,6 +389,29 @@ def _read_excel(path: Path) -> RawExport:
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
     return RawExport(frame, [number for number, _ in body], "xlsx", None)
+
+
+def _column_texts(column: np.ndarray) -> np.ndarray:
+    """_cell_text of every cell of a column; a column of plain text (the usual) is kept as it is."""
+    if all(type(value) is str for value in column):
+        joined = "".join(column)
+        if not any(character in joined for character in INVISIBLE_CHARACTERS):
+            return column
+    return np.array([_cell_text(value) for value in column], dtype=object)
+
+
+def _sheet_export(rows: list[list[object]], path: Path) -> RawExport:
+    """_read_excel's result for a rectangular sheet, converted column by column."""
+    cells = np.empty((len(rows), len(rows[0])), dtype=object)
+    cells[:] = rows
+    for j in range(cells.shape[1]):
+        cells[:, j] = _column_texts(cells[:, j])
+    # blank rows are skipped, but keep their row number
+    kept = [number for number, row in enumerate(cells.tolist()) if "".join(row).strip()]
+    if not kept:
+        raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
+    header = [cell.strip() for cell in cells[kept[0]]]
+    return RawExport(_text_frame(cells[kept[1:]], header), [number + 1 for number in kept[1:]], "xlsx", None)
 
 
 def _one_line(error: BaseException) -> str:

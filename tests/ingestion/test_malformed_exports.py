@@ -308,10 +308,11 @@ def test_a_permission_error_is_a_one_line_error_naming_it(tmp_path, monkeypatch)
 
 
 def test_an_unexpected_error_while_reading_is_a_one_line_error_naming_it(tmp_path, monkeypatch):
-    def fail(lines: list[str], path: Path) -> None:
+    def fail(*args: object) -> None:
         raise ValueError("something\nunforeseen")
 
     monkeypatch.setattr(readers, "_parse_csv", fail)
+    monkeypatch.setattr(readers, "_parse_unquoted", fail)  # the fast path for files without quotes
     message = _error(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n"))
     assert "unexpected ValueError" in message and "something unforeseen" in message
 

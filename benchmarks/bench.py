@@ -1,0 +1,318 @@
+"""Ingest speed against the engine's own readers, and the whole pipeline's time and memory.
+
+    make bench                       # scale 1: the city's 217,000 work orders, 731 daily exports
+    make bench SCALE=10              # 2.17 M work orders
+    .venv/bin/python benchmarks/bench.py --scale 0.1 --with-test-suite
+
+A benchmark, not a test: it prints figures and writes them to $HOTLINE_DATA_DIR/bench/results.json,
+and never fails on a number. Each ratio is measured in the same run as its reference, on the same
+files (the hotline's daily exports, 12345_gongdan_*):
+
+- engine limit: the bytes read by the engines themselves, with no validation: iconv turns GB18030
+  into UTF-8, DuckDB's read_csv reads every CSV in one call with all columns as text, calamine
+  reads the workbooks;
+- naive pandas: pandas.read_csv (all columns text) per file, inserted into DuckDB, no checks.
+
+The generated exports are kept under $HOTLINE_DATA_DIR/bench/scale-<S>/ and reused; each
+measurement runs in a fresh folder beside them (hard links to the exports), removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+HOTLINE_EXPORTS = "12345_gongdan_*"
+
+
+class PeakRss:
+    """Samples the resident memory of this process and all its children (dbt, iconv) until stopped."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # a child that just ended
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+CPU_SECONDS: dict[str, float] = {}  # label → CPU time (user + system, children included) of the last timed step
+
+
+def _cpu() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def timed(label: str, step: Callable[[], object]) -> tuple[float, object]:
+    """Wall time of a step; its CPU time goes to CPU_SECONDS (on a shared machine wall time
+    follows the other users' load; CPU time much less so)."""
+    start, cpu = time.perf_counter(), _cpu()
+    value = step()
+    seconds = time.perf_counter() - start
+    CPU_SECONDS[label] = _cpu() - cpu
+    print(f"  {label:<38} {seconds:8.2f} s wall {CPU_SECONDS[label]:8.2f} s CPU  {str(value)[:60]}", flush=True)
+    return seconds, value
+
+
+def exports_at(scale: float, bench_dir: Path) -> Path:
+    """The demo exports at this scale, generated once and kept (generation is not what is measured)."""
+    data_dir = bench_dir / f"scale-{scale:g}"
+    done = data_dir / "generated.json"
+    if not done.exists():
+        shutil.rmtree(data_dir, ignore_errors=True)
+        from core.settings import Settings
+        from pipeline import steps
+
+        os.environ.pop("HOTLINE_LANDING_DIR", None)
+        print(f"generating the demo exports at scale {scale:g} (once; kept in {data_dir})", flush=True)
+        with PeakRss() as peak:
+            seconds, summary = timed("generate", lambda: steps.generate(Settings(data_dir=data_dir), scale=scale))
+        done.write_text(
+            json.dumps(
+                {
+                    "seconds": round(seconds, 2),
+                    "peak_rss_mb": round(peak.peak / 2**20),
+                    "work_orders": summary.work_orders,
+                    "rows": summary.rows,
+                    "files": summary.files,
+                }
+            )
+        )
+    return data_dir / "landing"
+
+
+def linked_copy(files: list[Path], landing: Path, into: Path) -> Path:
+    """A landing folder holding the same files (hard links: no bytes copied)."""
+    for path in files:
+        target = into / path.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+    return into
+
+
+# --- the references --------------------------------------------------------------------
+
+
+def engine_limit_read(files: list[Path], work: Path) -> int:
+    """Rows read by iconv (GB18030 → UTF-8), one DuckDB read_csv over all CSVs (all text) and
+    calamine (workbooks): what the engines alone take to read these bytes."""
+    import duckdb
+    from python_calamine import CalamineWorkbook
+
+    utf8_dir = work / "utf8"
+    utf8_dir.mkdir()
+    csvs = []
+    for path in files:
+        if path.suffix.lower() != ".csv":
+            continue
+        try:
+            path.read_bytes().decode("utf-8")
+            csvs.append(path)
+        except UnicodeDecodeError:
+            target = utf8_dir / path.name
+            with target.open("wb") as out:
+                subprocess.run(["iconv", "-f", "GB18030", "-t", "UTF-8", str(path)], stdout=out, check=True)
+            csvs.append(target)
+    rows = 0
+    with duckdb.connect() as connection:
+        if csvs:
+            rows += connection.execute(
+                "select count(*) from read_csv(?, all_varchar = true, header = true)",
+                [[str(path) for path in csvs]],
+            ).fetchone()[0]
+    for path in files:
+        if path.suffix.lower() == ".xlsx":
+            try:
+                with CalamineWorkbook.from_path(str(path)) as book:
+                    rows += max(len(book.get_sheet_by_index(0).to_python()) - 1, 0)
+            except Exception:  # noqa: BLE001, S112 - a damaged demo workbook: the loader rejects it too
+                continue
+    return rows
+
+
+def naive_pandas_load(files: list[Path], work: Path) -> int:
+    """pandas.read_csv / read_excel per file, all columns text, appended to a DuckDB table: no checks."""
+    import duckdb
+    import pandas as pd
+
+    rows = 0
+    with duckdb.connect(str(work / "naive.duckdb")) as connection:
+        for number, path in enumerate(files):
+            try:
+                if path.suffix.lower() == ".xlsx":
+                    frame = pd.read_excel(path, dtype=str, engine="calamine")
+                else:
+                    try:
+                        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+                    except UnicodeDecodeError:
+                        frame = pd.read_csv(path, dtype=str, encoding="gb18030", keep_default_na=False)
+            except Exception:  # noqa: BLE001, S112 - the damaged workbook
+                continue
+            frame.columns = [f"c{i}" for i in range(len(frame.columns))]
+            connection.register("frame", frame)
+            if number == 0:
+                connection.execute("create table landed as select * from frame")
+            else:
+                connection.execute("insert into landed by name select * from frame")
+            connection.unregister("frame")
+            rows += len(frame)
+    return rows
+
+
+# --- the runs ----------------------------------------------------------------------------
+
+
+def hotline_ingest(data_dir: Path, landing: Path) -> dict:
+    from core.settings import Settings
+    from pipeline import steps
+
+    os.environ["HOTLINE_LANDING_DIR"] = str(landing)
+    try:
+        report = steps.ingest(Settings(data_dir=data_dir))
+    finally:
+        os.environ.pop("HOTLINE_LANDING_DIR", None)
+    return {"read": report.rows_read, "loaded": report.rows_loaded, "quarantined": report.rows_quarantined}
+
+
+def ingest_ratios(landing: Path, work: Path) -> dict:
+    files = sorted(landing.glob(HOTLINE_EXPORTS))
+    hotline = linked_copy(files, landing, work / "hotline-landing")
+    files = sorted(hotline.iterdir())
+    print(f"ingest against its references, on the {len(files)} hotline exports", flush=True)
+    (work / "engine").mkdir()
+    limit = "engine limit (iconv, DuckDB, calamine)"
+    limit_s, limit_rows = timed(limit, lambda: engine_limit_read(files, work / "engine"))
+    (work / "naive").mkdir()
+    naive_s, naive_rows = timed("naive pandas loader", lambda: naive_pandas_load(files, work / "naive"))
+    with PeakRss() as peak:
+        ingest_s, counts = timed("hotline ingest", lambda: hotline_ingest(work / "ingest", hotline))
+    cpu = {name: CPU_SECONDS[label] for name, label in (("limit", limit), ("naive", "naive pandas loader"))}
+    cpu["ingest"] = CPU_SECONDS["hotline ingest"]
+    ratios = {
+        "to_engine_limit": round(ingest_s / limit_s, 2),
+        "to_naive_pandas": round(ingest_s / naive_s, 2),
+        "cpu_to_engine_limit": round(cpu["ingest"] / cpu["limit"], 2),
+        "cpu_to_naive_pandas": round(cpu["ingest"] / cpu["naive"], 2),
+    }
+    print(
+        f"  ingest ÷ engine limit {ratios['to_engine_limit']:.2f} wall, {ratios['cpu_to_engine_limit']:.2f} CPU; "
+        f"÷ naive pandas {ratios['to_naive_pandas']:.2f} wall, {ratios['cpu_to_naive_pandas']:.2f} CPU"
+    )
+    return {
+        "files": len(files),
+        "ingest_seconds": round(ingest_s, 2),
+        "ingest_peak_rss_mb": round(peak.peak / 2**20),
+        "ingest_rows": counts,
+        "engine_limit_seconds": round(limit_s, 2),
+        "engine_limit_rows": limit_rows,
+        "naive_pandas_seconds": round(naive_s, 2),
+        "naive_pandas_rows": naive_rows,
+        "cpu_seconds": {name: round(value, 2) for name, value in cpu.items()},
+        "ratio": ratios,
+    }
+
+
+def full_pipeline(landing: Path, work: Path) -> dict:
+    """ingest → build → check → publish on every landed export, as the daily run does."""
+    from core.settings import Settings
+    from pipeline import steps
+
+    data_dir = work / "pipeline"
+    linked_copy(sorted(p for p in landing.rglob("*") if p.is_file()), landing, data_dir / "landing")
+    settings = Settings(data_dir=data_dir)
+    print("full pipeline (ingest → build → check → publish)", flush=True)
+    steps_s = {}
+    with PeakRss() as peak:
+        start = time.perf_counter()
+        steps_s["ingest"], _ = timed("ingest", lambda: steps.ingest(settings).summary())
+        steps_s["build"], _ = timed("build (dbt build)", lambda: f"{len(steps.build(settings))} dbt nodes")
+        steps_s["check"], _ = timed("check (quality gate)", lambda: f"{len(steps.check(settings).checks)} checks")
+        steps_s["publish"], _ = timed("publish", lambda: steps.publish(settings).summary())
+        wall = time.perf_counter() - start
+    print(f"  pipeline wall time {wall:.1f} s, peak RSS {peak.peak / 2**20:.0f} MB (process tree)")
+    return {
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(peak.peak / 2**20),
+        "steps_seconds": {k: round(v, 2) for k, v in steps_s.items()},
+    }
+
+
+def test_suite() -> dict:
+    print("make test (the whole suite; long)", flush=True)
+    start = time.perf_counter()
+    done = subprocess.run(["make", "test"], cwd=PROJECT_DIR, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    print(f"  make test {seconds:.0f} s (exit {done.returncode})")
+    return {"wall_seconds": round(seconds, 1), "exit_code": done.returncode}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = 217,000 work orders; 10 = 2.17 M")
+    parser.add_argument("--skip-pipeline", action="store_true", help="only the ingest ratios")
+    parser.add_argument("--with-test-suite", action="store_true", help="also time `make test` (long)")
+    arguments = parser.parse_args()
+
+    os.environ.setdefault("HOTLINE_HASH_KEY", "benchmark-key")
+    data_root = Path(os.environ.get("HOTLINE_DATA_DIR", PROJECT_DIR / "data")).resolve()
+    bench_dir = data_root / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    landing = exports_at(arguments.scale, bench_dir)
+    generated = json.loads((landing.parent / "generated.json").read_text())
+    results = {
+        "measured_at": dt.datetime.now().isoformat(timespec="seconds"),
+        "scale": arguments.scale,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_1min": os.getloadavg()[0]},
+        "generated": generated,
+    }
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=bench_dir))
+    try:
+        results["ingest"] = ingest_ratios(landing, work)
+        if not arguments.skip_pipeline:
+            results["pipeline"] = full_pipeline(landing, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if arguments.with_test_suite:
+        results["test_suite"] = test_suite()
+    out = bench_dir / "results.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(
+        f"\nscale {arguments.scale:g}: {generated['work_orders']} work orders, {generated['rows']} rows, "
+        f"{generated['files']} files; figures in {out}"
+    )
+
+
+if __name__ == "__main__":
+    main()

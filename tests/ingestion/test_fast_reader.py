@@ -1,0 +1,55 @@
+"""The one-pass reader of exports without quotes reads exactly what the row-by-row csv parser
+reads: same header, cells, row numbers and malformed rows with their reasons; files it cannot
+read exactly (quotes, lone \\r line ends) go to the csv parser."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from ingestion import readers
+
+TEXTS = {
+    "plain": "a,b,c\r\n1,2,3\r\n4,5,6\r\n",
+    "no final line end": "a,b,c\n1,2,3\n4,5,6",
+    "mixed line ends": "a,b,c\r\n1,2,3\n4,5,6\r\n",
+    "blank and whitespace rows": "a,b,c\n1,2,3\n\n  \n,,\n \u3000, ,\t\n4,5,6\n",
+    "wrong cell counts": "a,b,c\n1,2\n1,2,3,4\n7,8,9\n,,,\n",
+    "spaces in the header and cells": " a , b ,c \n 1 , 2,3 \n",
+    "header only": "a,b,c\n",
+    "one column": "a\n1\n\n2\n",
+    "other line breaks inside cells": "a,b,c\n1\x0b,2\x0c,3\u2028\n4\x1c,5\u0085,6\n",
+    "empty header cells": "a,,c,\n1,2,3,4\n",
+}
+
+
+def _exact(text: str) -> readers._ParsedCsv:
+    return readers._parse_csv(io.StringIO(text, newline="").readlines(), Path("x.csv"))
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
+    text = TEXTS[name]
+    fast, exact = readers._parse_unquoted(text), _exact(text)
+    assert fast is not None
+    assert fast.header == exact.header
+    assert [list(row) for row in zip(*[column.to_pylist() for column in fast.rows], strict=True)] == [
+        list(row) for row in exact.rows
+    ]
+    assert (fast.row_numbers, fast.malformed, fast.reasons) == (exact.row_numbers, exact.malformed, exact.reasons)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['a,b\n"1,2",3\n', "a,b\r1,2\r", "\na,b\n1,2\n", "", "  ,\na,b\n"],
+    ids=["quotes", "lone CR", "blank first line", "empty", "blank header"],
+)
+def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text):
+    assert readers._parse_unquoted(text) is None
+
+
+def test_a_file_longer_than_the_cell_limit_goes_to_the_csv_parser(monkeypatch):
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
+    assert readers._parse_unquoted("a,b\n1,2\n3,4\n") is None

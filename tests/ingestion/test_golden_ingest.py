@@ -1,0 +1,28 @@
+"""What lands from a fixed set of exports (malformed ones, foreign layouts, GB18030, BOM, XLSX)
+is exactly what the loader landed before it was made fast: every raw table, the quarantine and
+the ledger. The golden file was written by the row-by-row loader (tests/ingestion/golden_ingest.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.ingestion.golden_ingest import GOLDEN, ingest_fixtures
+
+
+@pytest.mark.slow
+def test_ingest_lands_what_the_golden_file_holds(tmp_path, monkeypatch):
+    for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
+        monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
+    golden = json.loads(GOLDEN.read_text())
+    landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
+
+    assert sorted(landed) == sorted(golden)
+    for table in golden:
+        assert landed[table].get("rows") == golden[table].get("rows"), table
+        assert landed[table]["columns"] == golden[table]["columns"], table
+        assert (landed[table]["row_count"], landed[table]["sha256"]) == (
+            golden[table]["row_count"],
+            golden[table]["sha256"],
+        ), table
