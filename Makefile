@@ -35,14 +35,18 @@ run: setup
 	@$(VENV)/bin/hotline kpis --grain yearly
 	@ls $(HOTLINE_DATA_DIR)/published/member_scores_*.xlsx
 
-# the dashboard test opens the published page in headless Chromium (Debian's package; the
-# machines reach Debian's registry); installed once, as the tests' other system dependency
+# System packages the tests use for real, from Debian's registry (the machines reach it),
+# installed once when missing: Chromium opens the published dashboard; PostgreSQL 15's server
+# is started by the Postgres publication tests in a temporary folder.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -E)
 CHROMIUM := /usr/bin/chromium
-$(CHROMIUM):
-	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo -E) apt-get install -y -qq --no-install-recommends chromium
+POSTGRES := /usr/lib/postgresql/15/bin/postgres
+$(CHROMIUM) $(POSTGRES):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+		$(if $(wildcard $(CHROMIUM)),,chromium) $(if $(wildcard $(POSTGRES)),,postgresql-15)
 
-test: setup lint $(CHROMIUM)
+test: setup lint $(CHROMIUM) $(POSTGRES)
 	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module and its shared pipeline run stay together
 
 lint: setup
