@@ -328,22 +328,7 @@ def personal_data_checks(connection, schemas: tuple[str, ...] = SCANNED_SCHEMAS)
     with a regex (`SQL_PREFILTER`); only those are examined in Python.
     """
     started = time.perf_counter()
-    columns = connection.execute(
-        f"""
-        select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
-        from information_schema.columns as c
-        join information_schema.tables as t using (table_catalog, table_schema, table_name)
-        where c.table_catalog = current_database() and c.table_schema in ({", ".join("?" for _ in schemas)})
-        order by 1, 2, c.ordinal_position
-        """,
-        list(schemas),
-    ).fetchall()
-    tables: dict[tuple[str, str], dict] = {}
-    for schema, table, table_type, column, data_type in columns:
-        entry = tables.setdefault((schema, table), {"type": table_type, "all": [], "text": []})
-        entry["all"].append(column)
-        if _is_text(data_type):
-            entry["text"].append(column)
+    tables = _tables_by_schema(connection, schemas, _is_text)
     checks, scanned_columns, scanned_tables = [], 0, 0
     for (schema, table), entry in tables.items():
         if not entry["text"]:
@@ -393,6 +378,27 @@ def personal_data_checks(connection, schemas: tuple[str, ...] = SCANNED_SCHEMAS)
 
 def _is_text(data_type: str) -> bool:
     return data_type in ("VARCHAR", "JSON", "VARCHAR[]", "JSON[]")
+
+
+def _tables_by_schema(connection, schemas, is_text) -> dict[tuple[str, str], dict]:
+    """(schema, table) → its type, all its columns and the columns whose type `is_text` accepts."""
+    columns = connection.execute(
+        f"""
+        select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
+        from information_schema.columns as c
+        join information_schema.tables as t using (table_catalog, table_schema, table_name)
+        where c.table_catalog = current_database() and c.table_schema in ({", ".join("?" for _ in schemas)})
+        order by 1, 2, c.ordinal_position
+        """,
+        list(schemas),
+    ).fetchall()
+    tables: dict[tuple[str, str], dict] = {}
+    for schema, table, table_type, column, data_type in columns:
+        entry = tables.setdefault((schema, table), {"type": table_type, "all": [], "text": []})
+        entry["all"].append(column)
+        if is_text(data_type):
+            entry["text"].append(column)
+    return tables
 
 
 def _quote(name: str) -> str:
@@ -495,22 +501,7 @@ def clear_name_checks(connection, key: bytes, schemas: tuple[str, ...] = NAME_SC
     }
     if PUBLIC_NAMES in existing:
         private -= {name_hash(value, key) for value in _distinct(connection, PUBLIC_NAMES)}
-    columns = connection.execute(
-        f"""
-        select c.table_schema, c.table_name, t.table_type, c.column_name, c.data_type
-        from information_schema.columns as c
-        join information_schema.tables as t using (table_catalog, table_schema, table_name)
-        where c.table_catalog = current_database() and c.table_schema in ({", ".join("?" for _ in schemas)})
-        order by 1, 2, c.ordinal_position
-        """,
-        list(schemas),
-    ).fetchall()
-    tables: dict[tuple[str, str], dict] = {}
-    for schema, table, table_type, column, data_type in columns:
-        entry = tables.setdefault((schema, table), {"type": table_type, "all": [], "text": []})
-        entry["all"].append(column)
-        if data_type == "VARCHAR":
-            entry["text"].append(column)
+    tables = _tables_by_schema(connection, schemas, lambda data_type: data_type == "VARCHAR")
     checks = []
     scanned = 0
     for (schema, table), entry in tables.items():
