@@ -69,6 +69,21 @@ def source_signatures(warehouse_path: Path) -> dict[str, list]:
         }
 
 
+def built_relations(warehouse_path: Path) -> list[str]:
+    """The tables and views dbt made (every schema but raw and the test failures in audit): a
+    record of a build holds only for a warehouse that still has them all."""
+    if not warehouse_path.exists():
+        return []
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        return [
+            name
+            for (name,) in connection.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_catalog = current_database() and table_schema not in ('raw', 'audit') order by 1"
+            ).fetchall()
+        ]
+
+
 def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
     """Full refresh (and why) or incremental (and which raw tables changed)."""
     fingerprint = project_fingerprint(settings.dbt_project_dir)
@@ -79,6 +94,9 @@ def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
         reason = "asked for"
     elif recorded is None or not settings.warehouse_path.exists():
         reason = "no successful build of this warehouse on record"
+    elif not set(recorded.get("relations", [])) <= set(built_relations(settings.warehouse_path)):
+        # a new or restored warehouse file beside an older record: build it whole
+        reason = "the warehouse lacks tables the last build made"
     elif recorded.get("project_fingerprint") != fingerprint:
         reason = "the dbt project (models, macros, seeds or vars) changed since the last build"
     else:
@@ -118,5 +136,6 @@ def record_success(settings: Settings, built: BuildPlan) -> None:
         "project_fingerprint": built.project_fingerprint,
         "source_signatures": built.source_signatures,
         "full_refresh": built.full_refresh_reason is not None,
+        "relations": built_relations(settings.warehouse_path),
     }
     path.write_text(json.dumps(state, indent=1) + "\n")

@@ -18,7 +18,11 @@ def test_ingest_lands_what_the_golden_file_holds(tmp_path, monkeypatch):
     golden = json.loads(GOLDEN.read_text())
     landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
 
-    assert sorted(landed) == sorted(golden)
+    # a raw table added since the golden file was written (a new register's) lands nothing here
+    assert set(golden) <= set(landed)
+    assert {table: landed[table]["row_count"] for table in set(landed) - set(golden)} == dict.fromkeys(
+        set(landed) - set(golden), 0
+    )
     for table in golden:
         assert landed[table].get("rows") == golden[table].get("rows"), table
         assert landed[table]["columns"] == golden[table]["columns"], table

@@ -45,3 +45,22 @@ def test_the_project_fingerprint_follows_every_project_file_but_dbt_output(tmp_p
     assert build_state.project_fingerprint(tmp_path) == before
     (tmp_path / "seeds" / "case_rules.csv").write_text("rule,value\nrepeat_window_days,60\n")
     assert build_state.project_fingerprint(tmp_path) != before
+
+
+def test_a_new_warehouse_beside_the_record_of_an_older_one_is_built_whole(settings):
+    """A warehouse file deleted (or restored from a backup) while data/dbt/build_state.json
+    stays: the record speaks of tables this warehouse does not have, so the build is full."""
+    settings.warehouse_path.parent.mkdir(parents=True)
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("create schema raw")
+        connection.execute("create table raw.hotline_work_orders as select 1 as id")
+        connection.execute("create schema marts")
+        connection.execute("create table marts.fct_cases as select 1 as id")
+    build_state.record_success(settings, build_state.plan(settings))
+    assert build_state.plan(settings).full_refresh_reason is None
+
+    settings.warehouse_path.unlink()
+    with duckdb.connect(str(settings.warehouse_path)) as connection:  # the next ingest makes a new one
+        connection.execute("create schema raw")
+        connection.execute("create table raw.hotline_work_orders as select 2 as id")
+    assert build_state.plan(settings).full_refresh_reason == "the warehouse lacks tables the last build made"
