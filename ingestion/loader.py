@@ -11,13 +11,14 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.errors import PipelineError
 from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
-from ingestion.readers import RawExport, read_export
+from ingestion.readers import RawExport, arrow_frame, read_export
 from ingestion.validation import parse_timestamps, row_problems
 
 Progress = Callable[[int, int, str], None]
@@ -147,7 +148,7 @@ class LandedFile:
 
     @property
     def rows(self) -> int:
-        return len(self.export.frame)
+        return self.export.rows
 
     @property
     def warnings(self) -> str | None:
@@ -199,10 +200,10 @@ def read_landed(
     """Read one file, choose its profile, date it and map it. PipelineError when it cannot be loaded."""
     export = read_export(path)
     try:
-        profile = match_profile(path, list(export.frame.columns), profiles)
+        profile = match_profile(path, export.header, profiles)
     except PipelineError as error:
         known = {header for profile in profiles for column in profile.columns for header in column.headers}
-        if (export.encoding or "").startswith("gb18030") and not known & set(export.frame.columns):
+        if (export.encoding or "").startswith("gb18030") and not known & set(export.header):
             # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
             raise PipelineError(
                 f"{error}; no header of this file is known to any profile: if it was saved in another "
@@ -213,7 +214,7 @@ def read_landed(
     # except where the export's date is its newest timestamp
     mapped = map_columns(export.frame, profile)[0] if profile.snapshot_source == "newest_timestamp" else None
     snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
-    missing = missing_headers(list(export.frame.columns), profile)
+    missing = missing_headers(export.header, profile)
     return LandedFile(path, relative, file_id, profile, snapshot, export, missing)
 
 
@@ -222,10 +223,12 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
     layout (the same headers) are mapped together."""
     layouts: dict[tuple, list[LandedFile]] = {}
     for file in files:
-        layouts.setdefault(tuple(file.export.frame.columns), []).append(file)
+        layouts.setdefault(tuple(file.export.header), []).append(file)
     parts = []
-    for same in layouts.values():
-        frame = pd.concat([file.export.frame for file in same], ignore_index=True)
+    for header, same in layouts.items():
+        # one frame of the layout's files, made from their Arrow columns (no frame per file)
+        by_file = [file.export.arrow_columns() for file in same]
+        frame = arrow_frame([_chunks([columns[j] for columns in by_file]) for j in range(len(header))], list(header))
         mapped = map_columns(frame, same[0].profile)[0]
         ids = np.repeat(np.array([file.file_id for file in same], dtype=object), [file.rows for file in same])
         mapped["_file_id"] = pd.Series(ids, dtype="object")
@@ -234,6 +237,13 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
         )
         parts.append(mapped)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _chunks(arrays: list[pa.Array | pa.ChunkedArray]) -> pa.ChunkedArray:
+    return pa.chunked_array(
+        [chunk for array in arrays for chunk in (array.chunks if isinstance(array, pa.ChunkedArray) else [array])],
+        type=pa.large_string(),
+    )
 
 
 def _masked(
@@ -310,7 +320,7 @@ def _quarantine_rows(
 
 
 def _malformed_rows(file: LandedFile, loaded_at: dt.datetime) -> pd.DataFrame:
-    header_cells = len(file.export.frame.columns)
+    header_cells = len(file.export.header)
     lines = pd.Series([line for _, line in file.export.malformed_rows], dtype="string")
     return pd.DataFrame(
         {
@@ -344,7 +354,7 @@ def _ledger_entries(
             encoding=file.export.encoding,
             snapshot_date=file.snapshot_date,
             status="loaded",
-            rows_read=len(file.export.frame) + len(file.export.malformed_rows),
+            rows_read=file.rows + len(file.export.malformed_rows),
             rows_loaded=int(loaded_counts.get(file.file_id, 0)),
             rows_quarantined=int(quarantined_counts.get(file.file_id, 0)),
             error=None,
@@ -366,11 +376,12 @@ def _write(
     """One transaction: the batch's rows, its quarantine and its ledger rows, or none of them."""
     connection.execute("begin transaction")
     try:
-        connection.register("landed_rows", rows)
+        # as Arrow: DuckDB scans Arrow columns natively, pandas' text columns value by value
+        connection.register("landed_rows", pa.Table.from_pandas(rows, preserve_index=False))
         connection.execute(f"insert into raw.{table} by name select * from landed_rows")
         connection.unregister("landed_rows")
         if len(quarantined):
-            connection.register("quarantined_rows", quarantined)
+            connection.register("quarantined_rows", pa.Table.from_pandas(quarantined, preserve_index=False))
             connection.execute("insert into raw.quarantine by name select * from quarantined_rows")
             connection.unregister("quarantined_rows")
         ledger.record_loaded(connection, entries)
@@ -496,9 +507,11 @@ def ingest_landing(
     today = loaded_at.date()
     pending: dict[str, list[LandedFile]] = {}
     pending_ids: set[str] = set()
+    pending_rows: dict[str, int] = {}  # rows waiting in each profile's batch
     digests: dict[str, dict] = {}  # keyed hashes by column, across batches (masking.keyed_hash)
 
     def flush(profile_name: str) -> None:
+        pending_rows.pop(profile_name, None)
         for entry in load_batch(connection, pending.pop(profile_name), key, loaded_at, digests):
             already[entry.file_id] = entry.file_name
             report.files_loaded += 1
@@ -534,7 +547,8 @@ def ingest_landing(
             batch = pending.setdefault(landed.profile.name, [])
             batch.append(landed)
             pending_ids.add(file_hash)
-            if sum(file.rows for file in batch) >= BATCH_ROWS:
+            pending_rows[landed.profile.name] = pending_rows.get(landed.profile.name, 0) + landed.rows
+            if pending_rows[landed.profile.name] >= BATCH_ROWS:
                 flush(landed.profile.name)
         finally:
             if progress:

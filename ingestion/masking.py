@@ -11,6 +11,7 @@ import hmac
 import re
 import unicodedata
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -93,11 +94,13 @@ def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | Non
     a mobile number), so the same caller typed two ways still hashes the same. `cache` (for one
     key only) keeps the digests of values already seen, by how they were written.
     """
-    given = values.fillna("")
     cache = {} if cache is None else cache
     if len(cache) > DIGEST_CACHE_LIMIT:
         cache.clear()
-    distinct = pd.unique(given).tolist()
+    # Arrow's dictionary encoding gives the distinct values and each row's index into them: the
+    # digests are computed per distinct value and spread back to the rows in one `take`
+    encoded = _arrow_text(values.fillna("")).combine_chunks().dictionary_encode()
+    distinct = encoded.dictionary.to_pylist()
     written = pd.Series([value for value in distinct if value not in cache], dtype="string")
     cleaned = (
         written.str.normalize("NFKC")
@@ -106,18 +109,39 @@ def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | Non
     )
     digests = {value: hmac.digest(key, value.encode("utf-8"), "sha256").hex() for value in cleaned.unique() if value}
     cache.update(zip(written.tolist(), [digests.get(value) for value in cleaned.tolist()], strict=True))
-    return given.map({value: cache[value] for value in distinct}).astype("string")
+    hashed = pa.array([cache[value] for value in distinct], type=pa.large_string()).take(encoded.indices)
+    return _text_series(hashed, values.index)
+
+
+def _arrow_text(values: pd.Series) -> pa.ChunkedArray:
+    """A text column as Arrow large strings (no copy for pandas' Arrow-backed strings)."""
+    array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+
+
+def _text_series(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if pd.StringDtype().storage == "pyarrow":
+        return pd.Series(pd.arrays.ArrowStringArray(array), index=index, copy=False)
+    return pd.Series(array.to_pylist(), index=index, dtype="string")
 
 
 def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
     """Replace each row's own caller name (from the caller-name column of the same row, before it
     is hashed) inside its free text: operators often type it there. One-character names are left,
-    since they would mask ordinary words."""
-    masked = [
-        text.replace(name, NAME_MASK) if isinstance(text, str) and isinstance(name, str) and len(name) > 1 else text
-        for text, name in zip(texts.tolist(), names.str.strip().tolist(), strict=True)
-    ]
-    return pd.Series(masked, index=texts.index, dtype=texts.dtype)
+    since they would mask ordinary words.
+
+    DuckDB's replace takes a pattern per row, vectorised (Python's str.replace, row by row, was
+    one of the loader's largest costs); its length counts characters as len() does."""
+    if texts.empty:
+        return texts.copy()
+    table = pa.table({"text": _arrow_text(texts), "name": pc.utf8_trim_whitespace(_arrow_text(names))})
+    with duckdb.connect() as connection:
+        connection.register("texts", table)
+        masked = connection.sql(
+            "select case when length(name) > 1 then replace(text, name, $mask) else text end as text from texts",
+            params={"mask": NAME_MASK},
+        ).to_arrow_table()["text"]
+    return _text_series(masked.cast(pa.large_string()), texts.index).astype(texts.dtype)
 
 
 def mask_text(values: pd.Series) -> pd.Series:
@@ -127,7 +151,7 @@ def mask_text(values: pd.Series) -> pd.Series:
     them in one vectorised pass, and each such text is masked once however often it recurs."""
     if values.empty:
         return values.copy()
-    texts = pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+    texts = _arrow_text(values)
     digits = pc.count_substring_regex(texts, _DIGIT_CLASS_RE2).fill_null(0).to_numpy(zero_copy_only=False)
     candidates = digits >= 10
     masked = values.copy()

@@ -14,6 +14,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +49,36 @@ class RawExport:
 
     A CSV row number counts records, as a spreadsheet shows them: a quoted cell running over
     several lines is one row. A malformed row keeps the raw text of the physical lines it spans.
+    `cells` is a frame, or (the fast CSV path) the header and one Arrow string array per column:
+    the loader concatenates those of a batch and makes one frame of them (a frame per file costs
+    more than the file's parse).
     """
 
-    frame: pd.DataFrame
+    cells: pd.DataFrame | tuple[list[str], list[pa.Array]]
     row_numbers: list[int]
     file_format: str
     encoding: str | None
     malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row number, raw text)
     # why each malformed row was kept aside, by row number (the loader may quote it as the reason)
     malformed_reasons: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def header(self) -> list[str]:
+        return list(self.cells.columns) if isinstance(self.cells, pd.DataFrame) else list(self.cells[0])
+
+    @property
+    def rows(self) -> int:
+        return len(self.cells) if isinstance(self.cells, pd.DataFrame) else len(self.row_numbers)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return self.cells if isinstance(self.cells, pd.DataFrame) else arrow_frame(self.cells[1], self.cells[0])
+
+    def arrow_columns(self) -> list[pa.Array | pa.ChunkedArray]:
+        """The cells as one Arrow large_string array per column (no copy where they already are)."""
+        if not isinstance(self.cells, pd.DataFrame):
+            return self.cells[1]
+        return [pa.array(self.cells.iloc[:, j], type=pa.large_string()) for j in range(self.cells.shape[1])]
 
 
 def max_field_chars() -> int:
@@ -312,7 +334,7 @@ def _text_frame(cells: np.ndarray, header: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
+def arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
     """A frame of pandas' "string" columns from Arrow string arrays (no copy where pandas keeps
     its strings in Arrow, as pandas 3 does)."""
     if pd.StringDtype().storage == "pyarrow":
@@ -329,8 +351,9 @@ def _read_csv(path: Path) -> RawExport:
     text = remove_invisible(text)
     parsed = _parse_unquoted(text)
     if parsed is not None:
-        frame = _arrow_frame(parsed.rows, parsed.header)
-        return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
+        return RawExport(
+            (parsed.header, parsed.rows), parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons
+        )
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
     del text
@@ -449,7 +472,7 @@ def read_export(path: Path) -> RawExport:
         raise PipelineError(
             f"{path}: not a readable spreadsheet (the reader failed: {_one_line(error)}); re-export it as .xlsx or CSV"
         ) from error
-    headers = [header for header in export.frame.columns if header]
+    headers = [header for header in export.header if header]
     repeated = sorted({header for header in headers if headers.count(header) > 1})
     if repeated:
         raise PipelineError(f"{path}: column {', '.join(repeated)} appears twice; keep one and re-export")
