@@ -239,11 +239,13 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
-def _chunks(arrays: list[pa.Array | pa.ChunkedArray]) -> pa.ChunkedArray:
+def _chunks(arrays: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The files' arrays of one column as one contiguous array: Arrow's kernels and DuckDB's
+    scan of a column cost per chunk too (a batch is hundreds of files)."""
     return pa.chunked_array(
         [chunk for array in arrays for chunk in (array.chunks if isinstance(array, pa.ChunkedArray) else [array])],
         type=pa.large_string(),
-    )
+    ).combine_chunks()
 
 
 def _masked(
@@ -377,7 +379,7 @@ def _write(
     connection.execute("begin transaction")
     try:
         # as Arrow: DuckDB scans Arrow columns natively, pandas' text columns value by value
-        connection.register("landed_rows", pa.Table.from_pandas(rows, preserve_index=False))
+        connection.register("landed_rows", pa.Table.from_pandas(rows, preserve_index=False).combine_chunks())
         connection.execute(f"insert into raw.{table} by name select * from landed_rows")
         connection.unregister("landed_rows")
         if len(quarantined):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import re
+import threading
 import unicodedata
 
 import duckdb
@@ -125,6 +126,16 @@ def _text_series(array: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Serie
     return pd.Series(array.to_pylist(), index=index, dtype="string")
 
 
+_LOCAL = threading.local()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB of this thread's own, kept (opening one costs more than a batch's query)."""
+    if getattr(_LOCAL, "connection", None) is None:
+        _LOCAL.connection = duckdb.connect()
+    return _LOCAL.connection
+
+
 def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
     """Replace each row's own caller name (from the caller-name column of the same row, before it
     is hashed) inside its free text: operators often type it there. One-character names are left,
@@ -135,12 +146,15 @@ def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
     if texts.empty:
         return texts.copy()
     table = pa.table({"text": _arrow_text(texts), "name": pc.utf8_trim_whitespace(_arrow_text(names))})
-    with duckdb.connect() as connection:
-        connection.register("texts", table)
+    connection = _duckdb()
+    connection.register("texts", table)
+    try:
         masked = connection.sql(
             "select case when length(name) > 1 then replace(text, name, $mask) else text end as text from texts",
             params={"mask": NAME_MASK},
         ).to_arrow_table()["text"]
+    finally:
+        connection.unregister("texts")
     return _text_series(masked.cast(pa.large_string()), texts.index).astype(texts.dtype)
 
 
