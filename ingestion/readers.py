@@ -288,13 +288,21 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
     reasons: dict[int, str] = {}
     for number, line in enumerate(lines[1:], start=2):
         cells = line.count(",")
-        if cells == commas and line.replace(",", "").strip():
+        blank = not line.strip(BLANK_CHARACTERS)  # scans from the ends only: no copy of the line
+        if cells == commas and not blank:
             good.append(line)
             numbers.append(number)
-        elif line.replace(",", "").strip():  # a blank row is skipped but keeps its number
+        elif not blank:  # a blank row is skipped but keeps its number
             malformed.append((number, line))
             reasons[number] = f"row has {cells + 1} cells, the header has {commas + 1}"
     return _ParsedCsv(header, _split_cells(good, commas + 1), numbers, malformed, reasons)
+
+
+# what a blank row holds: commas and what str.strip() strips (every character str.isspace() accepts)
+BLANK_CHARACTERS = (
+    ",\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _split_cells(lines: list[str], width: int) -> list[pa.Array]:

@@ -53,3 +53,8 @@ def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text
 def test_a_file_longer_than_the_cell_limit_goes_to_the_csv_parser(monkeypatch):
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
     assert readers._parse_unquoted("a,b\n1,2\n3,4\n") is None
+
+
+def test_a_blank_row_is_one_of_commas_and_what_str_strip_strips():
+    # the one-pass reader tells blank rows by stripping these from a line's ends (no copy of it)
+    assert set(readers.BLANK_CHARACTERS) == {","} | {chr(c) for c in range(0x110000) if chr(c).isspace()}
