@@ -47,7 +47,7 @@ $(CHROMIUM) $(POSTGRES):
 		$(if $(wildcard $(CHROMIUM)),,chromium) $(if $(wildcard $(POSTGRES)),,postgresql-15)
 
 test: setup lint $(CHROMIUM) $(POSTGRES)
-	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module and its shared pipeline run stay together
+	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module stays on one worker, longest first (tests/conftest.py)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -1,23 +1,52 @@
-"""Shared fixtures: a private data folder per test, and small exports in every real format."""
+"""Shared fixtures: a private data folder per test, small exports in every real format, and the
+demo's pipeline run shared by the session's read-only tests (tests/fixtures/shared_runs.py)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core.settings import Settings, get_settings
-from demodata.hotline_exports import EXPORT_HEADERS
+from demodata.hotline_exports import EXPORT_HEADERS, ExportSummary
+from tests.fixtures.shared_runs import HASH_KEY, airflow_dags_test, build_once, session_root
 
-HASH_KEY = "test-key-not-a-secret"
+DEMO_SCALE = 0.02  # the smallest demo whose 2023 figures show the planted year-on-year changes
+DAILY_RUN_DATE = "2024-01-01"  # the daily run after the last demo export (2023-12-31)
 
 # Airflow imported by the tests keeps its config and metadata out of the user's ~/airflow
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-tests-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+# The modules that run pipelines, longest first. `make test` hands whole modules to its workers
+# (--dist loadfile) in collection order; starting the longest first keeps one from running alone
+# at the end. test_end_to_end.py comes before the other readers of the session's daily run, so
+# that it builds the run while the other worker is busy.
+LONGEST_FIRST = (
+    "tests/reliability/test_kills.py",
+    "tests/dags/test_scheduled_run.py",
+    "tests/test_end_to_end.py",
+    "tests/pipeline/test_incremental_build.py",
+    "tests/test_topic_pipeline.py",
+    "tests/test_foreign_exports.py",
+    "tests/test_member_scoring.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist otherwise reorders modules by their number of tests, which puts these last
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: position for position, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order otherwise
 
 
 @pytest.fixture
@@ -107,3 +136,31 @@ def pg_dsn(postgres_server: str) -> Iterator[str]:
     yield postgres_server.replace("dbname=postgres", f"dbname={name}")
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    data_dir: Path
+    planted: ExportSummary  # what the generator planted in the exports
+
+
+@pytest.fixture(scope="session")
+def daily_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """The demo exports (DEMO_SCALE) and the office's registers, landed as `make run` lands them and
+    run once per session through `airflow dags test hotline_daily 2024-01-01` (the real DAG, dbt on
+    DuckDB, the gate, publication). Shared by every worker: read it, never change it; a test that
+    writes works on `copy_data(daily_demo.data_dir, tmp_path / "data")`."""
+    from demodata.committee_members import generate_member_records
+    from demodata.hotline_exports import generate_hotline_exports
+
+    def build(folder: Path) -> ExportSummary:
+        landing = folder / "data" / "landing"
+        landing.mkdir(parents=True)
+        planted = generate_hotline_exports(landing, scale=DEMO_SCALE)
+        generate_member_records(landing / "members")
+        run = airflow_dags_test(folder / "data", "hotline_daily", DAILY_RUN_DATE)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        return planted
+
+    folder, planted = build_once(session_root(tmp_path_factory), "daily_demo", build)
+    return DemoRun(folder / "data", planted)

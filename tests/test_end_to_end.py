@@ -26,36 +26,21 @@ import yaml
 from core import kpi_definitions as kpi_catalogue
 from core.errors import PipelineError
 from core.settings import PROJECT_DIR, get_settings
-from demodata.committee_members import generate_member_records
-from demodata.hotline_exports import generate_hotline_exports
 from pipeline import steps
-from tests.conftest import HASH_KEY
+from tests.conftest import DAILY_RUN_DATE, HASH_KEY
 from tests.fixtures.period_maturity import ExpectedStatus
+from tests.fixtures.shared_runs import airflow_dags_test, copy_data
 from tests.test_semantic_layer import metricflow_project, run_mf
 
 pytestmark = pytest.mark.slow
 
-SCALE = 0.02
-RUN_DATE = "2024-01-01"  # the daily run after the last demo export (2023-12-31)
+RUN_DATE = DAILY_RUN_DATE  # the daily run after the last demo export (2023-12-31)
 DAILY_EXPORT = re.compile(r"^12345_gongdan_\d{8}\.(csv|xlsx)$")
 APPEAL_TYPES = {"咨询", "求助", "投诉", "举报", "建议", "表扬/感谢", "其他"}
 
 
 def run_dag(data_dir: Path) -> subprocess.CompletedProcess:
-    environment = {
-        **os.environ,
-        "HOTLINE_DATA_DIR": str(data_dir),
-        "HOTLINE_HASH_KEY": HASH_KEY,
-        "HOTLINE_TASK_RETRIES": "0",
-    }
-    environment.pop("AIRFLOW_HOME", None)  # scripts/airflow.sh puts it under the data folder
-    return subprocess.run(
-        [str(PROJECT_DIR / "scripts" / "airflow.sh"), "dags", "test", "hotline_daily", RUN_DATE],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return airflow_dags_test(data_dir, "hotline_daily", RUN_DATE)
 
 
 def read_landed(path: Path) -> pd.DataFrame:
@@ -71,15 +56,15 @@ def read_landed(path: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    landing = data_dir / "landing"
-    landing.mkdir(parents=True)
-    planted = generate_hotline_exports(landing, scale=SCALE)
-    generate_member_records(landing / "members")  # the office's registers too, as `make run` lands them
-    first = run_dag(data_dir)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    return data_dir, planted
+def pipeline_run(daily_demo):
+    """The session's daily run of the demo (tests/conftest.py): read only."""
+    return daily_demo.data_dir, daily_demo.planted
+
+
+@pytest.fixture
+def own_run(daily_demo, tmp_path):
+    """A private copy of the session's daily run, for a test that changes it."""
+    return copy_data(daily_demo.data_dir, tmp_path / "data"), daily_demo.planted
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +149,9 @@ def test_bi_tools_find_every_mart_in_the_published_file(pipeline_run):
 def test_metricflow_gives_the_figures_of_the_kpi_marts(pipeline_run, tmp_path):
     """An analyst asking the semantic layer for a month's KPIs gets what the published marts say."""
     data_dir, _ = pipeline_run
-    project, environment = metricflow_project(tmp_path, data_dir / "warehouse" / "hotline.duckdb")
+    # on a copy: MetricFlow opens the warehouse for writing, and the session's run is shared
+    warehouse = shutil.copy2(data_dir / "warehouse" / "hotline.duckdb", tmp_path / "hotline.duckdb")
+    project, environment = metricflow_project(tmp_path, warehouse)
     names = [kpi.name for kpi in kpi_catalogue.published_kpis()]
     answer = tmp_path / "metrics.csv"
     query = run_mf(
@@ -414,8 +401,8 @@ def test_each_publication_ships_its_docs_site_and_gate_page_readable_offline(pip
     assert str(docs) in report.stdout.replace("\n", "") and str(gate_page) in report.stdout.replace("\n", "")
 
 
-def test_a_second_run_changes_nothing_published(pipeline_run):
-    data_dir, _ = pipeline_run
+def test_a_second_run_changes_nothing_published(own_run):
+    data_dir, _ = own_run
     published = data_dir / "published"
     names = ("kpis.json", "kpis.xlsx", "kpi_trends.png", "manifest.json", "warehouse.duckdb")
     before = {name: (published / name).read_bytes() for name in names}
@@ -427,8 +414,8 @@ def test_a_second_run_changes_nothing_published(pipeline_run):
     assert len((published / "history.jsonl").read_text().splitlines()) == 1
 
 
-def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(pipeline_run, monkeypatch):
-    data_dir, _ = pipeline_run
+def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(own_run, monkeypatch):
+    data_dir, _ = own_run
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
     settings = get_settings()
@@ -467,8 +454,8 @@ def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(pipeline
         assert reopened.execute("select count(*) from fct_cases").fetchone()[0] == rows_seen[0] - 1
 
 
-def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(pipeline_run, monkeypatch):
-    data_dir, _ = pipeline_run
+def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(own_run, monkeypatch):
+    data_dir, _ = own_run
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
     settings = get_settings()

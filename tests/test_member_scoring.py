@@ -1,16 +1,15 @@
 """Quarterly member scoring, as the committee office checks it.
 
-Generates the demo data (a small hotline set and the office's registers for 2022-2023), runs
-the quarterly scoring DAG through Airflow itself, and reads only the published artifacts:
-every active member scored, each score explained item by item, caps, joint proposals, the
-year's grade by the part-year rule, a member's dossier and workbook reconciled with the marts,
-and a frozen quarter that a late record cannot change.
+Takes the demo data (a small hotline set and the office's registers for 2022-2023) after the
+session's daily run (tests/conftest.py), runs the quarterly scoring DAG through Airflow itself,
+and reads only the published artifacts: every active member scored, each score explained item
+by item, caps, joint proposals, the year's grade by the part-year rule, a member's dossier and
+workbook reconciled with the marts, and a frozen quarter that a late record cannot change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +23,7 @@ from demodata.committee_members import ACTIVITIES
 from demodata.hotline_exports import REJECTED_XLSX
 from pipeline import steps
 from tests.conftest import HASH_KEY
+from tests.fixtures.shared_runs import airflow_dags_test, copy_data
 from tests.publication.dashboard_browser import open_dashboard
 
 pytestmark = pytest.mark.slow
@@ -31,27 +31,17 @@ RUN_DATE = "2024-01-15"  # the quarterly run after the office's January export s
 
 
 def run_quarterly_dag(data_dir: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_HASH_KEY": HASH_KEY}
-    environment["HOTLINE_TASK_RETRIES"] = "0"
-    environment.pop("AIRFLOW_HOME", None)
-    return subprocess.run(
-        [str(PROJECT_DIR / "scripts" / "airflow.sh"), "dags", "test", "member_scoring_quarterly", RUN_DATE],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return airflow_dags_test(data_dir, "member_scoring_quarterly", RUN_DATE)
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("members") / "data"
+def published(tmp_path_factory, daily_demo):
+    # as `make run`: the quarterly run after the daily one, here on a copy of the session's daily run
+    data_dir = copy_data(daily_demo.data_dir, tmp_path_factory.mktemp("members") / "data")
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
     monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
     settings = get_settings()
-    settings.landing_dir.mkdir(parents=True)
-    steps.generate(settings, scale=0.01)
     run = run_quarterly_dag(data_dir)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     yield settings
