@@ -36,32 +36,31 @@ def model(dbt, session):
 
     rules = rules.set_index("rule")["value"]
     stopwords = set(stopwords["term"])
-    top.filter(f"candidate_rank <= {int(rules['candidate_terms_top_n'])}").select(
-        "period_start, category_l3_code, town"
-    ).create_view("topic_terms_top", replace=True)
-    texts.create_view("topic_terms_texts", replace=True)
-    # the texts of each month's top candidates, and a digest of them per month
-    session.execute(
-        """
-        create or replace temp view topic_terms_input as
-        select texts.period_start, texts.category_l3_code, texts.town, texts.work_order_id,
-               texts.received_at, texts.appeal_text,
-               sum(hash(texts.category_l3_code, texts.town, texts.work_order_id, texts.received_at, texts.appeal_text)
-                   ::hugeint) over (partition by texts.period_start)::varchar
-               || ':' || count(*) over (partition by texts.period_start) as source_hash
-        from topic_terms_texts as texts
-        inner join topic_terms_top as top using (period_start, category_l3_code, town)
-        """
+    top = top.filter(f"candidate_rank <= {int(rules['candidate_terms_top_n'])}")
+    keys = ["period_start", "category_l3_code", "town"]
+    # the texts of each month's top candidates, each row with a digest of its month's texts
+    inputs = (
+        texts.select(", ".join([*keys, "work_order_id", "received_at", "appeal_text"]))
+        .join(top.select(", ".join(keys)), keys)
+        .query(
+            "texts",
+            """
+            select *,
+                sum(hash(category_l3_code, town, work_order_id, received_at, appeal_text)::hugeint)
+                    over (partition by period_start)::varchar
+                || ':' || count(*) over (partition by period_start) as source_hash
+            from texts
+            """,
+        )
     )
-    months = "select distinct period_start, source_hash from topic_terms_input"
+    months = "select distinct period_start, source_hash from texts"
     if dbt.is_incremental:
         # months whose digest is unchanged keep their rows; months gone from the input go
-        session.execute(
-            f"delete from {dbt.this} where period_start not in (select period_start from topic_terms_input)"
-        )
+        current = [month for (month,) in inputs.query("texts", "select distinct period_start from texts").fetchall()]
+        session.execute(f"delete from {dbt.this} where not list_contains(?::date[], period_start)", [current])
         months += f" except select distinct period_start, source_hash from {dbt.this}"
-    texts = session.execute(
-        f"select * from topic_terms_input where period_start in (select period_start from ({months}))"
+    texts = inputs.query(
+        "texts", f"select * from texts where period_start in (select period_start from ({months}))"
     ).df()
     # a fixed order, so equal counts always list the same words (reruns give identical marts)
     texts = texts.sort_values("work_order_id")
