@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -216,14 +217,19 @@ def verdict_agreement(connection) -> list[CheckResult]:
 def run_gate(settings: Settings) -> GateReport:
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
-    context = _expectations_context()
-    with connect(settings.warehouse_path, read_only=True) as connection:
+    # Great Expectations takes seconds to import, a fixed cost of every gate: it is imported in a
+    # thread while DuckDB (which releases the GIL) scans the tables for personal data
+    with ThreadPoolExecutor(max_workers=1) as pool, connect(settings.warehouse_path, read_only=True) as connection:
+        context = pool.submit(_expectations_context)
+        scans = [
+            *personal_data_checks(connection),  # clear phone and ID numbers, every text column
+            *clear_name_checks(connection, settings.hash_key()),  # callers' and representatives' names
+        ]
         for suite in build_suites(raw_tables):
             frame = connection.execute(suite.query).df()
-            checks.extend(_validate(context, suite, frame))
+            checks.extend(_validate(context.result(), suite, frame))
         checks.extend(verdict_agreement(connection))
-        checks.extend(personal_data_checks(connection))  # clear phone and ID numbers, every text column
-        checks.extend(clear_name_checks(connection, settings.hash_key()))  # callers' and representatives' names
+        checks.extend(scans)
         checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
     checked_at = dt.datetime.now().isoformat(timespec="seconds")

@@ -8,10 +8,19 @@ tests) except for one block of its `columns:` list, between the lines
     # BEGIN KPI columns ...
     # END KPI columns ...
 
-which this script writes from the definitions: each published KPI's description, contract type
-and data tests, in full in every file (YAML anchors do not reach across files, and the
-repetition is the script's, not a person's). The script replaces only what is between the two
-markers and keeps the rest of each file as it is, comments and layout included.
+which this script writes from the definitions: each published KPI's description and contract
+type, in full in every file (YAML anchors do not reach across files, and the repetition is the
+script's, not a person's). The KPIs' data checks (not null, a rate within [0, 1]) go into ONE
+model-level test per mart, `kpi_columns_valid` (tests/generic/kpi_columns_valid.sql), between the
+lines
+
+    # BEGIN KPI tests ...
+    # END KPI tests ...
+
+in the model's `data_tests:` list; its rows are keyed by the mart's grain (its
+unique_combination columns, or its unique column). A test per column and check cost a fixed
+~0.3 s each on every build, 169 of them over the nine marts. The script replaces only what is
+between the markers and keeps the rest of each file as it is, comments and layout included.
 
 It also writes the semantic layer, models/semantic/hotline_kpis.yml, whole: a semantic model over
 fct_cases with one measure per KPI measure (its `counts` summed by its `counted_by` date), and a
@@ -74,6 +83,8 @@ DATE_LABELS = {
 }
 BEGIN = "# BEGIN KPI columns: written by scripts/kpi_docs.py from vars: kpi_definitions, do not edit"
 END = "# END KPI columns"
+TESTS_BEGIN = "# BEGIN KPI tests: written by scripts/kpi_docs.py from vars: kpi_definitions, do not edit"
+TESTS_END = "# END KPI tests"
 
 
 class _Dumper(yaml.SafeDumper):
@@ -81,6 +92,20 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)
+
+
+def _split_tests(kpi) -> tuple[bool, dict | None, list]:
+    """A KPI's data tests as (not null?, its range or None, the other tests, which stay on the column)."""
+    not_null, bounds, others = False, None, []
+    for test in kpi.column_doc.get("data_tests", []):
+        if test == "not_null":
+            not_null = True
+        elif isinstance(test, dict) and list(test) == ["between"]:
+            arguments = test["between"].get("arguments", test["between"])
+            bounds = {"column": kpi.name, "min_value": arguments["min_value"], "max_value": arguments["max_value"]}
+        else:
+            others.append(test)
+    return not_null, bounds, others
 
 
 def kpi_columns_block(kpis) -> str:
@@ -94,21 +119,51 @@ def kpi_columns_block(kpis) -> str:
         meta = {"label_zh": kpi.label_zh, "unit": UNIT_COMMENTS[kpi.unit]}
         if formula := kpi.formula_zh(labels):
             meta["formula_zh"] = formula
-        columns.append({**kpi.column_doc, "config": {"meta": meta}})
+        column = {key: value for key, value in kpi.column_doc.items() if key != "data_tests"}
+        if others := _split_tests(kpi)[2]:
+            column["data_tests"] = others
+        columns.append({**column, "config": {"meta": meta}})
     return yaml.dump(columns, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
-def spliced(path: Path, text: str, block: str) -> str:
+def kpi_tests_block(kpis, mart: str, key_columns: list[str]) -> str:
+    """The mart's one `kpi_columns_valid` test over every published KPI, as a `data_tests:` entry, unindented."""
+    not_null, ranges = [], []
+    for kpi in kpis:
+        if kpi.published:
+            is_not_null, bounds, _ = _split_tests(kpi)
+            not_null += [kpi.name] if is_not_null else []
+            ranges += [bounds] if bounds else []
+    test = {
+        "kpi_columns_valid": {
+            "name": f"kpi_columns_valid_{mart}",
+            "arguments": {"key_columns": key_columns, "not_null": not_null, "ranges": ranges},
+        }
+    }
+    return yaml.dump([test], Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def key_columns(path: Path, model: dict) -> list[str]:
+    """The mart's grain, from its hand-written tests: its unique_combination columns, or its unique column."""
+    for test in model.get("data_tests") or []:
+        if isinstance(test, dict) and "unique_combination" in test:
+            combination = test["unique_combination"]
+            return list(combination.get("arguments", combination)["columns"])
+    unique = [column["name"] for column in model.get("columns") or [] if "unique" in (column.get("data_tests") or [])]
+    if len(unique) != 1:
+        raise SystemExit(f"{path}: needs a unique_combination test or one unique column (its grain), for its KPI test")
+    return unique
+
+
+def spliced(path: Path, text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
     """`text` (a KPI mart's YAML) with `block` between its marker lines, indented as they are;
     every other line as it was."""
     lines = text.splitlines(keepends=True)
-    begins = [i for i, line in enumerate(lines) if line.strip() == BEGIN]
-    ends = [i for i, line in enumerate(lines) if line.strip() == END]
+    begins = [i for i, line in enumerate(lines) if line.strip() == begin]
+    ends = [i for i, line in enumerate(lines) if line.strip() == end]
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise SystemExit(
-            f"{path}: needs the line {BEGIN!r} and, below it, the line {END!r}, once each, "
-            "in its columns list where the KPI columns go"
-        )
+        where = "its columns list where the KPI columns go" if begin == BEGIN else "its model-level data_tests list"
+        raise SystemExit(f"{path}: needs the line {begin!r} and, below it, the line {end!r}, once each, in {where}")
     marker = lines[begins[0]]
     indent = marker[: len(marker) - len(marker.lstrip())]
     generated = [f"{indent}{line}" if line.strip() else line for line in block.splitlines(keepends=True)]
@@ -264,6 +319,8 @@ def kpi_mart_files(project_dir: Path) -> dict[Path, str]:
         models = (yaml.safe_load(text) or {}).get("models") or []
         if [model.get("name") for model in models] != [mart]:
             raise SystemExit(f"{path}: must document {mart} and only it")
+        tests = kpi_tests_block(kpis, mart, key_columns(path, models[0]))
+        text = spliced(path, text, tests, TESTS_BEGIN, TESTS_END)
         names = [column["name"] for column in models[0].get("columns") or []]
         if doubled := sorted({name for name in published if names.count(name) > 1}):
             raise SystemExit(f"{path}: {', '.join(doubled)} written by hand too; the KPI block has them")
@@ -271,7 +328,8 @@ def kpi_mart_files(project_dir: Path) -> dict[Path, str]:
     strays = sorted(
         path
         for path in (project_dir / "models").rglob("*.yml")
-        if path not in wanted and any(line.strip() == BEGIN for line in path.read_text(encoding="utf-8").splitlines())
+        if path not in wanted
+        and any(line.strip() in (BEGIN, TESTS_BEGIN) for line in path.read_text(encoding="utf-8").splitlines())
     )
     if strays:
         raise SystemExit(f"{', '.join(map(str, strays))}: a KPI block in a model not in KPI_MARTS of {__file__}")

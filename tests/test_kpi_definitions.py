@@ -104,8 +104,9 @@ def test_the_kpi_marts_yaml_is_in_step_with_the_definitions():
 
 
 def test_the_kpi_docs_script_keeps_the_hand_written_part(tmp_path):
-    """The script rewrites only the lines between the markers: a KPI that goes is gone from every
-    mart, the hand-written lines around the block (comments too) stay byte for byte."""
+    """The script rewrites only the lines between the markers (KPI columns, KPI test): a KPI that
+    goes is gone from every mart, the hand-written lines around the blocks (comments too) stay
+    byte for byte."""
     script = kpi_docs_script()
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT / "models", project / "models")
@@ -119,9 +120,11 @@ def test_the_kpi_docs_script_keeps_the_hand_written_part(tmp_path):
 
     def outside_the_block(text: str) -> list[str]:
         lines = text.splitlines()
-        begin = next(i for i, line in enumerate(lines) if line.strip() == script.BEGIN)
-        end = next(i for i, line in enumerate(lines) if line.strip() == script.END)
-        return lines[: begin + 1] + lines[end:]
+        for begin_marker, end_marker in ((script.BEGIN, script.END), (script.TESTS_BEGIN, script.TESTS_END)):
+            begin = next(i for i, line in enumerate(lines) if line.strip() == begin_marker)
+            end = next(i for i, line in enumerate(lines) if line.strip() == end_marker)
+            lines = lines[: begin + 1] + lines[end:]
+        return lines
 
     before = {mart: (project / "models" / "marts" / f"{mart}.yml").read_text("utf-8") for mart in script.KPI_MARTS}
     assert script.main(["--check", "--project-dir", str(project)]) == 1
@@ -285,7 +288,9 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
         columns = {column["name"]: column for column in model["columns"]}
         assert columns["urgent_orders"]["data_type"] == "bigint", model["name"]
         assert columns["urgent_rate"]["description"] == "紧急件率 = urgent_orders / work_orders."
-        assert {"between": {"arguments": {"min_value": 0, "max_value": 1}}} in columns["urgent_rate"]["data_tests"]
+        # its range is checked by the mart's one KPI test, with every other KPI's
+        (kpi_test,) = [test["kpi_columns_valid"] for test in model["data_tests"] if "kpi_columns_valid" in test]
+        assert {"column": "urgent_rate", "min_value": 0, "max_value": 1} in kpi_test["arguments"]["ranges"]
 
     # the marts, built by dbt on a tiny warehouse
     warehouse = tmp_path / "tiny.duckdb"
@@ -305,6 +310,18 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
         rows = connection.execute("select * from marts.kpi_hotline_monthly").df()
     assert month == [(3, 2, pytest.approx(2 / 3), 2, pytest.approx(1 / 3), 2.0)]
     assert towns == [("城东镇", 1, 1.0), ("汇龙镇", 1, 0.5)]
+
+    # the marts' KPI test passes, and catches a rate out of range, naming column, row and value
+    kpi_tests = ("kpi_columns_valid_kpi_hotline_monthly", "kpi_columns_valid_kpi_town_monthly")
+    tested = run_dbt(project, warehouse, "test", "--select", *kpi_tests)
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("update marts.kpi_town_monthly set urgent_rate = 1.5 where town = '城东镇'")
+    tested = run_dbt(project, warehouse, "test", "--select", *kpi_tests)
+    assert tested.returncode != 0
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        failing = connection.execute("select * from audit.kpi_columns_valid_kpi_town_monthly").fetchall()
+    assert failing == [("urgent_rate", "between 0 and 1", "period_start=2023-01-01, town=城东镇", "1.5")]
 
     # the gate's range checks
     suites = {suite.name: suite for suite in build_suites(["hotline_orders"])}

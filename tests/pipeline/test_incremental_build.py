@@ -3,7 +3,8 @@
 The demo's exports are loaded in three batches, with an incremental build after each of the
 last two: most days, then the last days, then a late second export of an old day that rewrites
 an old order, adds a repeat of it and quarantines a newer row of another. Every mart is then
-compared, table by table and row by row (order-independent), with `hotline build --full-refresh`.
+compared, table by table and row by row (order-independent), with `hotline build --full-refresh`,
+and the publication of the incremental builds with that of the full refresh.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     steps.ingest(settings, until=dt.date(2023, 12, 20))
     steps.build(settings)  # no build on record: a full refresh, unit tests included
     assert ran_unit_tests(settings)
+    steps.check(settings)
+    first = steps.publish(settings)
 
     # the last days, as the daily run would load them
     before = loaded_files(settings)
@@ -125,9 +128,25 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
         settings, "select has_newer_quarantined_row from marts.fct_cases where work_order_id = ?", [older_order]
     ) == [(True,)]
     incremental = mart_contents(settings)
+    steps.check(settings)
+    published = steps.publish(settings)
+    assert published.changed and published.fingerprint != first.fingerprint
+    # the dbt docs site documents the same project and tables: the first publication's page, copied
+    docs = [published.directory / "versions" / version / "docs" / "index.html" for version in versions(settings)]
+    assert len(docs) == 2 and docs[0].read_bytes() == docs[1].read_bytes()
 
     steps.build(settings, full_refresh=True)
     assert ran_unit_tests(settings)
     full = mart_contents(settings)
     assert incremental.keys() == full.keys()
     assert {table for table in full if incremental[table] != full[table]} == set()
+    # the full refresh passes the same gate and publishes nothing new: the same tables, KPIs, workbooks
+    steps.check(settings)
+    assert steps.publish(settings).changed is False
+    assert json.loads((settings.published_dir / "manifest.json").read_text())["fingerprint"] == published.fingerprint
+
+
+def versions(settings) -> list[str]:
+    return sorted(
+        path.name for path in (settings.published_dir / "versions").iterdir() if not path.name.startswith(".")
+    )
