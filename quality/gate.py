@@ -217,7 +217,7 @@ def run_gate(settings: Settings) -> GateReport:
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
     context = _expectations_context()
-    with connect(settings.warehouse_path, read_only=True) as connection:
+    with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
         for suite in build_suites(raw_tables):
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context, suite, frame))
