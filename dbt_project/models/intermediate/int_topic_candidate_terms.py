@@ -20,14 +20,16 @@ def model(dbt, session):
     # each dbt.ref on a line of its own: dbt finds a Python model's refs by reading its source
     rules = dbt.ref("topic_rules").df()
     stopwords = dbt.ref("text_stopwords").df()
-    top = dbt.ref("int_topic_candidates_scored").df()
-    texts = dbt.ref("int_case_texts").df()
+    top = dbt.ref("int_topic_candidates_scored")
+    texts = dbt.ref("int_case_texts")
 
     rules = rules.set_index("rule")["value"]
     stopwords = set(stopwords["term"])
-    top = top[top["candidate_rank"] <= int(rules["candidate_terms_top_n"])][["period_start", "category_l3_code", "town"]]
+    keys = "period_start, category_l3_code, town"
+    top = top.filter(f"candidate_rank <= {int(rules['candidate_terms_top_n'])}").project(keys)
+    # joined in DuckDB: only the top candidates' texts come into pandas, not every order's (GBs at scale);
     # a fixed order, so equal counts always list the same words (reruns give identical marts)
-    texts = texts.merge(top, on=["period_start", "category_l3_code", "town"]).sort_values("work_order_id")
+    texts = texts.join(top, keys).df().sort_values("work_order_id")
 
     rows = []
     for (period_start, code, town), group in texts.groupby(["period_start", "category_l3_code", "town"]):
