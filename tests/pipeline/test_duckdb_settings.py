@@ -3,6 +3,7 @@ inside the data folder: the pipeline's own connections and dbt's."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -95,5 +96,5 @@ def test_dbt_runs_under_the_same_limits(settings, monkeypatch):
         timeout=600,
     )
     assert shown.returncode == 0, shown.stdout[-2000:]
-    assert '"m": "300.0 MiB"' in shown.stdout and '"t": "1"' in shown.stdout, shown.stdout[-2000:]
-    assert f'"d": "{settings.duckdb_temp_dir}"' in shown.stdout
+    [row] = json.loads(shown.stdout[shown.stdout.index("\n{") :])["show"]
+    assert (row["m"], int(row["t"]), row["d"]) == ("300.0 MiB", 1, str(settings.duckdb_temp_dir))
