@@ -36,7 +36,10 @@ def apply_duckdb_settings(
     """
     chosen = (settings or get_settings()).duckdb_settings()
     Path(chosen["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    [spill] = connection.execute("select current_setting('temp_directory')").fetchone()
     for name, value in chosen.items():
+        if name == "temp_directory" and spill == value:
+            continue  # DuckDB refuses to set it again, even to itself, once it has spilled there
         quoted = str(value).replace("'", "''")
         connection.execute(f"set {name} = '{quoted}'")
     return connection

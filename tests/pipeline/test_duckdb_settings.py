@@ -98,3 +98,13 @@ def test_dbt_runs_under_the_same_limits(settings, monkeypatch):
     assert shown.returncode == 0, shown.stdout[-2000:]
     [row] = json.loads(shown.stdout[shown.stdout.index("\n{") :])["show"]
     assert (row["m"], int(row["t"]), row["d"]) == ("300.0 MiB", 1, str(settings.duckdb_temp_dir))
+
+
+def test_a_connection_opened_after_a_spill_keeps_the_spill_folder(settings, monkeypatch):
+    # DuckDB refuses to set temp_directory again, even to itself, once it has spilled there
+    monkeypatch.setenv("HOTLINE_DUCKDB_MEMORY_LIMIT", "64MiB")
+    monkeypatch.setenv("HOTLINE_DUCKDB_THREADS", "1")
+    with connect(settings.warehouse_path, settings=settings) as first:
+        first.execute("select count(*) from (select range, random() as x from range(5000000) order by x)").fetchone()
+        with open_duckdb(settings.warehouse_path, settings=settings) as second:
+            assert second.execute("select 1").fetchone() == (1,)
