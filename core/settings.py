@@ -6,6 +6,7 @@ Every path a step uses comes from here, so the DAGs, the CLI and the tests agree
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -86,6 +87,25 @@ class Settings:
         """
         return os.environ.get("HOTLINE_PG_DSN", "").strip() or None
 
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in its memory limit: inside the data folder."""
+        return self.data_dir / "tmp" / "duckdb"
+
+    def duckdb_settings(self) -> dict[str, str | int]:
+        """What every DuckDB connection of the pipeline runs with (ingest, dbt, the gate, publication).
+
+        HOTLINE_DUCKDB_MEMORY_LIMIT: a size DuckDB reads ("2GB", "512MiB") or a share of the
+        machine's memory ("20%"); default a quarter of the memory, at most 2 GiB, so that a big
+        build spills to disk rather than taking the machine. HOTLINE_DUCKDB_THREADS: default the
+        cores this process may use.
+        """
+        return {
+            "memory_limit": duckdb_memory_limit(),
+            "threads": positive_int("HOTLINE_DUCKDB_THREADS", len(os.sched_getaffinity(0))),
+            "temp_directory": str(self.duckdb_temp_dir),
+        }
+
 
 def positive_int(name: str, default: int) -> int:
     """An environment variable holding a whole number above 0; one line naming it when it does not."""
@@ -101,6 +121,25 @@ def positive_int(name: str, default: int) -> int:
             f"{name}={value!r} is not a whole number above 0; set it to one (default {default}) or unset it"
         )
     return number
+
+
+_MEMORY = re.compile(r"(\d+(\.\d+)?)\s*(%|b|bytes|[kmgt]i?b)", re.IGNORECASE)
+DEFAULT_MEMORY_CAP = 2 * 1024**3
+
+
+def duckdb_memory_limit() -> str:
+    """HOTLINE_DUCKDB_MEMORY_LIMIT as DuckDB reads it; one line naming the setting when it cannot."""
+    value = os.environ.get("HOTLINE_DUCKDB_MEMORY_LIMIT", "").strip()
+    if not value:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{min(total // 4, DEFAULT_MEMORY_CAP) // 1024**2}MiB"
+    found = _MEMORY.fullmatch(value)
+    if not found or float(found.group(1)) <= 0 or (found.group(3) == "%" and float(found.group(1)) > 100):
+        raise PipelineError(
+            f"HOTLINE_DUCKDB_MEMORY_LIMIT={value!r} is not a memory size; set it like 2GB, 512MiB or 20% "
+            "(of the machine's memory), or unset it (default a quarter of the memory, at most 2 GiB)"
+        )
+    return value
 
 
 def task_retries() -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from core.errors import PipelineError
+from core.settings import Settings, get_settings
 
 
 @contextmanager
@@ -25,13 +26,44 @@ def writer_lock(warehouse_path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def apply_duckdb_settings(
+    connection: duckdb.DuckDBPyConnection, settings: Settings | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Give a connection the memory limit, threads and spill folder of the settings (HOTLINE_DUCKDB_*).
+
+    Set after connecting rather than as connect()'s config: DuckDB refuses a second connection
+    to an open file with another config, and a reader (a test, a BI tool in the process) may hold one.
+    """
+    chosen = (settings or get_settings()).duckdb_settings()
+    Path(chosen["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    [spill] = connection.execute("select current_setting('temp_directory')").fetchone()
+    for name, value in chosen.items():
+        if name == "temp_directory" and spill == value:
+            continue  # DuckDB refuses to set it again, even to itself, once it has spilled there
+        quoted = str(value).replace("'", "''")
+        connection.execute(f"set {name} = '{quoted}'")
+    return connection
+
+
+def open_duckdb(path: Path, *, read_only: bool = False, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with the pipeline's DuckDB settings (apply_duckdb_settings)."""
+    connection = duckdb.connect(str(path), read_only=read_only)
+    try:
+        return apply_duckdb_settings(connection, settings)
+    except BaseException:
+        connection.close()
+        raise
+
+
 @contextmanager
-def connect(warehouse_path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    warehouse_path: Path, *, read_only: bool = False, settings: Settings | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     if read_only and not warehouse_path.exists():
         raise PipelineError(f"{warehouse_path}: no warehouse yet; run `hotline ingest` and `hotline build` first")
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection = duckdb.connect(str(warehouse_path), read_only=read_only)
+        connection = open_duckdb(warehouse_path, read_only=read_only, settings=settings)
     except duckdb.IOException as error:
         if "Could not set lock on file" not in str(error):
             raise

@@ -17,9 +17,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from core.settings import Settings
+from core.warehouse import open_duckdb
 
 # dbt's own output inside the project folder, when someone runs dbt there by hand
 _NOT_PROJECT = {"target", "logs", "dbt_packages", ".user.yml"}
@@ -53,7 +52,7 @@ def source_signatures(warehouse_path: Path) -> dict[str, list]:
     """Each raw table's row count and a hash of its rows (order-independent): what the build reads."""
     if not warehouse_path.exists():
         return {}
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    with open_duckdb(warehouse_path, read_only=True) as connection:
         tables = [
             name
             for (name,) in connection.execute(
@@ -74,7 +73,7 @@ def built_relations(warehouse_path: Path) -> list[str]:
     record of a build holds only for a warehouse that still has them all."""
     if not warehouse_path.exists():
         return []
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    with open_duckdb(warehouse_path, read_only=True) as connection:
         return [
             name
             for (name,) in connection.execute(

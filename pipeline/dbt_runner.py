@@ -44,12 +44,7 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     run_results = settings.dbt_target_dir / "run_results.json"
     run_results.unlink(missing_ok=True)  # never judge this run by an older run's results
-    environment = {
-        **os.environ,
-        "HOTLINE_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DBT_USE_COLORS": "False",
-    }
+    environment = dbt_environment(settings)
     command = [
         str(Path(sys.executable).parent / "dbt"),
         *args,
@@ -68,6 +63,21 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
             f"dbt {args[0]} could not run (exit {exit_code}); see {settings.dbt_target_dir.parent / 'logs'}"
         )
     return read_run_results(run_results)
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """The environment dbt runs in: the warehouse, and the DuckDB limits every connection runs with."""
+    duckdb_settings = settings.duckdb_settings()
+    Path(duckdb_settings["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    return {
+        **os.environ,
+        "HOTLINE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "HOTLINE_DUCKDB_MEMORY_LIMIT": str(duckdb_settings["memory_limit"]),
+        "HOTLINE_DUCKDB_THREADS": str(duckdb_settings["threads"]),
+        "HOTLINE_DUCKDB_TEMP_DIRECTORY": str(duckdb_settings["temp_directory"]),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DBT_USE_COLORS": "False",
+    }
 
 
 # Runs in the child before the command: asks Linux to SIGKILL it when its parent dies, then

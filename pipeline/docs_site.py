@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 import sys
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from core.settings import Settings
-from pipeline.dbt_runner import run_relayed
+from pipeline.dbt_runner import dbt_environment, run_relayed
 
 log = logging.getLogger(__name__)
 DOCS_PAGE = Path("docs") / "index.html"  # inside a version folder
@@ -72,12 +71,7 @@ def write_dbt_docs(settings: Settings, version_dir: Path) -> Path:
         raise PipelineError(f"{target / 'manifest.json'}: no dbt build to document; run `hotline build` first")
     static_page = target / "static_index.html"
     static_page.unlink(missing_ok=True)  # never publish an older build's docs
-    environment = {
-        **os.environ,
-        "HOTLINE_WAREHOUSE_PATH": str(settings.warehouse_path),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DBT_USE_COLORS": "False",
-    }
+    environment = dbt_environment(settings)
     started = time.monotonic()
     exit_code = run_relayed(
         [

@@ -53,7 +53,7 @@ def ingest(
 
     profiles = load_profiles(settings.profiles_dirs)
     key = settings.hash_key()
-    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path) as connection:
+    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path, settings=settings) as connection:
         check_hash_key(connection, key)
         report = ingest_landing(
             connection, settings.landing_dir, profiles, key, until=until, as_of=as_of, progress=progress
@@ -78,7 +78,7 @@ def reload(
 
     profiles = load_profiles(settings.profiles_dirs)
     key = settings.hash_key()
-    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path) as connection:
+    with writer_lock(settings.warehouse_path), connect(settings.warehouse_path, settings=settings) as connection:
         check_hash_key(connection, key)
         report = reload_files(
             connection,
@@ -198,12 +198,12 @@ def scoring_workbook(settings: Settings, quarter: str):
 def attention(settings: Settings) -> dict:
     """What is late as of the last publication: items per kind and per unit, and the workbook
     every publication writes (attention.xlsx, by publication.publish from fct_attention_items)."""
-    import duckdb
+    from core.warehouse import open_duckdb
 
     warehouse = settings.published_dir / "warehouse.duckdb"
     if not warehouse.exists():
         raise PipelineError(f"{warehouse}: nothing published yet; run `make run` or `hotline run`")
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with open_duckdb(warehouse, read_only=True, settings=settings) as connection:
         by_kind = connection.execute(
             """
             select kinds.attention_kind_label, count(items.item_id), max(items.as_of_date)
@@ -257,7 +257,7 @@ def status(settings: Settings) -> dict:
     from core.warehouse import connect
 
     try:
-        with connect(settings.warehouse_path, read_only=True) as connection:
+        with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
             loaded, rejected, warned = _ledger_summary(connection)
     except duckdb.IOException:
         raise PipelineError(

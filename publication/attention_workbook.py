@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from core.errors import PipelineError
+from core.warehouse import open_duckdb
 from publication.reports import _width, neutralise_formulas
 
 SUMMARY_SHEET = "汇总 summary"
@@ -37,7 +37,7 @@ def write_attention_workbook(published_warehouse: Path, path: Path) -> dict[str,
     """Write the workbook to `path`; returns the number of items per kind label (0 included)."""
     if not published_warehouse.exists():
         raise PipelineError(f"{published_warehouse}: nothing published yet; run the pipeline first")
-    with duckdb.connect(str(published_warehouse), read_only=True) as connection:
+    with open_duckdb(published_warehouse, read_only=True) as connection:
         kinds = connection.execute(
             "select attention_kind, attention_kind_label from dim_attention_kind order by sort_order, attention_kind"
         ).fetchall()

@@ -25,6 +25,7 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from core.kpi_definitions import published_kpis
+from core.warehouse import open_duckdb
 
 FONT = "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, WenQuanYi Micro Hei, sans-serif"
 TREND_RATES = ("signed_on_time_rate", "completed_on_time_rate", "satisfaction_rate")
@@ -218,7 +219,7 @@ def _attention(connection: duckdb.DuckDBPyConnection) -> tuple[go.Figure | None,
 def write_dashboard(warehouse_path: Path, path: Path) -> Path:
     """Write the dashboard of the published warehouse at `warehouse_path` to `path`."""
     labels = {kpi.name: kpi.label_zh for kpi in published_kpis()}
-    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+    with open_duckdb(warehouse_path, read_only=True) as connection:
         as_of = connection.execute("select max(as_of_date) from fct_cases").fetchone()[0]
         sections: list[tuple[str, list[go.Figure], str]] = [
             ("年度概览", [], _yearly_cards(connection, labels)),

@@ -14,11 +14,11 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import jinja2
 import pandas as pd
 
 from core.errors import PipelineError
+from core.warehouse import open_duckdb
 from publication.scoring_workbook import year_grades, year_records
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -68,7 +68,7 @@ def write_member_dossiers(published_warehouse: Path, quarter: str, folder: Path)
     if not published_warehouse.exists():
         raise PipelineError(f"{published_warehouse}: nothing published yet; run the pipeline first")
     year = int(quarter[:4])
-    with duckdb.connect(str(published_warehouse), read_only=True) as connection:
+    with open_duckdb(published_warehouse, read_only=True) as connection:
         members = connection.execute(
             """
             select members.*, sectors.sector_name as sector_label

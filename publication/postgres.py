@@ -32,6 +32,7 @@ from psycopg import sql
 
 from core.errors import PipelineError
 from core.settings import Settings
+from core.warehouse import open_duckdb
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def publish_duckdb(
         connection = psycopg.connect(dsn, autocommit=True)
     except psycopg.ProgrammingError as error:  # a malformed DSN; an unreachable server is left to retries
         raise PipelineError(f"HOTLINE_PG_DSN: {error}".splitlines()[0]) from None
-    with connection, duckdb.connect(str(duckdb_path), read_only=True) as source:
+    with connection, open_duckdb(duckdb_path, read_only=True) as source:
         connection.execute("select pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
         _prepare(connection)
         current = connection.execute(

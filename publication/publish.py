@@ -35,7 +35,7 @@ import duckdb
 from core.errors import PipelineError
 from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
-from core.warehouse import connect, mart_tables, marts_fingerprint
+from core.warehouse import connect, mart_tables, marts_fingerprint, open_duckdb
 from publication.attention_workbook import write_attention_workbook
 from publication.comments import copy_comments
 from publication.dashboard import write_dashboard
@@ -84,7 +84,7 @@ def _kpis_document(connection: duckdb.DuckDBPyConnection, fingerprint: str) -> d
 
 def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, gate: dict) -> dict[str, int]:
     version_dir.mkdir(parents=True)
-    connection = duckdb.connect(str(version_dir / "warehouse.duckdb"))
+    connection = open_duckdb(version_dir / "warehouse.duckdb")
     try:
         connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
         tables = {}
@@ -156,7 +156,7 @@ def publish_marts(settings: Settings, *, write_docs: Callable[[Path], object] | 
 
     published = settings.published_dir
     # the caller holds the writer lock (pipeline.steps.publish): no build may change the marts meanwhile
-    with connect(settings.warehouse_path, read_only=True) as connection:
+    with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
         fingerprint = marts_fingerprint(connection)
     if fingerprint != gate["marts_fingerprint"]:
         raise PipelineError(

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from core.errors import PipelineError
+from core.warehouse import open_duckdb
 from publication.reports import neutralise_formulas
 
 # the year's grade, with every ingredient (fct_member_yearly_grades), as the sheets head them
@@ -125,7 +125,7 @@ def write_scoring_workbook(published_warehouse: Path, quarter: str, path: Path) 
     if not published_warehouse.exists():
         raise PipelineError(f"{published_warehouse}: nothing published yet; run the pipeline first")
     year = int(quarter[:4])
-    with duckdb.connect(str(published_warehouse), read_only=True) as connection:
+    with open_duckdb(published_warehouse, read_only=True) as connection:
         items = connection.execute(
             """
             select member_id, item, item_label, points, item_order
