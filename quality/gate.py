@@ -219,7 +219,10 @@ def run_gate(settings: Settings) -> GateReport:
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
     # Great Expectations takes seconds to import, a fixed cost of every gate: it is imported in a
     # thread while DuckDB (which releases the GIL) scans the tables for personal data
-    with ThreadPoolExecutor(max_workers=1) as pool, connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
+    with (
+        ThreadPoolExecutor(max_workers=1) as pool,
+        connect(settings.warehouse_path, read_only=True, settings=settings) as connection,
+    ):
         context = pool.submit(_expectations_context)
         scans = [
             *personal_data_checks(connection),  # clear phone and ID numbers, every text column
