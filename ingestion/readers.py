@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from core import settings
 from core.errors import PipelineError
@@ -266,36 +268,74 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
 
 
 def _parse_unquoted(text: str) -> _ParsedCsv | None:
-    """The same parse as _parse_csv for the common export, with no per-cell Python work: no
+    """The same parse as _parse_csv for the common export, with no per-row Python work: no
     quote character anywhere (so one physical line is one record), no line ended by a lone \r,
     no cell over the field-size limit and a header on the first line. None for any other file,
     which _parse_csv reads.
 
-    Every good line is joined into one string and split on commas once; a line with the wrong
-    number of cells is a malformed row and a blank one is skipped, as _parse_csv does."""
+    Arrow's CSV reader splits the lines after the header (quoting off, every cell text); a line
+    with the wrong number of cells, an empty one included, comes to `wrong_width`, which keeps
+    its line number: the good rows' numbers are the others. A row of commas and spaces is blank:
+    skipped, keeping its number, as _parse_csv does."""
     if '"' in text or len(text) > max_field_chars() or text.count("\r") != text.count("\r\n"):
         return None
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the last line's end
-    if not lines or not lines[0].replace(",", "").strip():
+    end = text.find("\n")
+    first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
+    first = first.removesuffix("\r")
+    if not first.replace(",", "").strip():
         return None
-    header = [cell.strip() for cell in lines[0].split(",")]
-    commas = len(header) - 1
-    good: list[str] = []
-    numbers: list[int] = []
+    header = [cell.strip() for cell in first.split(",")]
+    width = len(header)
+    wrong: list[tuple[int, str]] = []  # (line number, text) of lines without `width` cells
+
+    def wrong_width(row: pa_csv.InvalidRow) -> str:
+        wrong.append((row.number + 1, row.text))
+        return "skip"
+
+    if not body:  # Arrow takes no data as no CSV at all
+        return _ParsedCsv(header, [pa.array([], type=pa.large_string()) for _ in range(width)], [], [], {})
+    names = [str(j) for j in range(width)]
+    table = pa_csv.read_csv(
+        pa.py_buffer(body.encode("utf-8")),
+        read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
+        parse_options=pa_csv.ParseOptions(
+            quote_char=False, escape_char=False, ignore_empty_lines=False, invalid_row_handler=wrong_width
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, check_utf8=False
+        ),
+    )
+    columns = [table.column(j).combine_chunks() for j in range(width)]
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
-    for number, line in enumerate(lines[1:], start=2):
-        cells = line.count(",")
-        blank = not line.strip(BLANK_CHARACTERS)  # scans from the ends only: no copy of the line
-        if cells == commas and not blank:
-            good.append(line)
-            numbers.append(number)
-        elif not blank:  # a blank row is skipped but keeps its number
+    for number, line in wrong:
+        if line.strip(BLANK_CHARACTERS):  # a blank row is skipped but keeps its number
             malformed.append((number, line))
-            reasons[number] = f"row has {cells + 1} cells, the header has {commas + 1}"
-    return _ParsedCsv(header, _split_cells(good, commas + 1), numbers, malformed, reasons)
+            reasons[number] = f"row has {line.count(',') + 1} cells, the header has {width}"
+    numbers = np.arange(2, len(table) + len(wrong) + 2)
+    if wrong:
+        numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)
+    blank = _blank_rows(columns)
+    if blank.any():
+        columns = [column.filter(pa.array(~blank)) for column in columns]
+        numbers = numbers[~blank]
+    return _ParsedCsv(header, columns, numbers.tolist(), malformed, reasons)
+
+
+def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
+    """Which rows hold nothing but what str.strip() strips: the first column tells the few rows
+    to look at, the others are looked at on those only."""
+    blank = np.zeros(len(columns[0]) if columns else 0, dtype=bool)
+    if not len(blank):
+        return blank
+    candidates = np.flatnonzero(pc.match_substring_regex(columns[0], _BLANK_CELL).to_numpy(zero_copy_only=False))
+    for column in columns[1:]:
+        if not len(candidates):
+            break
+        cells = column.take(pa.array(candidates))
+        candidates = candidates[pc.match_substring_regex(cells, _BLANK_CELL).to_numpy(zero_copy_only=False)]
+    blank[candidates] = True
+    return blank
 
 
 # what a blank row holds: commas and what str.strip() strips (every character str.isspace() accepts)
@@ -303,27 +343,8 @@ BLANK_CHARACTERS = (
     ",\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-
-
-def _split_cells(lines: list[str], width: int) -> list[pa.Array]:
-    """The columns of lines of `width` cells split on commas, as Arrow strings, with no Python
-    object per cell: the lines are encoded once, cut at the commas' byte offsets (a comma is one
-    byte in UTF-8, never part of another character) and the cells' bytes gathered column by
-    column into one array, of which each column is a slice."""
-    if not lines:
-        return [pa.array([], type=pa.large_string()) for _ in range(width)]
-    data = np.frombuffer(",".join(lines).encode("utf-8"), dtype=np.uint8)
-    commas = np.flatnonzero(data == ord(","))
-    starts = np.concatenate(([0], commas + 1))
-    lengths = np.concatenate((commas, [len(data)])) - starts
-    by_column = np.arange(len(starts)).reshape(len(lines), width).T.ravel()
-    starts, lengths = starts[by_column], lengths[by_column]
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    # byte k of the gathered data comes from its cell's start plus its place in the cell
-    source = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-    cells = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data[source]))
-    return [cells.slice(j * len(lines), len(lines)) for j in range(width)]
+# a cell of those only (no comma inside a cell), as an RE2 pattern
+_BLANK_CELL = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in BLANK_CHARACTERS if c != ",") + "]*$"
 
 
 def _text_column(cells: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -22,6 +22,10 @@ TEXTS = {
     "one column": "a\n1\n\n2\n",
     "other line breaks inside cells": "a,b,c\n1\x0b,2\x0c,3\u2028\n4\x1c,5\u0085,6\n",
     "empty header cells": "a,,c,\n1,2,3,4\n",
+    "a blank first cell in a row that is not blank": "a,b,c\n \u3000,2,\n\t,,x\n,, \n",
+    "blank lines only after the header": "a,b\n\n\r\n , \n\n",
+    "malformed lines between blank ones": "a,b\n1,2\n\n3\n\n4,5,6\n7,8\n",
+    "Chinese cells": "编号,内容\n１,王小明说：你好\n2,启东市，汇龙镇\n",
 }
 
 
