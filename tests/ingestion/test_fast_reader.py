@@ -4,6 +4,7 @@ read exactly (quotes, lone \\r line ends) go to the csv parser."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -62,3 +63,18 @@ def test_a_file_longer_than_the_cell_limit_goes_to_the_csv_parser(monkeypatch):
 def test_a_blank_row_is_one_of_commas_and_what_str_strip_strips():
     # the one-pass reader tells blank rows by stripping these from a line's ends (no copy of it)
     assert set(readers.BLANK_CHARACTERS) == {","} | {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ("工单编号", "a\x00b", "c\u200bd\ufeff", None, ""),
+        ("派单时间", dt.datetime(2023, 1, 2, 3, 4, 5, 678), dt.datetime(999, 1, 1), "", None, "x\u200b"),
+        ("n", 1.0, 2.5, float("nan"), 7, True, dt.date(2020, 1, 1), dt.time(8, 30)),
+    ],
+    ids=["text", "date-times", "other cells"],
+)
+def test_a_sheet_column_converted_at_once_equals_each_cell_converted(column):
+    assert readers._column_array(column).to_pylist() == [readers._cell_text(value) for value in column]
+    assert readers._cell_text(dt.datetime(2023, 1, 2, 3, 4, 5, 678)) == "2023-01-02 03:04:05"
+    assert readers._cell_text(dt.datetime(999, 1, 1)) == dt.datetime(999, 1, 1).strftime("%Y-%m-%d %H:%M:%S")
