@@ -262,7 +262,8 @@ def _masked(
             masked[column.name] = keyed_hash(mapped[column.name], key, cache)
         elif column.personal == "mask_text":
             text = mask_names(mapped[column.name], names) if names is not None else mapped[column.name]
-            masked[column.name] = mask_text(text)
+            cache = None if digests is None else digests.setdefault(f"masked {column.name}", {})
+            masked[column.name] = mask_text(text, cache)
     return masked
 
 
@@ -513,7 +514,8 @@ def ingest_landing(
     pending: dict[str, list[LandedFile]] = {}
     pending_ids: set[str] = set()
     pending_rows: dict[str, int] = {}  # rows waiting in each profile's batch
-    digests: dict[str, dict] = {}  # keyed hashes by column, across batches (masking.keyed_hash)
+    # keyed hashes and masked texts by column, across batches (masking.keyed_hash, mask_text)
+    digests: dict[str, dict] = {}
 
     def flush(profile_name: str) -> None:
         pending_rows.pop(profile_name, None)

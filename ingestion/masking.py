@@ -87,6 +87,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # written value → digest, kept across the batches of one ingest (an export is a snapshot: the same
 # caller recurs in the next days' exports), up to this many values
 DIGEST_CACHE_LIMIT = 300_000  # about 80 MB a column
+MASKED_CACHE_LIMIT = 50_000  # texts with numbers, masked (mask_text): about 25 MB a column
 
 
 _SPACES_HYPHENS = re.compile(r"[\s-]")
@@ -182,20 +183,29 @@ def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
     return _text_series(masked.cast(pa.large_string()), texts.index).astype(texts.dtype)
 
 
-def mask_text(values: pd.Series) -> pd.Series:
+def mask_text(values: pd.Series, cache: dict[str, str] | None = None) -> pd.Series:
     """Replace ID-card, mobile and landline numbers inside free text by a mask.
 
     Only texts with ten digits or more can hold a number (NUMBER_RUN needs ten): Arrow counts
-    them in one vectorised pass, and each such text is masked once however often it recurs."""
+    them in one vectorised pass, and each such text is masked once however often it recurs.
+    `cache` keeps the masked texts already seen (the same work order recurs in the next days'
+    exports)."""
     if values.empty:
         return values.copy()
+    cache = {} if cache is None else cache
+    if len(cache) > MASKED_CACHE_LIMIT:
+        cache.clear()
     texts = _arrow_text(values)
     digits = pc.count_substring_regex(texts, _DIGIT_CLASS_RE2).fill_null(0).to_numpy(zero_copy_only=False)
     candidates = digits >= 10
     masked = values.copy()
     if candidates.any():
         some = values[candidates]
-        by_text = {text: _RUN_PATTERN.sub(_mask_run, text) for text in pd.unique(some)}
+        by_text = {}
+        for text in pd.unique(some):
+            if text not in cache:
+                cache[text] = _RUN_PATTERN.sub(_mask_run, text)
+            by_text[text] = cache[text]
         masked[candidates] = some.map(by_text)
     return masked
 

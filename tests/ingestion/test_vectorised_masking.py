@@ -95,3 +95,13 @@ def test_keyed_hash_cleaning_equals_pythons_rule_on_every_kind_of_space():
 
     assert _cleaned(values) == [rule(value) for value in values]
     assert _cleaned(["王\u3000小明"]) == ["王小明"] and _cleaned(["+86 138-1234-5678"]) == ["13812345678"]
+
+
+def test_mask_text_with_a_cache_masks_as_without_it():
+    batch = _shuffled_batch([*TEXTS, None, ""])
+    cache: dict[str, str] = {}
+    first = mask_text(pd.Series(batch, dtype="string"), cache)
+    assert cache  # the texts with numbers were kept
+    again = mask_text(pd.Series(batch, dtype="string"), cache)
+    alone = mask_text(pd.Series(batch, dtype="string"))
+    assert first.equals(alone) and again.equals(alone)
