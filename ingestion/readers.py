@@ -278,7 +278,7 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
     with the wrong number of cells, an empty one included, comes to `wrong_width`, which keeps
     its line number: the good rows' numbers are the others. A row of commas and spaces is blank:
     skipped, keeping its number, as _parse_csv does."""
-    if '"' in text or len(text) > max_field_chars() or text.count("\r") != text.count("\r\n"):
+    if '"' in text or text.count("\r") != text.count("\r\n"):
         return None
     end = text.find("\n")
     first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
@@ -307,6 +307,10 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
         ),
     )
     columns = [table.column(j).combine_chunks() for j in range(width)]
+    if len(text) > max_field_chars() and any(
+        (pc.max(pc.utf8_length(column)).as_py() or 0) > max_field_chars() for column in columns
+    ):
+        return None  # the csv parser quarantines the row with the over-long cell
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
     for number, line in wrong:

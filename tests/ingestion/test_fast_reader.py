@@ -55,9 +55,19 @@ def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text
     assert readers._parse_unquoted(text) is None
 
 
-def test_a_file_longer_than_the_cell_limit_goes_to_the_csv_parser(monkeypatch):
+def test_a_file_with_a_cell_over_the_limit_goes_to_the_csv_parser(monkeypatch):
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
-    assert readers._parse_unquoted("a,b\n1,2\n3,4\n") is None
+    assert readers._parse_unquoted("a,b\n1,2\n3,4\n12345678901,5\n") is None
+
+
+def test_a_file_longer_than_the_cell_limit_with_short_cells_is_read_in_one_pass(monkeypatch):
+    """A big daily export (millions of characters) is longer than the cell limit; its cells are not."""
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
+    text = "a,b\n" + "".join(f"{n},x{n}\n" for n in range(100))
+    fast, exact = readers._parse_unquoted(text), _exact(text)
+    assert fast is not None
+    assert [column.to_pylist() for column in fast.rows] == [list(column) for column in zip(*exact.rows, strict=True)]
+    assert fast.row_numbers == exact.row_numbers
 
 
 def test_a_blank_row_is_one_of_commas_and_what_str_strip_strips():
