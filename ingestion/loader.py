@@ -26,6 +26,7 @@ Progress = Callable[[int, int, str], None]
 # rows), since a commit that leaves a row group part-filled has it rewritten by the next (at
 # 50,000, commits took five times the CPU of the inserts)
 BATCH_ROWS = 130_000
+_GOOD = "_is_good_row"  # which of a batch's rows _write loads
 
 
 @dataclass
@@ -262,7 +263,8 @@ def _masked(
             masked[column.name] = keyed_hash(mapped[column.name], key, cache)
         elif column.personal == "mask_text":
             text = mask_names(mapped[column.name], names) if names is not None else mapped[column.name]
-            masked[column.name] = mask_text(text)
+            cache = None if digests is None else digests.setdefault(f"masked {column.name}", {})
+            masked[column.name] = mask_text(text, cache)
     return masked
 
 
@@ -346,9 +348,8 @@ def _malformed_rows(file: LandedFile, loaded_at: dt.datetime) -> pd.DataFrame:
 
 
 def _ledger_entries(
-    files: list[LandedFile], rows: pd.DataFrame, quarantined: pd.DataFrame, loaded_at: dt.datetime
+    files: list[LandedFile], loaded_counts: pd.Series, quarantined: pd.DataFrame, loaded_at: dt.datetime
 ) -> list[ledger.LedgerEntry]:
-    loaded_counts = rows["_file_id"].value_counts()
     quarantined_counts = quarantined["file_id"].value_counts()
     return [
         ledger.LedgerEntry(
@@ -378,12 +379,13 @@ def _write(
     quarantined: pd.DataFrame,
     entries: list[ledger.LedgerEntry],
 ) -> None:
-    """One transaction: the batch's rows, its quarantine and its ledger rows, or none of them."""
+    """One transaction: the batch's good rows (those with _GOOD true), its quarantine and its
+    ledger rows, or none of them."""
     connection.execute("begin transaction")
     try:
         # as Arrow: DuckDB scans Arrow columns natively, pandas' text columns value by value
         connection.register("landed_rows", pa.Table.from_pandas(rows, preserve_index=False).combine_chunks())
-        connection.execute(f"insert into raw.{table} by name select * from landed_rows")
+        connection.execute(f"insert into raw.{table} by name select * exclude ({_GOOD}) from landed_rows where {_GOOD}")
         connection.unregister("landed_rows")
         if len(quarantined):
             connection.register("quarantined_rows", pa.Table.from_pandas(quarantined, preserve_index=False))
@@ -416,18 +418,21 @@ def load_batch(
     problems = problems.where(duplicates.eq(""), problems.where(problems.eq(""), problems + "; ") + duplicates)
     good = problems.eq("")
 
-    rows = typed[good].copy()
-    rows["_file_id"] = mapped["_file_id"][good]
+    # every row goes to DuckDB, which keeps the good ones as it inserts (a copy of the good rows
+    # here cost as much as the insert)
+    rows = typed
+    rows["_file_id"] = mapped["_file_id"]
     rows["_file_name"] = rows["_file_id"].map({file.file_id: file.relative for file in files})
-    rows["_row_number"] = mapped["_row_number"][good]
+    rows["_row_number"] = mapped["_row_number"]
     rows["_snapshot_date"] = rows["_file_id"].map({file.file_id: file.snapshot_date for file in files})
     rows["_loaded_at"] = loaded_at
+    rows[_GOOD] = good.to_numpy(dtype=bool)
 
     quarantined = _quarantine_rows(masked[~good], problems[~good], files, loaded_at)
     malformed = [_malformed_rows(file, loaded_at) for file in files if file.export.malformed_rows]
     if malformed:
         quarantined = pd.concat([quarantined, *malformed], ignore_index=True)
-    entries = _ledger_entries(files, rows, quarantined, loaded_at)
+    entries = _ledger_entries(files, mapped["_file_id"][good].value_counts(), quarantined, loaded_at)
     _write(connection, profile.table, rows, quarantined, entries)
     return entries
 
@@ -513,7 +518,8 @@ def ingest_landing(
     pending: dict[str, list[LandedFile]] = {}
     pending_ids: set[str] = set()
     pending_rows: dict[str, int] = {}  # rows waiting in each profile's batch
-    digests: dict[str, dict] = {}  # keyed hashes by column, across batches (masking.keyed_hash)
+    # keyed hashes and masked texts by column, across batches (masking.keyed_hash, mask_text)
+    digests: dict[str, dict] = {}
 
     def flush(profile_name: str) -> None:
         pending_rows.pop(profile_name, None)

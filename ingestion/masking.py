@@ -13,6 +13,7 @@ import threading
 import unicodedata
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -86,10 +87,29 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 # written value → digest, kept across the batches of one ingest (an export is a snapshot: the same
 # caller recurs in the next days' exports), up to this many values
 DIGEST_CACHE_LIMIT = 300_000  # about 80 MB a column
+MASKED_CACHE_LIMIT = 50_000  # texts with numbers, masked (mask_text): about 25 MB a column
 
 
 _SPACES_HYPHENS = re.compile(r"[\s-]")
 _PLUS_86 = re.compile(r"^\+?86(1[3-9][0-9]{9})$")
+# what `re` takes for \s (every character str.isspace() accepts; none lies above U+3000), as an
+# RE2 class: a value with none of these, no hyphen and no +86 in front is left as it is by
+# _SPACES_HYPHENS and _PLUS_86, so Arrow finds the few values those need to run on
+PYTHON_WHITESPACE = "".join(chr(code) for code in range(0x3001) if chr(code).isspace())
+_NEEDS_CLEANING = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + "\\-]|^\\+?86"
+
+
+def _cleaned(values: list[str]) -> list[str]:
+    """Each value normalised as keyed_hash says: NFKC (Python's own, value by value: its Unicode
+    tables decide the hashes), then spaces, hyphens and a +86 before a mobile removed, where a
+    value has them (Arrow tells which)."""
+    normalized = [unicodedata.normalize("NFKC", value) for value in values]
+    if not normalized:
+        return normalized
+    flagged = pc.match_substring_regex(pa.array(normalized, type=pa.large_string()), _NEEDS_CLEANING)
+    for i in np.flatnonzero(flagged.to_numpy(zero_copy_only=False)):
+        normalized[i] = _PLUS_86.sub(r"\1", _SPACES_HYPHENS.sub("", normalized[i]))
+    return normalized
 
 
 def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | None = None) -> pd.Series:
@@ -107,10 +127,14 @@ def keyed_hash(values: pd.Series, key: bytes, cache: dict[str, str | None] | Non
     encoded = _arrow_text(values.fillna("")).combine_chunks().dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
     written = [value for value in distinct if value not in cache]
-    # Python's own NFKC and `re` (what pandas' str methods ran value by value here), without pandas' cost per value
-    cleaned = [_PLUS_86.sub(r"\1", _SPACES_HYPHENS.sub("", unicodedata.normalize("NFKC", value))) for value in written]
-    digests = {value: hmac.digest(key, value.encode("utf-8"), "sha256").hex() for value in set(cleaned) if value}
-    cache.update(zip(written, [digests.get(value) for value in cleaned], strict=True))
+    digest = hmac.digest
+    cache.update(
+        zip(
+            written,
+            [digest(key, value.encode("utf-8"), "sha256").hex() if value else None for value in _cleaned(written)],
+            strict=True,
+        )
+    )
     hashed = pa.array([cache[value] for value in distinct], type=pa.large_string()).take(encoded.indices)
     return _text_series(hashed, values.index)
 
@@ -159,20 +183,29 @@ def mask_names(texts: pd.Series, names: pd.Series) -> pd.Series:
     return _text_series(masked.cast(pa.large_string()), texts.index).astype(texts.dtype)
 
 
-def mask_text(values: pd.Series) -> pd.Series:
+def mask_text(values: pd.Series, cache: dict[str, str] | None = None) -> pd.Series:
     """Replace ID-card, mobile and landline numbers inside free text by a mask.
 
     Only texts with ten digits or more can hold a number (NUMBER_RUN needs ten): Arrow counts
-    them in one vectorised pass, and each such text is masked once however often it recurs."""
+    them in one vectorised pass, and each such text is masked once however often it recurs.
+    `cache` keeps the masked texts already seen (the same work order recurs in the next days'
+    exports)."""
     if values.empty:
         return values.copy()
+    cache = {} if cache is None else cache
+    if len(cache) > MASKED_CACHE_LIMIT:
+        cache.clear()
     texts = _arrow_text(values)
     digits = pc.count_substring_regex(texts, _DIGIT_CLASS_RE2).fill_null(0).to_numpy(zero_copy_only=False)
     candidates = digits >= 10
     masked = values.copy()
     if candidates.any():
         some = values[candidates]
-        by_text = {text: _RUN_PATTERN.sub(_mask_run, text) for text in pd.unique(some)}
+        by_text = {}
+        for text in pd.unique(some):
+            if text not in cache:
+                cache[text] = _RUN_PATTERN.sub(_mask_run, text)
+            by_text[text] = cache[text]
         masked[candidates] = some.map(by_text)
     return masked
 

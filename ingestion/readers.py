@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from core import settings
 from core.errors import PipelineError
@@ -41,6 +43,7 @@ MAX_CELL_LINES = 100
 # stray BOM, e.g. from concatenated exports). They are removed from every header and cell.
 INVISIBLE_CHARACTERS = "\x00\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(f"[{INVISIBLE_CHARACTERS}]")
+_INVISIBLE_RE2 = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_CHARACTERS) + "]"
 
 
 @dataclass
@@ -266,36 +269,78 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
 
 
 def _parse_unquoted(text: str) -> _ParsedCsv | None:
-    """The same parse as _parse_csv for the common export, with no per-cell Python work: no
+    """The same parse as _parse_csv for the common export, with no per-row Python work: no
     quote character anywhere (so one physical line is one record), no line ended by a lone \r,
     no cell over the field-size limit and a header on the first line. None for any other file,
     which _parse_csv reads.
 
-    Every good line is joined into one string and split on commas once; a line with the wrong
-    number of cells is a malformed row and a blank one is skipped, as _parse_csv does."""
-    if '"' in text or len(text) > max_field_chars() or text.count("\r") != text.count("\r\n"):
+    Arrow's CSV reader splits the lines after the header (quoting off, every cell text); a line
+    with the wrong number of cells, an empty one included, comes to `wrong_width`, which keeps
+    its line number: the good rows' numbers are the others. A row of commas and spaces is blank:
+    skipped, keeping its number, as _parse_csv does."""
+    if '"' in text or text.count("\r") != text.count("\r\n"):
         return None
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the last line's end
-    if not lines or not lines[0].replace(",", "").strip():
+    end = text.find("\n")
+    first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
+    first = first.removesuffix("\r")
+    if not first.replace(",", "").strip():
         return None
-    header = [cell.strip() for cell in lines[0].split(",")]
-    commas = len(header) - 1
-    good: list[str] = []
-    numbers: list[int] = []
+    header = [cell.strip() for cell in first.split(",")]
+    width = len(header)
+    wrong: list[tuple[int, str]] = []  # (line number, text) of lines without `width` cells
+
+    def wrong_width(row: pa_csv.InvalidRow) -> str:
+        wrong.append((row.number + 1, row.text))
+        return "skip"
+
+    if not body:  # Arrow takes no data as no CSV at all
+        return _ParsedCsv(header, [pa.array([], type=pa.large_string()) for _ in range(width)], [], [], {})
+    names = [str(j) for j in range(width)]
+    table = pa_csv.read_csv(
+        pa.py_buffer(body.encode("utf-8")),
+        read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
+        parse_options=pa_csv.ParseOptions(
+            quote_char=False, escape_char=False, ignore_empty_lines=False, invalid_row_handler=wrong_width
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, check_utf8=False
+        ),
+    )
+    columns = [table.column(j).combine_chunks() for j in range(width)]
+    if len(text) > max_field_chars() and any(
+        (pc.max(pc.utf8_length(column)).as_py() or 0) > max_field_chars() for column in columns
+    ):
+        return None  # the csv parser quarantines the row with the over-long cell
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
-    for number, line in enumerate(lines[1:], start=2):
-        cells = line.count(",")
-        blank = not line.strip(BLANK_CHARACTERS)  # scans from the ends only: no copy of the line
-        if cells == commas and not blank:
-            good.append(line)
-            numbers.append(number)
-        elif not blank:  # a blank row is skipped but keeps its number
+    for number, line in wrong:
+        if line.strip(BLANK_CHARACTERS):  # a blank row is skipped but keeps its number
             malformed.append((number, line))
-            reasons[number] = f"row has {cells + 1} cells, the header has {commas + 1}"
-    return _ParsedCsv(header, _split_cells(good, commas + 1), numbers, malformed, reasons)
+            reasons[number] = f"row has {line.count(',') + 1} cells, the header has {width}"
+    numbers = np.arange(2, len(table) + len(wrong) + 2)
+    if wrong:
+        numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)
+    blank = _blank_rows(columns)
+    if blank.any():
+        columns = [column.filter(pa.array(~blank)) for column in columns]
+        numbers = numbers[~blank]
+    return _ParsedCsv(header, columns, numbers.tolist(), malformed, reasons)
+
+
+def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
+    """Which rows hold nothing but what str.strip() strips: the first column tells the few rows
+    to look at, the others are looked at on those only."""
+    blank = np.zeros(len(columns[0]) if columns else 0, dtype=bool)
+    if not len(blank):
+        return blank
+    candidates = np.flatnonzero(pc.match_substring_regex(columns[0], _BLANK_CELL).to_numpy(zero_copy_only=False))
+    for column in columns[1:]:
+        if not len(candidates):
+            break
+        cells = column.take(pa.array(candidates))
+        candidates = candidates[pc.match_substring_regex(cells, _BLANK_CELL).to_numpy(zero_copy_only=False)]
+    blank[candidates] = True
+    return blank
 
 
 # what a blank row holds: commas and what str.strip() strips (every character str.isspace() accepts)
@@ -303,43 +348,8 @@ BLANK_CHARACTERS = (
     ",\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
     "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-
-
-def _split_cells(lines: list[str], width: int) -> list[pa.Array]:
-    """The columns of lines of `width` cells split on commas, as Arrow strings, with no Python
-    object per cell: the lines are encoded once, cut at the commas' byte offsets (a comma is one
-    byte in UTF-8, never part of another character) and the cells' bytes gathered column by
-    column into one array, of which each column is a slice."""
-    if not lines:
-        return [pa.array([], type=pa.large_string()) for _ in range(width)]
-    data = np.frombuffer(",".join(lines).encode("utf-8"), dtype=np.uint8)
-    commas = np.flatnonzero(data == ord(","))
-    starts = np.concatenate(([0], commas + 1))
-    lengths = np.concatenate((commas, [len(data)])) - starts
-    by_column = np.arange(len(starts)).reshape(len(lines), width).T.ravel()
-    starts, lengths = starts[by_column], lengths[by_column]
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    # byte k of the gathered data comes from its cell's start plus its place in the cell
-    source = np.repeat(starts - offsets[:-1], lengths) + np.arange(offsets[-1])
-    cells = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets), pa.py_buffer(data[source]))
-    return [cells.slice(j * len(lines), len(lines)) for j in range(width)]
-
-
-def _text_column(cells: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """pandas' "string" array of a column of str objects (Arrow-backed: built by Arrow in one call)."""
-    if pd.StringDtype().storage == "pyarrow":
-        return pd.arrays.ArrowStringArray(pa.array(cells, type=pa.large_string()))
-    return pd.array(cells, dtype="string")
-
-
-def _text_frame(cells: np.ndarray, header: list[str]) -> pd.DataFrame:
-    """A frame of text columns from a 2-D array of str objects, column by column (pandas checks
-    a 2-D array cell by cell, several times slower)."""
-    columns = {j: _text_column(cells[:, j]) for j in range(cells.shape[1])}
-    frame = pd.DataFrame(columns, index=pd.RangeIndex(cells.shape[0]), copy=False)
-    frame.columns = header  # headers may repeat (empty ones): read_export names those
-    return frame
+# a cell of those only (no comma inside a cell), as an RE2 pattern
+_BLANK_CELL = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in BLANK_CHARACTERS if c != ",") + "]*$"
 
 
 def arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
@@ -375,6 +385,8 @@ def _read_csv(path: Path) -> RawExport:
 
 
 def _cell_text(value: object) -> str:
+    if type(value) is dt.datetime and value.tzinfo is None and value.year >= 1000:
+        return value.isoformat(" ", "seconds")  # what the strftime below gives, in a third of the time
     if isinstance(value, str):
         return _INVISIBLE.sub("", value)
     if value is None or (isinstance(value, float) and pd.isna(value)):
@@ -422,27 +434,29 @@ def _read_excel(path: Path) -> RawExport:
     return RawExport(frame, [number for number, _ in body], "xlsx", None)
 
 
-def _column_texts(column: np.ndarray) -> np.ndarray:
-    """_cell_text of every cell of a column; a column of plain text (the usual) is kept as it is."""
-    if all(type(value) is str for value in column):
-        joined = "".join(column)
-        if not any(character in joined for character in INVISIBLE_CHARACTERS):
-            return column
-    return np.array([_cell_text(value) for value in column], dtype=object)
+def _column_array(column: tuple) -> pa.Array:
+    """_cell_text of every cell of a sheet's column, as Arrow text (a column of text, the usual,
+    in one Arrow call)."""
+    try:
+        array = pa.array(column, type=pa.large_string()).fill_null("")  # an empty cell: ""
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        texts = [value if type(value) is str else _cell_text(value) for value in column]
+        array = pa.array(texts, type=pa.large_string())
+    if pc.any(pc.match_substring_regex(array, _INVISIBLE_RE2)).as_py():
+        array = pc.replace_substring_regex(array, _INVISIBLE_RE2, "")
+    return array
 
 
 def _sheet_export(rows: list[list[object]], path: Path) -> RawExport:
-    """_read_excel's result for a rectangular sheet, converted column by column."""
-    cells = np.empty((len(rows), len(rows[0])), dtype=object)
-    cells[:] = rows
-    for j in range(cells.shape[1]):
-        cells[:, j] = _column_texts(cells[:, j])
+    """_read_excel's result for a rectangular sheet, converted column by column in Arrow."""
+    columns = [_column_array(column) for column in zip(*rows, strict=True)]
     # blank rows are skipped, but keep their row number
-    kept = [number for number, row in enumerate(cells.tolist()) if "".join(row).strip()]
-    if not kept:
+    kept = np.flatnonzero(~_blank_rows(columns))
+    if not len(kept):
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
-    header = [cell.strip() for cell in cells[kept[0]]]
-    return RawExport(_text_frame(cells[kept[1:]], header), [number + 1 for number in kept[1:]], "xlsx", None)
+    header = [column[int(kept[0])].as_py().strip() for column in columns]
+    body = pa.array(kept[1:])
+    return RawExport((header, [column.take(body) for column in columns]), (kept[1:] + 1).tolist(), "xlsx", None)
 
 
 def _one_line(error: BaseException) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
 
 from ingestion.profiles import SourceProfile
@@ -42,30 +45,44 @@ def parse_timestamps(
 
     Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`. Times are the
     export's local time in `zone`; with a `store_zone` other than keep they are converted to it.
+    Each format reads only the rows no earlier one read (kept as positions: no masks per format).
     """
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    parsed = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
+    pending = np.flatnonzero(values.ne("").fillna(False).to_numpy(dtype=bool))  # rows still unparsed
     for fmt in formats:
-        missing = parsed.isna() & values.ne("")
-        if not missing.any():
+        if not len(pending):
             break
+        subset = values.iloc[pending]
         if fmt == "excel":
-            parsed[missing] = _from_excel_serial(values[missing])
+            found = _from_excel_serial(subset).to_numpy(dtype="datetime64[us]")
         elif fmt == "iso8601":
-            parsed[missing] = _from_iso8601(values[missing], zone)
+            found = _from_iso8601(subset, zone).to_numpy(dtype="datetime64[us]")
         else:
-            parsed[missing] = pd.to_datetime(values[missing], format=fmt, errors="coerce")
+            found = pd.to_datetime(subset, format=fmt, errors="coerce").to_numpy(dtype="datetime64[us]")
+        parsed[pending] = found
+        pending = pending[np.isnat(found)]
+    result = pd.Series(parsed, index=values.index)
     if store_zone not in ("keep", zone):
-        parsed = (
+        result = (
             # the repeated autumn hour is read as standard time; a skipped spring hour moves forward
-            parsed.dt.tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
+            result.dt.tz_localize(zone, ambiguous=False, nonexistent="shift_forward")
             .dt.tz_convert(store_zone)
             .dt.tz_localize(None)
         )
-    return parsed
+    return result
+
+
+_YES = [text for text, flag in FLAG_VALUES.items() if flag]
+_NO = [text for text, flag in FLAG_VALUES.items() if not flag]
 
 
 def parse_flags(values: pd.Series) -> pd.Series:
-    return values.str.strip().str.lower().map(FLAG_VALUES).astype("boolean")
+    # two isin (Arrow's hash lookups) rather than a map through a dict, value by value
+    words = values.str.strip().str.lower()
+    flags = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    flags[words.isin(_YES).fillna(False).to_numpy(dtype=bool)] = True
+    flags[words.isin(_NO).fillna(False).to_numpy(dtype=bool)] = False
+    return flags
 
 
 class Problems:
@@ -74,12 +91,20 @@ class Problems:
     def __init__(self, index: pd.Index) -> None:
         self.messages = pd.Series("", index=index, dtype="object")
 
-    def note(self, bad: pd.Series, message: pd.Series | str) -> None:
+    def note(self, bad: pd.Series, message: pd.Series | str | Callable[[pd.Series], pd.Series]) -> None:
+        """`message` may be a function of the bad rows, to build text for those rows only."""
         if not bad.any():
             return
-        new = message[bad] if isinstance(message, pd.Series) else message
+        if callable(message):
+            message = message(bad)
+        new = message.reindex(bad.index[bad]) if isinstance(message, pd.Series) else message
         current = self.messages[bad]
         self.messages[bad] = current.where(current.eq(""), current + "; ") + new
+
+
+def _quoting(before: str, values: pd.Series, after: str) -> Callable[[pd.Series], pd.Series]:
+    """A message quoting each bad row's value, built for the bad rows only (few, in a batch of 100,000s)."""
+    return lambda bad: before + values[bad] + after
 
 
 def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFrame, pd.Series]:
@@ -97,18 +122,18 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
                 typed[column.name] = typed[column.name].dt.normalize()
             expected = column.formats[0] if column.formats else f"a {column.type}"
             bad = present & typed[column.name].isna()
-            problems.note(bad, f"{column.header} is not a {column.type} like {expected}: '" + values + "'")
+            problems.note(bad, _quoting(f"{column.header} is not a {column.type} like {expected}: '", values, "'"))
         elif column.type == "flag":
             typed[column.name] = parse_flags(values)
             bad = present & typed[column.name].isna()
-            problems.note(bad, f"{column.header} is not 是/否: '" + values + "'")
+            problems.note(bad, _quoting(f"{column.header} is not 是/否: '", values, "'"))
         else:
             typed[column.name] = values.where(present, None)
         if column.name in profile.required:
             problems.note(~present, f"{column.header} is empty")
         if column.name in profile.allowed:
             unknown = present & ~values.isin(profile.allowed[column.name])
-            problems.note(unknown, f"{column.header} '" + values + "' is not one of the known values")
+            problems.note(unknown, _quoting(f"{column.header} '", values, "' is not one of the known values"))
     messages = problems.messages
     bad = messages.ne("")
     # one header read into two columns (e.g. received and dispatched) is one problem, said once

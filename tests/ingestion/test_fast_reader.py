@@ -4,6 +4,7 @@ read exactly (quotes, lone \\r line ends) go to the csv parser."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -22,6 +23,10 @@ TEXTS = {
     "one column": "a\n1\n\n2\n",
     "other line breaks inside cells": "a,b,c\n1\x0b,2\x0c,3\u2028\n4\x1c,5\u0085,6\n",
     "empty header cells": "a,,c,\n1,2,3,4\n",
+    "a blank first cell in a row that is not blank": "a,b,c\n \u3000,2,\n\t,,x\n,, \n",
+    "blank lines only after the header": "a,b\n\n\r\n , \n\n",
+    "malformed lines between blank ones": "a,b\n1,2\n\n3\n\n4,5,6\n7,8\n",
+    "Chinese cells": "编号,内容\n１,王小明说：你好\n2,启东市，汇龙镇\n",
 }
 
 
@@ -50,11 +55,36 @@ def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text
     assert readers._parse_unquoted(text) is None
 
 
-def test_a_file_longer_than_the_cell_limit_goes_to_the_csv_parser(monkeypatch):
+def test_a_file_with_a_cell_over_the_limit_goes_to_the_csv_parser(monkeypatch):
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
-    assert readers._parse_unquoted("a,b\n1,2\n3,4\n") is None
+    assert readers._parse_unquoted("a,b\n1,2\n3,4\n12345678901,5\n") is None
+
+
+def test_a_file_longer_than_the_cell_limit_with_short_cells_is_read_in_one_pass(monkeypatch):
+    """A big daily export (millions of characters) is longer than the cell limit; its cells are not."""
+    monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
+    text = "a,b\n" + "".join(f"{n},x{n}\n" for n in range(100))
+    fast, exact = readers._parse_unquoted(text), _exact(text)
+    assert fast is not None
+    assert [column.to_pylist() for column in fast.rows] == [list(column) for column in zip(*exact.rows, strict=True)]
+    assert fast.row_numbers == exact.row_numbers
 
 
 def test_a_blank_row_is_one_of_commas_and_what_str_strip_strips():
     # the one-pass reader tells blank rows by stripping these from a line's ends (no copy of it)
     assert set(readers.BLANK_CHARACTERS) == {","} | {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ("工单编号", "a\x00b", "c\u200bd\ufeff", None, ""),
+        ("派单时间", dt.datetime(2023, 1, 2, 3, 4, 5, 678), dt.datetime(999, 1, 1), "", None, "x\u200b"),
+        ("n", 1.0, 2.5, float("nan"), 7, True, dt.date(2020, 1, 1), dt.time(8, 30)),
+    ],
+    ids=["text", "date-times", "other cells"],
+)
+def test_a_sheet_column_converted_at_once_equals_each_cell_converted(column):
+    assert readers._column_array(column).to_pylist() == [readers._cell_text(value) for value in column]
+    assert readers._cell_text(dt.datetime(2023, 1, 2, 3, 4, 5, 678)) == "2023-01-02 03:04:05"
+    assert readers._cell_text(dt.datetime(999, 1, 1)) == dt.datetime(999, 1, 1).strftime("%Y-%m-%d %H:%M:%S")

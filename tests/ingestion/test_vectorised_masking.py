@@ -79,3 +79,29 @@ def test_keyed_hash_over_batches_equals_hashing_each_value_alone():
         assert hashed.index.equals(series.index)
         assert [None if pd.isna(value) else value for value in hashed] == [_reference_digest(v, key) for v in batch]
     assert keyed_hash(pd.Series([], dtype="string"), key).empty
+
+
+def test_keyed_hash_cleaning_equals_pythons_rule_on_every_kind_of_space():
+    """Arrow only picks the values to clean: the cleaning is still Python's `[\\s-]` and +86 rule."""
+    from ingestion.masking import PYTHON_WHITESPACE, _cleaned
+
+    assert not any(chr(code).isspace() for code in range(0x3001, 0x110000))  # the class misses none
+    values = ["13812345678", "8613812345678", "+8613812345678", "86 138 1234 5678", "８６１３８１２３４５６７８"]
+    values += [f"王{space}小明" for space in PYTHON_WHITESPACE] + ["王-小明", "王小明", "ＡＢＣ", "", "861"]
+
+    def rule(value: str) -> str:
+        cleaned = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
+        return re.sub(r"^\+?86(1[3-9][0-9]{9})$", r"\1", cleaned)
+
+    assert _cleaned(values) == [rule(value) for value in values]
+    assert _cleaned(["王\u3000小明"]) == ["王小明"] and _cleaned(["+86 138-1234-5678"]) == ["13812345678"]
+
+
+def test_mask_text_with_a_cache_masks_as_without_it():
+    batch = _shuffled_batch([*TEXTS, None, ""])
+    cache: dict[str, str] = {}
+    first = mask_text(pd.Series(batch, dtype="string"), cache)
+    assert cache  # the texts with numbers were kept
+    again = mask_text(pd.Series(batch, dtype="string"), cache)
+    alone = mask_text(pd.Series(batch, dtype="string"))
+    assert first.equals(alone) and again.equals(alone)
