@@ -81,6 +81,7 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     assert ran_unit_tests(settings)
     steps.check(settings)
     first = steps.publish(settings)
+    first_contents = mart_contents(settings)
 
     # the last days, as the daily run would load them
     before = loaded_files(settings)
@@ -140,6 +141,17 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     steps.check(settings)
     published = steps.publish(settings)
     assert published.changed and published.fingerprint != first.fingerprint
+    # the new version holds every mart as it is now, but copied only those that changed since the
+    # version before (two versions: the second day's gate passed, not published); it shares the others' files
+    assert mart_contents(settings, published.directory / "warehouse.duckdb", "main") == incremental
+    before, after = (published.directory / "versions" / version for version in versions(settings))
+    shared = {
+        path.stem
+        for path in after.glob("*.parquet")
+        if (before / path.name).exists() and (before / path.name).stat().st_ino == path.stat().st_ino
+    }
+    assert shared == {table for table in incremental if first_contents.get(table) == incremental[table]}
+    assert shared and len(shared) < len(incremental)
     # the dbt docs site documents the same project and tables: the first publication's page, copied
     docs = [published.directory / "versions" / version / "docs" / "index.html" for version in versions(settings)]
     assert len(docs) == 2 and docs[0].read_bytes() == docs[1].read_bytes()
