@@ -147,9 +147,13 @@ def build(
 
 
 @app.command()
-def check() -> None:
+def check(
+    check_all: Annotated[
+        bool, typer.Option("--all", help="Run every check, reusing none from the last passing gate.")
+    ] = False,
+) -> None:
     """Run the quality gate (dbt test results + expectation suites); exit 1 when it fails."""
-    report = run_step(lambda: steps.check(get_settings()))
+    report = run_step(lambda: steps.check(get_settings(), check_all=check_all))
     console.print(f"quality gate passed: {len(report.checks)} checks; report {report.path}")
 
 

@@ -31,11 +31,10 @@ DOCS_SOURCE = Path("docs") / ".source"  # beside it: the digest of what the page
 
 def docs_source(settings: Settings) -> str:
     """A digest of what the docs site shows: the dbt project's files and every relation's columns."""
-    import duckdb
-
+    from core.warehouse import connect
     from pipeline.build_state import project_fingerprint
 
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+    with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
         columns = connection.execute(
             """
             select c.table_schema, c.table_name, c.column_name, c.data_type, c.ordinal_position,

@@ -119,6 +119,10 @@ def build(settings: Settings, *, full_refresh: bool = False):
             return read_run_results(previous_results)
         build_state.forget(settings)
         reason = plan.full_refresh_reason
+        if reason:  # a full refresh is checked whole: the gate reuses nothing (quality/reuse.py)
+            from quality.reuse import forget as forget_gate_results
+
+            forget_gate_results(settings)
         changed = ", ".join(plan.changed_sources)
         log.info("build: %s", f"full refresh ({reason})" if reason else f"incremental (changed: {changed})")
         results = run_dbt(settings, args or ["build"])
@@ -136,8 +140,10 @@ def build(settings: Settings, *, full_refresh: bool = False):
     return results
 
 
-def check(settings: Settings):
-    """The quality gate: dbt test results plus the expectation suites. Raises when it fails."""
+def check(settings: Settings, *, check_all: bool = False):
+    """The quality gate: dbt test results plus the expectation suites. Raises when it fails.
+
+    Checks over tables unchanged since the last passing gate are reused, unless `check_all`."""
     import json
 
     from core.warehouse import writer_lock
@@ -145,7 +151,7 @@ def check(settings: Settings):
     from quality.gate import run_gate
 
     with writer_lock(settings.warehouse_path):
-        report = run_gate(settings)
+        report = run_gate(settings, check_all=check_all)
     # the same checks as a page to read in a browser, failing ones first (gate_report.html)
     page = write_gate_page(json.loads(report.path.read_text(encoding="utf-8")), report.path.with_suffix(".html"))
     if not report.passed:

@@ -35,11 +35,11 @@ import duckdb
 from core.errors import PipelineError
 from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
-from core.warehouse import connect, mart_tables, marts_fingerprint, open_duckdb
+from core.warehouse import connect, marts_fingerprint, open_duckdb
 from publication.attention_workbook import write_attention_workbook
-from publication.comments import copy_comments
 from publication.dashboard import write_dashboard
 from publication.gate_page import write_gate_page
+from publication.mart_copy import write_marts
 from publication.reports import write_trend_chart, write_workbook
 
 KPI_TABLES = {"monthly": "kpi_hotline_monthly", "quarterly": "kpi_hotline_quarterly", "yearly": "kpi_hotline_yearly"}
@@ -84,15 +84,12 @@ def _kpis_document(connection: duckdb.DuckDBPyConnection, fingerprint: str) -> d
 
 def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, gate: dict) -> dict[str, int]:
     version_dir.mkdir(parents=True)
-    connection = open_duckdb(version_dir / "warehouse.duckdb")
+    # the marts that changed since the version in force are copied, the others taken from it
+    current = version_dir.parent.parent / "current"
+    tables, _ = write_marts(version_dir, warehouse_path, current.resolve() if current.exists() else None)
+    connection = open_duckdb(Path(":memory:"))
     try:
         connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
-        tables = {}
-        for table in mart_tables(connection, catalog="wh"):
-            connection.execute(f'create table main."{table}" as select * from wh.marts."{table}" order by all')
-            copy_comments(connection, "wh", "marts", table)  # labels and meanings for BI tools
-            connection.execute(f"copy main.\"{table}\" to '{version_dir / (table + '.parquet')}' (format parquet)")
-            tables[table] = connection.execute(f'select count(*) from main."{table}"').fetchone()[0]
         kpis = _kpis_document(connection, fingerprint)
         connection.execute("detach wh")
     finally:

@@ -20,9 +20,18 @@ import pandas as pd
 from core.settings import Settings
 from core.warehouse import connect, marts_fingerprint
 from ingestion.profiles import load_profiles
-from quality.pii import clear_name_checks, personal_data_checks
+from quality.pii import (
+    NAME_SCANNED_SCHEMAS,
+    PRIVATE_NAME_HASHES,
+    PUBLIC_NAMES,
+    SCANNED_SCHEMAS,
+    clear_name_checks,
+    personal_data_checks,
+)
 from quality.plausibility import plausibility_checks
 from quality.results import SAMPLE_ROWS, CheckResult
+from quality.reuse import load as load_reuse
+from quality.reuse import suite_inputs
 from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
@@ -214,9 +223,10 @@ def verdict_agreement(connection) -> list[CheckResult]:
     ]
 
 
-def run_gate(settings: Settings) -> GateReport:
+def run_gate(settings: Settings, *, check_all: bool = False) -> GateReport:
     checks, invocation = dbt_checks(settings.dbt_target_dir / "run_results.json")
     raw_tables = sorted({profile.table for profile in load_profiles(settings.profiles_dirs)})
+    suites = build_suites(raw_tables)
     # Great Expectations takes seconds to import, a fixed cost of every gate: it is imported in a
     # thread while DuckDB (which releases the GIL) scans the tables for personal data
     with (
@@ -224,11 +234,33 @@ def run_gate(settings: Settings) -> GateReport:
         connect(settings.warehouse_path, read_only=True, settings=settings) as connection,
     ):
         context = pool.submit(_expectations_context)
+        # checks over tables unchanged since the last passing gate are reused (quality/reuse.py)
+        reuse = load_reuse(settings, connection, suites, SCANNED_SCHEMAS, check_all=check_all)
+        scanned = {table for table in reuse.fingerprints if table.split(".")[0] in SCANNED_SCHEMAS}
+        rescan = {table for table in scanned if not reuse.reusable(f"pii:{table}", {table})}
+        # the names looked for come from staging: when those moved, every mart is scanned again
+        sources = {f"{schema}.{table}" for schema, table, *_ in (*PRIVATE_NAME_HASHES, PUBLIC_NAMES)}
+        sources &= set(reuse.fingerprints)
+        named = {table for table in scanned if table.split(".")[0] in NAME_SCANNED_SCHEMAS}
+        rename = {table for table in named if not reuse.reusable(f"names:{table}", {table, *sources})}
         scans = [
-            *personal_data_checks(connection),  # clear phone and ID numbers, every text column
-            *clear_name_checks(connection, settings.hash_key()),  # callers' and representatives' names
+            # clear phone and ID numbers, every text column
+            *(personal_data_checks(connection, only=rescan) if rescan else []),
+            *reuse.reused_scan("personal_data", "no clear phone or ID number", "pii", scanned - rescan),
+            # callers' and representatives' names
+            *(clear_name_checks(connection, settings.hash_key(), only=rename) if rename else []),
+            *reuse.reused_scan(
+                "personal_data", "no caller's or representative's name in clear", "names", named - rename
+            ),
         ]
-        for suite in build_suites(raw_tables):
+        for suite in suites:
+            inputs = suite_inputs(suite)
+            # a suite over one table is reused when that table is unchanged; one tying several
+            # (a reconciliation: the towns add up to the city) always runs
+            if len(inputs) == 1 and reuse.reusable(f"suite:{suite.name}", inputs):
+                checks.extend(reuse.reused_suite(suite))
+                continue
+            reuse.checked_at[f"suite:{suite.name}"] = reuse.now
             frame = connection.execute(suite.query).df()
             checks.extend(_validate(context.result(), suite, frame))
         checks.extend(verdict_agreement(connection))
@@ -236,7 +268,10 @@ def run_gate(settings: Settings) -> GateReport:
         checks.extend(plausibility_checks(connection))  # rules from the plausibility_rules seed
         fingerprint = marts_fingerprint(connection)
     checked_at = dt.datetime.now().isoformat(timespec="seconds")
-    return _write(settings, GateReport(all(c.passed for c in checks), checks, fingerprint, invocation, checked_at))
+    report = _write(settings, GateReport(all(c.passed for c in checks), checks, fingerprint, invocation, checked_at))
+    if report.passed:
+        reuse.save(settings)
+    return report
 
 
 def record_failed_build(settings: Settings) -> GateReport:

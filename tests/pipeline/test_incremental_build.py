@@ -15,6 +15,7 @@ import json
 import duckdb
 import pytest
 
+from core.errors import PipelineError
 from core.warehouse import mart_tables
 from pipeline import steps
 from tests.conftest import export_row
@@ -27,14 +28,15 @@ def query(settings, sql: str, params=None) -> list[tuple]:
         return connection.execute(sql, params or []).fetchall()
 
 
-def mart_contents(settings) -> dict[str, tuple]:
-    """Each mart's row count and order-independent sum of row hashes."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+def mart_contents(settings, path=None, schema: str = "marts") -> dict[str, tuple]:
+    """Each mart's row count and order-independent sum of row hashes (of a published copy's
+    tables, given its `path` and schema main)."""
+    with duckdb.connect(str(path or settings.warehouse_path), read_only=True) as connection:
         return {
             table: connection.execute(
-                f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from marts."{table}" as t'
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {schema}."{table}" as t'
             ).fetchone()
-            for table in mart_tables(connection, "marts")
+            for table in mart_tables(connection, schema)
         }
 
 
@@ -79,12 +81,20 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     assert ran_unit_tests(settings)
     steps.check(settings)
     first = steps.publish(settings)
+    first_contents = mart_contents(settings)
 
     # the last days, as the daily run would load them
     before = loaded_files(settings)
+    contents_before = mart_contents(settings)
     steps.ingest(settings, until=dt.date(2023, 12, 30))
     steps.build(settings)
     assert not ran_unit_tests(settings)  # incremental
+    # the gate reruns the suites of the marts that changed and reuses those of the others
+    changed = {table for table, content in mart_contents(settings).items() if contents_before[table] != content}
+    rerun, reused = suites_run_and_reused(steps.check(settings))
+    assert changed & MART_SUITES and changed - {"fct_cases"}  # the day moved the cases and more
+    assert rerun & MART_SUITES == changed & MART_SUITES
+    assert reused & MART_SUITES == MART_SUITES - changed and reused
     new_orders = orders_in_files(settings, loaded_files(settings) - before)
     assert new_orders and redone_orders(settings) == new_orders
     [(total,)] = query(settings, "select count(*) from marts.fct_cases")
@@ -131,6 +141,17 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     steps.check(settings)
     published = steps.publish(settings)
     assert published.changed and published.fingerprint != first.fingerprint
+    # the new version holds every mart as it is now, but copied only those that changed since the
+    # version before (two versions: the second day's gate passed, not published); it shares the others' files
+    assert mart_contents(settings, published.directory / "warehouse.duckdb", "main") == incremental
+    before, after = (published.directory / "versions" / version for version in versions(settings))
+    shared = {
+        path.stem
+        for path in after.glob("*.parquet")
+        if (before / path.name).exists() and (before / path.name).stat().st_ino == path.stat().st_ino
+    }
+    assert shared == {table for table in incremental if first_contents.get(table) == incremental[table]}
+    assert shared and len(shared) < len(incremental)
     # the dbt docs site documents the same project and tables: the first publication's page, copied
     docs = [published.directory / "versions" / version / "docs" / "index.html" for version in versions(settings)]
     assert len(docs) == 2 and docs[0].read_bytes() == docs[1].read_bytes()
@@ -141,9 +162,49 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     assert incremental.keys() == full.keys()
     assert {table for table in full if incremental[table] != full[table]} == set()
     # the full refresh passes the same gate and publishes nothing new: the same tables, KPIs, workbooks
-    steps.check(settings)
+    rerun, reused = suites_run_and_reused(steps.check(settings))
+    assert reused == set()  # a full refresh is checked whole
     assert steps.publish(settings).changed is False
     assert json.loads((settings.published_dir / "manifest.json").read_text())["fingerprint"] == published.fingerprint
+
+    # nothing changed: every one-mart suite is reused; a mart tampered with after it is checked again, and fails
+    rerun, reused = suites_run_and_reused(steps.check(settings))
+    assert reused >= MART_SUITES
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute("update marts.kpi_hotline_yearly set completion_rate = 1.5")
+    with pytest.raises(PipelineError, match="quality gate failed: kpi_hotline_yearly"):
+        steps.check(settings)
+    report = json.loads((settings.quality_dir / "gate_report.json").read_text())
+    assert [check["check"] for check in report["checks"] if not check["passed"]] == [
+        "ExpectColumnValuesToBeBetween(column=completion_rate, min_value=0, max_value=1)"
+    ]
+    # `hotline check --all` reuses nothing
+    with pytest.raises(PipelineError):
+        steps.check(settings, check_all=True)
+    report = json.loads((settings.quality_dir / "gate_report.json").read_text())
+    assert not [check for check in report["checks"] if check["message"].startswith("reused")]
+
+
+# the suites over one mart each, named after it (quality/suites.py)
+MART_SUITES = {
+    "fct_cases",
+    "kpi_hotline_monthly",
+    "kpi_hotline_quarterly",
+    "kpi_hotline_yearly",
+    "kpi_town_monthly",
+    "kpi_unit_monthly",
+    "kpi_category_l1_monthly",
+    "kpi_category_l2_monthly",
+    "kpi_category_l3_monthly",
+    "kpi_appeal_type_monthly",
+}
+
+
+def suites_run_and_reused(report) -> tuple[set[str], set[str]]:
+    """The expectation suites the gate ran, and those whose earlier results it reused."""
+    suites = [check for check in report.checks if check.source == "expectations"]
+    reused = {check.table for check in suites if check.message.startswith("reused: passed at ")}
+    return {check.table for check in suites} - reused, reused
 
 
 def versions(settings) -> list[str]:
