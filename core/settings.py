@@ -155,3 +155,18 @@ def max_field_chars(default: int) -> int:
 
 def get_settings() -> Settings:
     return Settings(data_dir=Path(os.environ.get("HOTLINE_DATA_DIR", PROJECT_DIR / "data")).resolve())
+
+
+DBT_UNIT_TEST_CHOICES = ("on-full-refresh", "never")
+
+
+def dbt_unit_tests() -> str:
+    """When `dbt build` runs the dbt unit tests (HOTLINE_DBT_UNIT_TESTS): `on-full-refresh` (default;
+    an incremental build leaves them out) or `never` (they test the SQL, not the data: a test
+    suite runs them once rather than in every pipeline run)."""
+    value = os.environ.get("HOTLINE_DBT_UNIT_TESTS", "").strip() or DBT_UNIT_TEST_CHOICES[0]
+    if value not in DBT_UNIT_TEST_CHOICES:
+        raise PipelineError(
+            f"HOTLINE_DBT_UNIT_TESTS={value!r} is not one of {', '.join(DBT_UNIT_TEST_CHOICES)}; set one or unset it"
+        )
+    return value

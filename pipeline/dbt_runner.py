@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import PipelineError
-from core.settings import Settings
+from core.settings import Settings, dbt_unit_tests
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
     environment = dbt_environment(settings)
     command = [
         str(Path(sys.executable).parent / "dbt"),
-        *args,
+        *with_unit_test_setting(args),
         "--project-dir",
         str(settings.dbt_project_dir),
         "--profiles-dir",
@@ -78,6 +78,13 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
     }
+
+
+def with_unit_test_setting(args: list[str]) -> list[str]:
+    """The dbt arguments, leaving the unit tests out of a `build` when HOTLINE_DBT_UNIT_TESTS is `never`."""
+    if args[:1] == ["build"] and "unit_test" not in args and dbt_unit_tests() == "never":
+        return [*args, "--exclude-resource-type", "unit_test"]
+    return args
 
 
 # Runs in the child before the command: asks Linux to SIGKILL it when its parent dies, then

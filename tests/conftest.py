@@ -22,6 +22,10 @@ DAILY_RUN_DATE = "2024-01-01"  # the daily run after the last demo export (2023-
 # Airflow imported by the tests keeps its config and metadata out of the user's ~/airflow
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow-tests-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# dbt unit tests check the SQL, not the data: the session's daily run (`daily_demo`) and the
+# modules about dbt builds run them; every other pipeline run of the suite leaves them out
+os.environ["HOTLINE_DBT_UNIT_TESTS"] = "never"
+DBT_UNIT_TEST_MODULES = ("tests/pipeline/test_incremental_build.py",)
 
 # The modules that run pipelines, longest first. `make test` hands whole modules to its workers
 # (--dist loadfile) in collection order; starting the longest first keeps one from running alone
@@ -47,6 +51,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {module: position for position, module in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order otherwise
+
+
+@pytest.fixture(autouse=True)
+def _dbt_unit_tests_where_tested(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.nodeid.split("::")[0] in DBT_UNIT_TEST_MODULES:
+        monkeypatch.delenv("HOTLINE_DBT_UNIT_TESTS")  # the default, as in production
 
 
 @pytest.fixture
@@ -158,7 +168,10 @@ def daily_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         landing.mkdir(parents=True)
         planted = generate_hotline_exports(landing, scale=DEMO_SCALE)
         generate_member_records(landing / "members")
-        run = airflow_dags_test(folder / "data", "hotline_daily", DAILY_RUN_DATE)
+        # the suite's one pipeline run with the dbt unit tests (tests/test_end_to_end.py checks they ran)
+        run = airflow_dags_test(
+            folder / "data", "hotline_daily", DAILY_RUN_DATE, env={"HOTLINE_DBT_UNIT_TESTS": "on-full-refresh"}
+        )
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         return planted
 

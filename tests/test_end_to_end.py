@@ -401,6 +401,24 @@ def test_each_publication_ships_its_docs_site_and_gate_page_readable_offline(pip
     assert str(docs) in report.stdout.replace("\n", "") and str(gate_page) in report.stdout.replace("\n", "")
 
 
+def test_a_full_refresh_runs_every_dbt_unit_test_by_default(pipeline_run):
+    # the session's daily run is a first build (a full refresh) with HOTLINE_DBT_UNIT_TESTS at its default
+    data_dir, _ = pipeline_run
+    defined = {
+        test["name"]
+        for path in (PROJECT_DIR / "dbt_project" / "models").rglob("*.yml")
+        for test in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])
+    }
+    results = json.loads((data_dir / "dbt" / "target" / "run_results.json").read_text())["results"]
+    ran = {
+        item["unique_id"].rsplit(".", 1)[-1]: item["status"]
+        for item in results
+        if item["unique_id"].startswith("unit_test.")
+    }
+    assert defined and set(ran) == defined
+    assert set(ran.values()) == {"pass"}
+
+
 def test_a_second_run_changes_nothing_published(own_run):
     data_dir, _ = own_run
     published = data_dir / "published"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dbt_runner import run_relayed
+from core.errors import PipelineError
+from pipeline.dbt_runner import run_relayed, with_unit_test_setting
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
 
@@ -146,3 +147,19 @@ def test_an_exception_in_the_relay_kills_the_child_process_group(monkeypatch):
         for pid in pids.values():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_unit_tests_leave_a_build_only_when_the_setting_says_never(monkeypatch):
+    monkeypatch.delenv("HOTLINE_DBT_UNIT_TESTS", raising=False)
+    assert with_unit_test_setting(["build", "--full-refresh"]) == ["build", "--full-refresh"]
+    monkeypatch.setenv("HOTLINE_DBT_UNIT_TESTS", "never")
+    assert with_unit_test_setting(["build", "--full-refresh"]) == [
+        "build",
+        "--full-refresh",
+        "--exclude-resource-type",
+        "unit_test",
+    ]
+    assert with_unit_test_setting(["docs", "generate"]) == ["docs", "generate"]
+    monkeypatch.setenv("HOTLINE_DBT_UNIT_TESTS", "sometimes")
+    with pytest.raises(PipelineError, match="HOTLINE_DBT_UNIT_TESTS='sometimes'"):
+        with_unit_test_setting(["build"])
