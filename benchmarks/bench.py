@@ -13,6 +13,9 @@ files (the hotline's daily exports, 12345_gongdan_*):
   reads the workbooks;
 - naive pandas: pandas.read_csv (all columns text) per file, inserted into DuckDB, no checks.
 
+The pipeline figures run each step as its own `hotline` process, as each Airflow task runs, so
+a step's peak memory (process tree, children included) is its own.
+
 The generated exports are kept under $HOTLINE_DATA_DIR/bench/scale-<S>/ and reused; each
 measurement runs in a fresh folder beside them (hard links to the exports), removed afterwards.
 """
@@ -244,29 +247,55 @@ def ingest_ratios(landing: Path, work: Path) -> dict:
     }
 
 
-def full_pipeline(landing: Path, work: Path) -> dict:
-    """ingest → build → check → publish on every landed export, as the daily run does."""
-    from core.settings import Settings
-    from pipeline import steps
+STEPS = (  # (key, label, CLI arguments): each step its own process, as each Airflow task is
+    ("ingest", "ingest", ("ingest", "--allow-rejected")),
+    ("build", "build (dbt build)", ("build",)),
+    ("check", "check (quality gate)", ("check",)),
+    ("publish", "publish", ("publish",)),
+)
 
-    data_dir = work / "pipeline"
-    linked_copy(sorted(p for p in landing.rglob("*") if p.is_file()), landing, data_dir / "landing")
-    settings = Settings(data_dir=data_dir)
-    print("full pipeline (ingest → build → check → publish)", flush=True)
-    steps_s = {}
-    with PeakRss() as peak:
-        start = time.perf_counter()
-        steps_s["ingest"], _ = timed("ingest", lambda: steps.ingest(settings).summary())
-        steps_s["build"], _ = timed("build (dbt build)", lambda: f"{len(steps.build(settings))} dbt nodes")
-        steps_s["check"], _ = timed("check (quality gate)", lambda: f"{len(steps.check(settings).checks)} checks")
-        steps_s["publish"], _ = timed("publish", lambda: steps.publish(settings).summary())
-        wall = time.perf_counter() - start
-    print(f"  pipeline wall time {wall:.1f} s, peak RSS {peak.peak / 2**20:.0f} MB (process tree)")
+
+def hotline_step(data_dir: Path, *arguments: str) -> str:
+    """One `hotline` command on this data folder, in its own process (as a DAG task runs it):
+    what it holds in memory ends with it, as in a deployment."""
+    environment = {**os.environ, "HOTLINE_DATA_DIR": str(data_dir)}
+    environment.pop("HOTLINE_LANDING_DIR", None)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "hotline"), *arguments], env=environment, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"hotline {' '.join(arguments)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def pipeline_steps(data_dir: Path, suffix: str = "") -> dict:
+    """ingest → build → check → publish, each timed with its peak memory (process tree)."""
+    seconds, peaks = {}, {}
+    start = time.perf_counter()
+    for key, label, arguments in STEPS:
+        with PeakRss() as peak:
+            seconds[key], _ = timed(label + suffix, lambda arguments=arguments: hotline_step(data_dir, *arguments))
+        peaks[key] = round(peak.peak / 2**20)
+        print(f"  {'':<38} peak RSS {peaks[key]} MB", flush=True)
+    wall = time.perf_counter() - start
     return {
         "wall_seconds": round(wall, 2),
-        "peak_rss_mb": round(peak.peak / 2**20),
-        "steps_seconds": {k: round(v, 2) for k, v in steps_s.items()},
+        "peak_rss_mb": max(peaks.values()),
+        "steps_seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "steps_peak_rss_mb": peaks,
     }
+
+
+def full_pipeline(landing: Path, work: Path) -> dict:
+    """ingest → build → check → publish on every landed export, as the daily run does."""
+    data_dir = work / "pipeline"
+    linked_copy(sorted(p for p in landing.rglob("*") if p.is_file()), landing, data_dir / "landing")
+    print("full pipeline (ingest → build → check → publish, each its own process)", flush=True)
+    figures = pipeline_steps(data_dir)
+    wall, peak = figures["wall_seconds"], figures["peak_rss_mb"]
+    print(f"  pipeline wall time {wall:.1f} s, peak RSS {peak} MB (the largest step's process tree)")
+    return figures
 
 
 def _export_day(path: Path) -> str | None:
@@ -278,30 +307,18 @@ def _export_day(path: Path) -> str | None:
 def one_day_pipeline(landing: Path, work: Path, full: dict) -> dict:
     """The daily run: the pipeline on every export but the last day's (not timed), then that
     day's export landed and ingest → build → check → publish timed, ÷ the full pipeline's."""
-    from core.settings import Settings
-    from pipeline import steps
-
     files = sorted(p for p in landing.rglob("*") if p.is_file())
     last_day = max(day for day in map(_export_day, files) if day)
     data_dir = work / "one-day"
     linked_copy([p for p in files if _export_day(p) != last_day], landing, data_dir / "landing")
-    settings = Settings(data_dir=data_dir)
     print(f"one day's run: the pipeline on every export before {last_day} (not timed), then that day's", flush=True)
     setup_start = time.perf_counter()
-    steps.ingest(settings)
-    steps.build(settings)
-    steps.check(settings)
-    steps.publish(settings)
+    for _, _, arguments in STEPS:
+        hotline_step(data_dir, *arguments)
     print(f"  history built and published in {time.perf_counter() - setup_start:.1f} s", flush=True)
     linked_copy([p for p in files if _export_day(p) == last_day], landing, data_dir / "landing")
-    steps_s = {}
-    with PeakRss() as peak:
-        start = time.perf_counter()
-        steps_s["ingest"], _ = timed("ingest (one day)", lambda: steps.ingest(settings).summary())
-        steps_s["build"], _ = timed("build (incremental)", lambda: f"{len(steps.build(settings))} dbt nodes")
-        steps_s["check"], _ = timed("check (quality gate)", lambda: f"{len(steps.check(settings).checks)} checks")
-        steps_s["publish"], _ = timed("publish", lambda: steps.publish(settings).summary())
-        wall = time.perf_counter() - start
+    day = pipeline_steps(data_dir, " (one day)")
+    wall, steps_s = day["wall_seconds"], day["steps_seconds"]
     ratio = round(wall / full["wall_seconds"], 3)
     per_step = {
         k: round(v / full["steps_seconds"][k], 3) if full["steps_seconds"][k] else None for k, v in steps_s.items()
@@ -309,9 +326,7 @@ def one_day_pipeline(landing: Path, work: Path, full: dict) -> dict:
     print(f"  one day's run {wall:.1f} s = {ratio:.3f} × the full pipeline; per step {per_step}")
     return {
         "day": last_day,
-        "wall_seconds": round(wall, 2),
-        "peak_rss_mb": round(peak.peak / 2**20),
-        "steps_seconds": {k: round(v, 2) for k, v in steps_s.items()},
+        **day,
         "ratio_to_full": ratio,
         "steps_ratio_to_full": per_step,
     }
