@@ -23,9 +23,10 @@ def model(dbt, session):
         materialized="incremental",
         incremental_strategy="delete+insert",
         unique_key="period_start",
-        packages=["rjieba", "pandas"],
+        packages=["rjieba", "pandas", "pyarrow"],
     )
     import pandas as pd
+    import pyarrow as pa
     import rjieba
 
     # each dbt.ref on a line of its own: dbt finds a Python model's refs by reading its source
@@ -76,7 +77,7 @@ def model(dbt, session):
         recent = group.sort_values(["received_at", "work_order_id"], ascending=False)["work_order_id"]
         rows.append(
             {
-                "period_start": period_start,
+                "period_start": pd.Timestamp(period_start).date(),
                 "category_l3_code": code,
                 "town": town,
                 "top_terms": "、".join(
@@ -87,6 +88,7 @@ def model(dbt, session):
                 "source_hash": group["source_hash"].iloc[0],
             }
         )
-    frame = pd.DataFrame(rows, columns=COLUMNS)
-    frame["period_start"] = pd.to_datetime(frame["period_start"]).astype("datetime64[us]").dt.date
-    return frame.astype({column: "string" for column in COLUMNS[1:]})
+    # typed explicitly: a build in which no month changed has no rows, and an untyped empty
+    # column would reach DuckDB as type NULL, which the delete+insert cannot compare with a date
+    schema = pa.schema([("period_start", pa.date32()), *((column, pa.string()) for column in COLUMNS[1:])])
+    return pa.Table.from_pylist(rows, schema=schema)
