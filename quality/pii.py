@@ -121,8 +121,10 @@ PYTHON_PREFILTER = re.compile(
 )
 # Whole values that hold no number however their digits fall: a keyed hash or file id (64 hex
 # characters: every digit run touches a letter, or is too long), a work-order id (15 digits
-# before -NN). Left out in the database, so that id columns do not all come back to Python.
-SQL_NEVER_A_NUMBER = "[0-9a-fA-F]{64}|[0-9]{15}-[0-9]{2}"
+# before -NN), a UUID (dbt's invocation ids: now and then one ends in twelve digits, which read
+# as a landline). Left out in the database, so that id columns do not all come back to Python.
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+SQL_NEVER_A_NUMBER = f"[0-9a-fA-F]{{64}}|[0-9]{{15}}-[0-9]{{2}}|{_UUID}"
 
 
 @dataclass(frozen=True)

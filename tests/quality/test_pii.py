@@ -256,6 +256,22 @@ def test_a_clean_warehouse_passes_with_one_line_saying_what_was_scanned(tmp_path
     assert checks[0].message.startswith("no clear phone or ID numbers in 18 text columns of 6 tables")
 
 
+def test_dbt_invocation_ids_are_no_phone_numbers_but_a_landline_beside_them_is(tmp_path):
+    # now and then a random UUID's digits fall as a phone number does: one failed a gate
+    uuid = "5f0c1a2b-3c4d-4e5f-8a6b-081234569113"
+    with duckdb.connect(str(tmp_path / "hotline.duckdb")) as connection:
+        connection.execute("create schema staging")
+        connection.execute(
+            "create table staging.stg_hotline__work_orders (work_order_id varchar, built_by_invocation_id varchar)"
+        )
+        connection.execute("insert into staging.stg_hotline__work_orders values ('A1', ?), ('A2', ?)", [uuid, uuid])
+        assert [check.passed for check in personal_data_checks(connection, ("staging",))] == [True]
+
+        connection.execute("insert into staging.stg_hotline__work_orders values ('A3', ?)", ["回电 081234569113"])
+        [failing] = personal_data_checks(connection, ("staging",))
+    assert failing.sample == [{"work_order_id": "A3", "found": "landline 081*****9113"}]
+
+
 def test_a_table_that_cannot_be_read_is_no_clean_table(tmp_path):
     path = tmp_path / "hotline.duckdb"
     with duckdb.connect(str(path)) as connection:
