@@ -193,13 +193,19 @@ HASHED_IDENTITIES_SUITE = Suite(
     # are public office holders: their names are published in clear, their phones hashed.
     # (quality/pii.py's clear_name_checks looks for callers' and representatives' names in clear.)
     name="identities hashed",
+    # DuckDB sets the digests aside, so only the other values reach pandas and the expectation
+    # (at scale 10 the 4.3 M identities took 1 GiB of the gate's memory in pandas and GX)
     query="""
-        select 'caller ' || work_order_id as record, caller_name_hash as value from staging.stg_hotline__work_orders
-        union all select 'caller phone ' || work_order_id, caller_phone_hash from staging.stg_hotline__work_orders
-        union all select 'member phone ' || member_id, phone_hash from staging.stg_members__roster
-        union all select 'representative ' || representative_id, name_hash from staging.stg_members__representatives
-        union all select 'representative phone ' || representative_id, phone_hash
-        from staging.stg_members__representatives
+        select record, value from (
+            select 'caller ' || work_order_id as record, caller_name_hash as value
+            from staging.stg_hotline__work_orders
+            union all select 'caller phone ' || work_order_id, caller_phone_hash from staging.stg_hotline__work_orders
+            union all select 'member phone ' || member_id, phone_hash from staging.stg_members__roster
+            union all select 'representative ' || representative_id, name_hash from staging.stg_members__representatives
+            union all select 'representative phone ' || representative_id, phone_hash
+            from staging.stg_members__representatives
+        )
+        where not regexp_full_match(value, '[0-9a-f]{64}')
     """,
     key=("record",),
     checks=(Check("ExpectColumnValuesToMatchRegex", {"column": "value", "regex": "^[0-9a-f]{64}$"}, sensitive=True),),

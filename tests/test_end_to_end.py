@@ -556,6 +556,11 @@ INJECTED_FAULTS = {
         "where period_start = (select min(period_start) from marts.kpi_town_monthly)",
         "kpi_town_monthly adds up to the city",
     ),
+    "a caller's name in clear": (
+        "update staging.stg_hotline__work_orders set caller_name_hash = '张晓明' "
+        "where work_order_id = (select min(work_order_id) from staging.stg_hotline__work_orders)",
+        "identities hashed: ExpectColumnValuesToMatchRegex(column=value)",
+    ),
     "a landed row lost from the raw table": (
         "delete from raw.hotline_work_orders where rowid = (select min(rowid) from raw.hotline_work_orders)",
         "column_A=rows_loaded, column_B=rows_in_raw",
@@ -592,6 +597,13 @@ def test_an_injected_fault_blocks_publication_by_name(gate_with_faults, fault):
     failures = [f"{check.table}: {check.check}" for check in gate_with_faults.failures()]
     assert not gate_with_faults.passed
     assert any(expected_name in failure for failure in failures), failures
+
+
+def test_a_clear_identity_is_named_by_its_record_and_never_shown(gate_with_faults):
+    [check] = [check for check in gate_with_faults.failures() if check.table == "identities hashed"]
+    assert check.failing_rows == 1
+    assert [set(row) for row in check.sample] == [{"record"}] and check.sample[0]["record"].startswith("caller ")
+    assert "张晓明" not in gate_with_faults.to_json()
 
 
 # --- the attention list: what is late, from the landed files -------------------------------------
