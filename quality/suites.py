@@ -187,6 +187,8 @@ def build_suites(raw_tables: list[str]) -> tuple[Suite, ...]:
     return (*mart_suites(), *MEMBER_SUITES, *OFFICE_SUITES, _ledger_suite(raw_tables), HASHED_IDENTITIES_SUITE)
 
 
+KEYED_DIGEST = "[0-9a-f]{64}"  # what masking.keyed_hash writes: HMAC-SHA256 in lower-case hex
+
 HASHED_IDENTITIES_SUITE = Suite(
     # callers and representatives are private people: their names and phones are keyed hashes,
     # never clear text (a profile that forgot `personal: hash` would let them through). Members
@@ -195,7 +197,7 @@ HASHED_IDENTITIES_SUITE = Suite(
     name="identities hashed",
     # DuckDB sets the digests aside, so only the other values reach pandas and the expectation
     # (at scale 10 the 4.3 M identities took 1 GiB of the gate's memory in pandas and GX)
-    query="""
+    query=f"""
         select record, value from (
             select 'caller ' || work_order_id as record, caller_name_hash as value
             from staging.stg_hotline__work_orders
@@ -205,10 +207,12 @@ HASHED_IDENTITIES_SUITE = Suite(
             union all select 'representative phone ' || representative_id, phone_hash
             from staging.stg_members__representatives
         )
-        where not regexp_full_match(value, '[0-9a-f]{64}')
+        where not regexp_full_match(value, '{KEYED_DIGEST}')
     """,
     key=("record",),
-    checks=(Check("ExpectColumnValuesToMatchRegex", {"column": "value", "regex": "^[0-9a-f]{64}$"}, sensitive=True),),
+    checks=(
+        Check("ExpectColumnValuesToMatchRegex", {"column": "value", "regex": f"^{KEYED_DIGEST}$"}, sensitive=True),
+    ),
 )
 
 

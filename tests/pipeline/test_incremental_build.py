@@ -3,9 +3,9 @@
 The demo's exports are loaded in four batches, with an incremental build after each of the
 last three: the first days (too few for any topic candidate), most days, then the last days,
 then a late second export of an old day that rewrites an old order, adds a repeat of it and
-quarantines a newer row of another. Every mart is then
-compared, table by table and row by row (order-independent), with `hotline build --full-refresh`,
-and the publication of the incremental builds with that of the full refresh.
+quarantines a newer row of another. Every mart is then compared, table by table and row by row
+(order-independent), with `hotline build --full-refresh`, and the publication of the
+incremental builds with that of the full refresh.
 """
 
 from __future__ import annotations
