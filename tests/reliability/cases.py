@@ -710,8 +710,9 @@ KILL_SCENARIOS = [
     ),
     KillScenario(
         "hotline build",
-        f"{KILLS_PER_STEP}× SIGKILL of the CLI only (not its process group) in the measured build time: "
-        "late, before anything was published, then early, with publication A in force",
+        f"{KILLS_PER_STEP}× SIGKILL of the CLI only (not its process group): late, when dbt starts a node "
+        "drawn from the later half of its node list, before anything was published; then early, in the "
+        "measured build time, with publication A in force",
         "dbt, running at the kill, dies with its parent (no process of the test is left); the "
         "publication in force is untouched; the rerun exits 0",
     ),

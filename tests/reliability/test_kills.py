@@ -16,6 +16,9 @@ run once the step has run normally, before that the duration measured on the dev
 machine, BASELINE_SECONDS, scaled by how long `generate` took here), stratified: the k-th of
 a step's KILLS_PER_STEP kills falls at random in the k-th part of its duration, so that each
 step is killed while starting up and late (dbt building marts, a version being written).
+A build's late kills wait for dbt instead of a clock: they fall when dbt starts a node drawn
+at random from the later part of its node list, so dbt is surely running, however fast or
+slow this machine is against the baseline.
 
 The publication kills need marts that differ from the publication in force each time: the
 warehouse and gate report of two gated states (late 2022 only, then to the end of 2023) are
@@ -135,18 +138,27 @@ class Kill:
     log_path: Path
 
 
-def kill_at(demo: Demo, rng: random.Random, *args: str, stratum: int, expected: float | None = None) -> Kill:
+def kill_at(
+    demo: Demo, rng: random.Random, *args: str, stratum: int, expected: float | None = None, at_dbt_node: bool = False
+) -> Kill:
     """Start a CLI command and SIGKILL its pid (only) at a random moment of its expected duration.
 
     The k-th kill of a step (stratum k of KILLS_PER_STEP) falls at random in the k-th part of the
-    duration, so each step is killed early (starting up) and late (writing)."""
+    duration, so each step is killed early (starting up) and late (writing). With at_dbt_node,
+    the same fraction is taken of dbt's node list instead: the kill falls when dbt starts that
+    node, so it cannot come after a build that was quicker than expected."""
     step = args[0]
     expected = expected or demo.expected_seconds(step)
-    delay = 0.95 * expected * (stratum + rng.random()) / KILLS_PER_STEP
+    fraction = (stratum + rng.random()) / KILLS_PER_STEP
+    delay = 0.95 * expected * fraction
+    started = time.monotonic()
     process, log_path = _start(demo, list(args), f"{len(demo.log):02d}_{step}_killed.log")
     children: list[int] = []
     try:
-        process.wait(timeout=delay)
+        if at_dbt_node:
+            _wait_for_dbt_node(process, log_path, fraction)
+        else:
+            process.wait(timeout=delay)
         finished = True
     except subprocess.TimeoutExpired:
         with contextlib.suppress(psutil.NoSuchProcess):
@@ -154,6 +166,7 @@ def kill_at(demo: Demo, rng: random.Random, *args: str, stratum: int, expected: 
         os.kill(process.pid, signal.SIGKILL)  # the CLI only: dbt, if running, must follow by itself
         finished = False
     code = process.wait()
+    delay = time.monotonic() - started
     state = f"exited {code} before the kill" if finished else "killed"
     with_children = f" with {len(children)} child process(es) running" if children else ""
     demo.log.append(f"kill hotline {' '.join(args)} at {delay:.1f}s of ~{expected:.1f}s: {state}{with_children}")
@@ -190,10 +203,26 @@ def _note(demo: Demo, text: str) -> None:
     demo.log[-1] += f"; {text}"
 
 
+DBT_PROGRESS = re.compile(r"\b(\d+) of (\d+) (?:START|OK|PASS)")  # dbt's "182 of 320 START …" lines
+
+
 def _dbt_progress(log_path: Path) -> str:
-    """How far dbt got before the kill, from its progress lines ("182 of 320 START …")."""
-    found = re.findall(r"\b(\d+) of (\d+) (?:START|OK|PASS)", log_path.read_text(encoding="utf-8", errors="replace"))
+    """How far dbt got before the kill, from its progress lines."""
+    found = DBT_PROGRESS.findall(log_path.read_text(encoding="utf-8", errors="replace"))
     return f"dbt at node {found[-1][0]} of {found[-1][1]}" if found else "before dbt ran any node"
+
+
+def _wait_for_dbt_node(process: subprocess.Popen, log_path: Path, fraction: float) -> None:
+    """Return if the command ends; raise TimeoutExpired (time to kill) once dbt has started the
+    node at `fraction` of its node list."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while process.poll() is None:
+        found = DBT_PROGRESS.findall(log_path.read_text(encoding="utf-8", errors="replace"))
+        if found and int(found[-1][0]) >= max(1, int(fraction * int(found[-1][1]))):
+            raise subprocess.TimeoutExpired(process.args, fraction)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{process.args} ran over {RUN_TIMEOUT}s:\n{_tail(log_path)}")
+        time.sleep(0.05)
 
 
 def _loaded_names(demo: Demo) -> set[str]:
@@ -367,7 +396,7 @@ def test_kill_9_of_ingest_build_and_publish_leaves_a_consistent_pipeline(demo: D
 
     def killed_build(stratum: int, allowed: set[str | None]) -> None:
         nonlocal build_kills_with_dbt_running
-        kill = kill_at(demo, rng, "build", stratum=stratum)
+        kill = kill_at(demo, rng, "build", stratum=stratum, at_dbt_node=stratum > 0)
         hits["build"] += kill.hit
         build_kills_with_dbt_running += bool(kill.children)
         assert_children_died(kill)
