@@ -23,7 +23,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import PipelineError
@@ -37,12 +37,14 @@ class DbtNodeResult:
     status: str
     failures: int | None
     message: str | None
+    relation_name: str | None = None  # where the test's failing rows are kept (keep_failing_rows)
 
 
-def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
+def run_dbt(settings: Settings, args: list[str], *, target_dir: Path | None = None) -> list[DbtNodeResult]:
     """Run one dbt command; returns each node's result. Raises PipelineError when dbt cannot run."""
-    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
-    run_results = settings.dbt_target_dir / "run_results.json"
+    target_dir = target_dir or settings.dbt_target_dir
+    target_dir.mkdir(parents=True, exist_ok=True)
+    run_results = target_dir / "run_results.json"
     run_results.unlink(missing_ok=True)  # never judge this run by an older run's results
     environment = dbt_environment(settings)
     command = [
@@ -53,7 +55,7 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
         "--profiles-dir",
         str(settings.dbt_project_dir),
         "--target-path",
-        str(settings.dbt_target_dir),
+        str(target_dir),
         "--log-path",
         str(settings.dbt_target_dir.parent / "logs"),
     ]
@@ -63,6 +65,40 @@ def run_dbt(settings: Settings, args: list[str]) -> list[DbtNodeResult]:
             f"dbt {args[0]} could not run (exit {exit_code}); see {settings.dbt_target_dir.parent / 'logs'}"
         )
     return read_run_results(run_results)
+
+
+def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[DbtNodeResult]:
+    """Keep the rows of the data tests that failed or warned in the audit schema, and name that
+    table in the build's run_results.json (relation_name), where the gate report and the build's
+    error message look for it. Returns the results with relation_name set.
+
+    dbt is told to store no test's rows (dbt_project.yml): storing them makes every test a
+    table, ~25 ms each, a third of a small build's time although nearly all tests pass. The
+    tests that did not pass run once more with --store-failures, over the same marts (the
+    caller holds the writer lock), in a target folder of their own so the build's artefacts stay.
+    The audit schema holds the rows of this build's failures only: earlier ones are dropped.
+    """
+    from core.warehouse import connect
+
+    with connect(settings.warehouse_path, settings=settings) as connection:  # the rows of earlier failures go
+        for (table,) in connection.execute(
+            "select table_name from duckdb_tables() where schema_name = 'audit' and database_name = current_database()"
+        ).fetchall():
+            connection.execute(f'drop table audit."{table}"')
+    names = [r.unique_id.split(".")[2] for r in results if r.resource_type == "test" and r.status in ("fail", "warn")]
+    if not names:
+        return results
+    rerun_dir = settings.dbt_target_dir.parent / "target_failing_rows"
+    run_dbt(settings, ["test", "--store-failures", "--select", *names], target_dir=rerun_dir)
+    stored = json.loads((rerun_dir / "run_results.json").read_text())["results"]
+    relations = {item["unique_id"]: item.get("relation_name") for item in stored if item.get("relation_name")}
+    build_results_path = settings.dbt_target_dir / "run_results.json"
+    build_results = json.loads(build_results_path.read_text())
+    for item in build_results["results"]:
+        if item["unique_id"] in relations:
+            item["relation_name"] = relations[item["unique_id"]]
+    build_results_path.write_text(json.dumps(build_results), encoding="utf-8")
+    return [replace(r, relation_name=relations.get(r.unique_id)) for r in results]
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -184,6 +220,7 @@ def read_run_results(path: Path) -> list[DbtNodeResult]:
             status=item["status"],
             failures=item.get("failures"),
             message=item.get("message"),
+            relation_name=item.get("relation_name") if item["unique_id"].startswith("test.") else None,
         )
         for item in results
     ]
@@ -206,7 +243,7 @@ def describe_failures(results: list[DbtNodeResult], target_dir: Path, *, limit: 
             test = (node.get("test_metadata") or {}).get("name") or node.get("name", result.unique_id)
             where = f"{model}.{column}" if column else model
             rows = f" on {result.failures} row(s)" if result.failures else ""
-            stored = node.get("relation_name")
+            stored = result.relation_name
             parts.append(f"{where}: test {test} failed{rows}" + (f" (rows kept in {stored})" if stored else ""))
         elif result.resource_type == "unit_test":
             parts.append(f"unit test {node.get('name', result.unique_id)} of {node.get('model', '?')}: {first_line}")

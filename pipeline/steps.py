@@ -104,7 +104,7 @@ def build(settings: Settings, *, full_refresh: bool = False):
     """
     from core.warehouse import writer_lock
     from pipeline import build_state
-    from pipeline.dbt_runner import describe_failures, read_run_results, run_dbt
+    from pipeline.dbt_runner import describe_failures, keep_failing_rows, read_run_results, run_dbt
     from quality.gate import record_failed_build
 
     # a gate report belongs to one build: the last one no longer speaks for the new marts
@@ -125,7 +125,7 @@ def build(settings: Settings, *, full_refresh: bool = False):
             forget_gate_results(settings)
         changed = ", ".join(plan.changed_sources)
         log.info("build: %s", f"full refresh ({reason})" if reason else f"incremental (changed: {changed})")
-        results = run_dbt(settings, args or ["build"])
+        results = keep_failing_rows(settings, run_dbt(settings, args or ["build"]))
     failed = [r for r in results if r.status in ("error", "fail")]
     if failed:
         record_failed_build(settings)

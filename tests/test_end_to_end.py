@@ -483,13 +483,25 @@ def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(own_run
             "where work_order_id = (select max(work_order_id) from raw.hotline_work_orders)"
         )
 
-    with pytest.raises(PipelineError, match="dbt build"):
+    with pytest.raises(PipelineError, match="dbt build") as failed:
         steps.build(settings)
 
+    # the failing test's rows are kept (only a failing test's: dbt stores none on its own), and
+    # both the build's error and the gate report name the table that holds them
+    kept = re.search(r"rows kept in (\S+)\)", str(failed.value))
+    assert kept, str(failed.value)
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        assert connection.execute(f"select count(*) from {kept[1]}").fetchone()[0] >= 1
+        audit_tables = connection.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'audit'"
+        ).fetchone()[0]
+    assert 1 <= audit_tables <= 3, f"{audit_tables} tables in audit: rows kept for tests that passed"
     report = json.loads((settings.quality_dir / "gate_report.json").read_text())
     failing = [check for check in report["checks"] if not check["passed"]]
     assert not report["passed"]
-    assert any("received_at" in check["check"] and "failing rows in" in check["message"] for check in failing)
+    assert any(
+        "received_at" in check["check"] and f"failing rows in {kept[1]}" in check["message"] for check in failing
+    )
     with pytest.raises(PipelineError, match="quality gate failed"):
         steps.publish(settings)
 

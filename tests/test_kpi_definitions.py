@@ -317,7 +317,7 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
     assert tested.returncode == 0, tested.stdout[-3000:]
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("update marts.kpi_town_monthly set urgent_rate = 1.5 where town = '城东镇'")
-    tested = run_dbt(project, warehouse, "test", "--select", *kpi_tests)
+    tested = run_dbt(project, warehouse, "test", "--store-failures", "--select", *kpi_tests)
     assert tested.returncode != 0
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         failing = connection.execute("select * from audit.kpi_columns_valid_kpi_town_monthly").fetchall()
