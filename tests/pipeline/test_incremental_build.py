@@ -148,8 +148,14 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     assert query(
         settings, "select has_newer_quarantined_row from marts.fct_cases where work_order_id = ?", [older_order]
     ) == [(True,)]
+    # that warns (a test of severity warn), and only the warning test's rows are kept, in audit
+    [(kept,)] = query(settings, "select table_name from duckdb_tables() where schema_name = 'audit'")
+    assert query(settings, f'select value_field, n_records from audit."{kept}"') == [(True, 1)]
     incremental = mart_contents(settings)
-    steps.check(settings)
+    gate = steps.check(settings)
+    warned = [check for check in gate.checks if "has_newer_quarantined_row" in check.check]
+    assert gate.passed and [check.passed for check in warned] == [True]  # a warning does not block publication
+    assert warned[0].message.endswith(f'failing rows in "hotline"."audit"."{kept}"')
     published = steps.publish(settings)
     assert published.changed and published.fingerprint != first.fingerprint
     # the new version holds every mart as it is now, but copied only those that changed since the
