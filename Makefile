@@ -18,8 +18,11 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: the packages' .pyc files are written once, here; without them every process
+# (each dbt run, Airflow task and `hotline` step) compiles what it imports again where
+# PYTHONDONTWRITEBYTECODE is set, as on these machines: 1.0 s more CPU to start dbt, 1.7 s Airflow
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet --compile-bytecode --python $(PYTHON)
 	touch $@
 
 setup: $(VENV)/.synced
