@@ -30,8 +30,8 @@ from quality.pii import (
 )
 from quality.plausibility import plausibility_checks
 from quality.results import SAMPLE_ROWS, CheckResult
+from quality.reuse import ROW_SOURCE_COLUMNS, suite_inputs
 from quality.reuse import load as load_reuse
-from quality.reuse import suite_inputs
 from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
@@ -243,9 +243,15 @@ def run_gate(settings: Settings, *, check_all: bool = False) -> GateReport:
         sources &= set(reuse.fingerprints)
         named = {table for table in scanned if table.split(".")[0] in NAME_SCANNED_SCHEMAS}
         rename = {table for table in named if not reuse.reusable(f"names:{table}", {table, *sources})}
+        # of a raw table, only the rows of the files new or changed since its last scan
+        sources = {}
+        for table in rescan:
+            changed = reuse.changed_sources(f"pii:{table}", table)
+            if changed is not None:
+                sources[table] = (ROW_SOURCE_COLUMNS[table.split(".")[0]], changed)
         scans = [
             # clear phone and ID numbers, every text column
-            *(personal_data_checks(connection, only=rescan) if rescan else []),
+            *(personal_data_checks(connection, only=rescan, sources=sources) if rescan else []),
             *reuse.reused_scan("personal_data", "no clear phone or ID number", "pii", scanned - rescan),
             # callers' and representatives' names
             *(clear_name_checks(connection, settings.hash_key(), only=rename) if rename else []),

@@ -323,10 +323,15 @@ class _Column:
 
 
 def personal_data_checks(
-    connection, schemas: tuple[str, ...] = SCANNED_SCHEMAS, only: set[str] | None = None
+    connection,
+    schemas: tuple[str, ...] = SCANNED_SCHEMAS,
+    only: set[str] | None = None,
+    sources: dict[str, tuple[str, list[str]]] | None = None,
 ) -> list[CheckResult]:
     """No clear phone or ID number in any text column of any table or view of `schemas` (of
     those named `schema.table` in `only`, when given: the gate reuses its scan of the others).
+    `sources` limits a table's scan to its rows whose source column holds one of the values
+    given (schema.table → (column, values): the files new since the gate last scanned it).
 
     One failing check per column with findings (the rows named by their key, the numbers
     masked), or one passing check saying what was scanned. DuckDB selects the candidate rows
@@ -334,14 +339,17 @@ def personal_data_checks(
     """
     started = time.perf_counter()
     tables = _tables_by_schema(connection, schemas, _is_text, only)
-    checks, scanned_columns, scanned_tables = [], 0, 0
+    checks, scanned_columns, scanned_tables, partly = [], 0, 0, []
     for (schema, table), entry in tables.items():
-        if not entry["text"]:
+        source = (sources or {}).get(f"{schema}.{table}")
+        if not entry["text"] or (source is not None and not source[1]):
             continue
         scanned_tables += 1
         scanned_columns += len(entry["text"])
+        if source is not None:
+            partly.append(f"{schema}.{table}: the rows of {len(source[1])} new or changed file(s)")
         try:
-            results = _scan_table(connection, schema, table, entry)
+            results = _scan_table(connection, schema, table, entry, source)
         except Exception as error:  # a table that cannot be read cannot be declared clean
             checks.append(
                 CheckResult(
@@ -375,7 +383,7 @@ def personal_data_checks(
                 "no clear phone or ID numbers in text columns",
                 True,
                 message=f"no clear phone or ID numbers in {scanned_columns} text columns of {scanned_tables} tables "
-                f"({', '.join(schemas)}; {elapsed:.1f} s)",
+                f"({', '.join(schemas)}; {elapsed:.1f} s)" + (f"; of {'; '.join(partly)}" if partly else ""),
             )
         )
     return checks
@@ -427,9 +435,15 @@ def _key(columns: list[str], table_type: str) -> tuple[list[str], list[str]]:
     return ["row_number() over ()"], ["row"]
 
 
-def _scan_table(connection, schema: str, table: str, entry: dict) -> list[_Column]:
+def _scan_table(
+    connection, schema: str, table: str, entry: dict, rows_of: tuple[str, list[str]] | None = None
+) -> list[_Column]:
     keys, labels = _key(entry["all"], entry["type"])
     source = f"{_quote(schema)}.{_quote(table)}"
+    parameters = []
+    if rows_of is not None:  # only the rows whose source column holds one of these values
+        source = f"(select * from {source} where {_quote(rows_of[0])} in (select unnest(?::varchar[])))"
+        parameters = [rows_of[1]]
     scanned = entry["text"]
     conditions = []
     for column in scanned:
@@ -446,7 +460,7 @@ def _scan_table(connection, schema: str, table: str, entry: dict) -> list[_Colum
         source = f"(select *, row_number() over () as _pii_row from {source})"
         key_columns = "_pii_row as _key_0"
     rows = connection.execute(
-        f"select {key_columns}, {selected} from {source} where {' or '.join(c for _, c in conditions)}"
+        f"select {key_columns}, {selected} from {source} where {' or '.join(c for _, c in conditions)}", parameters
     ).fetchall()
     results = [_Column(column) for column in scanned]
     for row in rows:

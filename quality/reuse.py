@@ -9,6 +9,9 @@ order-independent sum of row hashes, as publication compares marts) with the tim
 last ran. The next gate reruns an expectation suite or a personal-data scan only over tables
 whose fingerprint moved, and lists the others' checks as reused, with that time.
 
+A raw table's fingerprint is also kept per file (ROW_SOURCE_COLUMNS): its phone/ID scan then
+reads only the rows of the files new or changed since that gate.
+
 Always rerun: the suites that tie several tables (reconciliations: the towns' totals equal
 the city's, ...), the plausibility rules, the dbt results. Everything runs after a full
 refresh (steps.build forgets the state), with `hotline check --all`, or when the code changed.
@@ -58,22 +61,50 @@ def suite_inputs(suite: Suite) -> set[str]:
     return {f"{schema.lower()}.{table.lower()}" for schema, table in TABLE_REFERENCE.findall(suite.query)}
 
 
-def table_fingerprints(connection, schemas: tuple[str, ...], tables: set[str]) -> dict[str, str]:
+# The column that names the load which wrote a row, in the schemas whose rows are written once
+# and never updated: a raw table's rows of one file are inserted together (ingest) and deleted
+# together (reload). Such a table's fingerprint is also kept per file, and its phone/ID scan
+# reads only the rows of files new or changed since the last passing gate (a day's run adds one
+# export to a table of two years of them).
+ROW_SOURCE_COLUMNS = {"raw": "_file_id"}
+
+
+def table_fingerprints(
+    connection, schemas: tuple[str, ...], tables: set[str]
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """schema.table → row count and order-independent sum of row hashes, for every table and view
-    of `schemas` and the tables named in `tables` that exist."""
+    of `schemas` and the tables named in `tables` that exist; and for the tables with a row
+    source column (ROW_SOURCE_COLUMNS), the same per source (file)."""
     found = connection.execute(
-        "select table_schema, table_name from information_schema.tables where table_catalog = current_database() "
-        "order by 1, 2"
+        """
+        select t.table_schema, t.table_name, bool_or(c.column_name = s.source_column)
+        from information_schema.tables as t
+        join information_schema.columns as c using (table_catalog, table_schema, table_name)
+        left join (select unnest(?::varchar[]) as source_schema, unnest(?::varchar[]) as source_column) as s
+            on s.source_schema = t.table_schema
+        where t.table_catalog = current_database()
+        group by 1, 2 order by 1, 2
+        """,
+        [list(ROW_SOURCE_COLUMNS), list(ROW_SOURCE_COLUMNS.values())],
     ).fetchall()
-    fingerprints = {}
-    for schema, table in found:
-        if schema not in schemas and f"{schema}.{table}" not in tables:
+    fingerprints, by_source = {}, {}
+    for schema, table, has_source in found:
+        name = f"{schema}.{table}"
+        if schema not in schemas and name not in tables:
             continue
-        count, total = connection.execute(
-            f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from "{schema}"."{table}" as t'
-        ).fetchone()
-        fingerprints[f"{schema}.{table}"] = f"{count}:{total}"
-    return fingerprints
+        if not has_source:
+            count, total = connection.execute(
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from "{schema}"."{table}" as t'
+            ).fetchone()
+            fingerprints[name] = f"{count}:{total}"
+            continue
+        parts = connection.execute(
+            f'select "{ROW_SOURCE_COLUMNS[schema]}", count(*), sum(hash(t)::hugeint) '
+            f'from "{schema}"."{table}" as t group by 1'
+        ).fetchall()
+        by_source[name] = {str(source): f"{count}:{total}" for source, count, total in parts}
+        fingerprints[name] = f"{sum(part[1] for part in parts)}:{sum(part[2] for part in parts)}"
+    return fingerprints, by_source
 
 
 @dataclass
@@ -87,8 +118,11 @@ class Reuse:
     code: str
     now: str
     fingerprints: dict[str, str]
+    by_source: dict[str, dict[str, str]] = field(default_factory=dict)  # table → source (file) → fingerprint
     previous: dict[str, str] = field(default_factory=dict)  # table → fingerprint at the last passing gate
+    previous_by_source: dict[str, dict[str, str]] = field(default_factory=dict)  # the same, per source
     checked_at: dict[str, str] = field(default_factory=dict)  # check group → when it last ran
+    previous_checked_at: dict[str, str] = field(default_factory=dict)  # the same, as the last passing gate left it
 
     def unchanged(self, tables: set[str]) -> bool:
         return bool(tables) and all(
@@ -101,6 +135,15 @@ class Reuse:
             return True
         self.checked_at[group] = self.now
         return False
+
+    def changed_sources(self, group: str, table: str) -> list[str] | None:
+        """The sources (files) of `table` whose rows a check group must read again: those new or
+        changed since the last passing gate, when the group passed then over the rest. None: the
+        whole table (no source column, or no earlier pass to build on)."""
+        before = self.previous_by_source.get(table)
+        if table not in self.by_source or before is None or group not in self.previous_checked_at:
+            return None
+        return sorted(source for source, print_ in self.by_source[table].items() if before.get(source) != print_)
 
     def reused_suite(self, suite: Suite) -> list[CheckResult]:
         tables = ", ".join(sorted(suite_inputs(suite)))
@@ -135,7 +178,12 @@ class Reuse:
         """After a passing gate: each table's fingerprint, and when each check group last ran."""
         path = state_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"code": self.code, "fingerprints": self.fingerprints, "checked_at": self.checked_at}
+        state = {
+            "code": self.code,
+            "fingerprints": self.fingerprints,
+            "by_source": self.by_source,
+            "checked_at": self.checked_at,
+        }
         path.write_text(json.dumps(state, indent=1), encoding="utf-8")
 
 
@@ -143,10 +191,12 @@ def load(settings: Settings, connection, suites: list[Suite], schemas: tuple[str
     code = code_fingerprint(settings, suites)
     inputs = set().union(*(suite_inputs(suite) for suite in suites))
     now = dt.datetime.now().isoformat(timespec="seconds")
-    reuse = Reuse(code, now, table_fingerprints(connection, schemas, inputs))
+    reuse = Reuse(code, now, *table_fingerprints(connection, schemas, inputs))
     path = state_path(settings)
     if not check_all and path.exists():
         state = json.loads(path.read_text(encoding="utf-8"))
         if state.get("code") == code:
             reuse.previous, reuse.checked_at = state["fingerprints"], state["checked_at"]
+            reuse.previous_by_source = state.get("by_source", {})
+            reuse.previous_checked_at = dict(state["checked_at"])
     return reuse

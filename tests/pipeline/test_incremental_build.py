@@ -102,7 +102,16 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     assert not ran_unit_tests(settings)  # incremental
     # the gate reruns the suites of the marts that changed and reuses those of the others
     changed = {table for table, content in mart_contents(settings).items() if contents_before[table] != content}
-    rerun, reused = suites_run_and_reused(steps.check(settings))
+    report = steps.check(settings)
+    rerun, reused = suites_run_and_reused(report)
+    # the phone/ID scan of the raw exports reads the rows of the new files only
+    [(new_files,)] = query(
+        settings,
+        "select count(distinct _file_id) from raw.hotline_work_orders where list_contains(?, _file_id)",
+        [sorted(loaded_files(settings) - before)],
+    )
+    [scanned] = [check.message for check in report.checks if check.check.startswith("no clear phone or ID numbers")]
+    assert new_files and f"raw.hotline_work_orders: the rows of {new_files} new or changed file(s)" in scanned
     assert changed & MART_SUITES and changed - {"fct_cases"}  # the day moved the cases and more
     assert rerun & MART_SUITES == changed & MART_SUITES
     assert reused & MART_SUITES == MART_SUITES - changed and reused
@@ -187,6 +196,22 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     # nothing changed: every one-mart suite is reused; a mart tampered with after it is checked again, and fails
     rerun, reused = suites_run_and_reused(steps.check(settings))
     assert reused >= MART_SUITES
+    # so does a raw row of a file the gate had scanned: that file's rows are scanned again
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "update raw.hotline_work_orders set appeal_text = coalesce(appeal_text, '') || '，电话13912345678' "
+            "where rowid = (select min(rowid) from raw.hotline_work_orders)"
+        )
+    with pytest.raises(PipelineError, match="quality gate failed: raw.hotline_work_orders"):
+        steps.check(settings)
+    report = json.loads((settings.quality_dir / "gate_report.json").read_text())
+    failing = {check["check"]: check["failing_rows"] for check in report["checks"] if not check["passed"]}
+    assert failing["no clear phone or ID number in raw.hotline_work_orders.appeal_text"] == 1  # and the views on it
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(
+            "update raw.hotline_work_orders set appeal_text = replace(appeal_text, '，电话13912345678', '')"
+        )
+    steps.check(settings)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         connection.execute("update marts.kpi_hotline_yearly set completion_rate = 1.5")
     with pytest.raises(PipelineError, match="quality gate failed: kpi_hotline_yearly"):
