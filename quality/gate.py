@@ -30,8 +30,8 @@ from quality.pii import (
 )
 from quality.plausibility import plausibility_checks
 from quality.results import SAMPLE_ROWS, CheckResult
-from quality.reuse import ROW_SOURCE_COLUMNS, suite_inputs
 from quality.reuse import load as load_reuse
+from quality.reuse import suite_inputs
 from quality.suites import Suite, build_suites
 
 log = logging.getLogger(__name__)
@@ -243,12 +243,9 @@ def run_gate(settings: Settings, *, check_all: bool = False) -> GateReport:
         sources &= set(reuse.fingerprints)
         named = {table for table in scanned if table.split(".")[0] in NAME_SCANNED_SCHEMAS}
         rename = {table for table in named if not reuse.reusable(f"names:{table}", {table, *sources})}
-        # of a raw table, only the rows of the files new or changed since its last scan
-        sources = {}
-        for table in rescan:
-            changed = reuse.changed_sources(f"pii:{table}", table)
-            if changed is not None:
-                sources[table] = (ROW_SOURCE_COLUMNS[table.split(".")[0]], changed)
+        # of a table with a row source (a raw table's files), only the rows new or changed since its last scan
+        sources = {table: reuse.changed_sources(f"pii:{table}", table) for table in rescan}
+        sources = {table: rows for table, rows in sources.items() if rows is not None}
         scans = [
             # clear phone and ID numbers, every text column
             *(personal_data_checks(connection, only=rescan, sources=sources) if rescan else []),

@@ -46,6 +46,7 @@ from functools import lru_cache
 import pandas as pd
 
 from quality.results import SAMPLE_ROWS, CheckResult
+from quality.reuse import ROW_SOURCE_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,8 @@ def personal_data_checks(
         scanned_tables += 1
         scanned_columns += len(entry["text"])
         if source is not None:
-            partly.append(f"{schema}.{table}: the rows of {len(source[1])} new or changed file(s)")
+            what = ROW_SOURCE_COLUMNS[source[0]]
+            partly.append(f"{schema}.{table}: the rows of {len(source[1])} new or changed {what}(s)")
         try:
             results = _scan_table(connection, schema, table, entry, source)
         except Exception as error:  # a table that cannot be read cannot be declared clean
@@ -440,9 +442,9 @@ def _scan_table(
 ) -> list[_Column]:
     keys, labels = _key(entry["all"], entry["type"])
     source = f"{_quote(schema)}.{_quote(table)}"
-    parameters = []
+    only_rows, parameters = "", []
     if rows_of is not None:  # only the rows whose source column holds one of these values
-        source = f"(select * from {source} where {_quote(rows_of[0])} in (select unnest(?::varchar[])))"
+        only_rows = f"cast({_quote(rows_of[0])} as varchar) in (select unnest(?::varchar[])) and "
         parameters = [rows_of[1]]
     scanned = entry["text"]
     conditions = []
@@ -460,7 +462,8 @@ def _scan_table(
         source = f"(select *, row_number() over () as _pii_row from {source})"
         key_columns = "_pii_row as _key_0"
     rows = connection.execute(
-        f"select {key_columns}, {selected} from {source} where {' or '.join(c for _, c in conditions)}", parameters
+        f"select {key_columns}, {selected} from {source} where {only_rows}({' or '.join(c for _, c in conditions)})",
+        parameters,
     ).fetchall()
     results = [_Column(column) for column in scanned]
     for row in rows:

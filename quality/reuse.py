@@ -61,48 +61,48 @@ def suite_inputs(suite: Suite) -> set[str]:
     return {f"{schema.lower()}.{table.lower()}" for schema, table in TABLE_REFERENCE.findall(suite.query)}
 
 
-# The column that names the load which wrote a row, in the schemas whose rows are written once
-# and never updated: a raw table's rows of one file are inserted together (ingest) and deleted
-# together (reload). Such a table's fingerprint is also kept per file, and its phone/ID scan
-# reads only the rows of files new or changed since the last passing gate (a day's run adds one
-# export to a table of two years of them).
-ROW_SOURCE_COLUMNS = {"raw": "_file_id"}
+# A column that says which file a row came from: a raw table's rows of one file are inserted
+# together (ingest) and deleted together (reload), and never updated. A table with one keeps
+# its fingerprint per file too, and its phone/ID scan reads only the rows of files new or
+# changed since the last passing gate (a day's run adds one export to two years of them).
+# Sound for any column: a change to any row changes the fingerprint of its file; the column
+# only decides how little is read again. (Not dbt's invocation id of an incremental model: a
+# rebuild takes rows away from older runs, whose fingerprints then change and are read whole.)
+# The first of these columns a table has, and what one of its values names:
+ROW_SOURCE_COLUMNS = {"_file_id": "file", "file_id": "file"}
+_NULL_SOURCE = "\0null"  # rows without a source: when they change, the whole table is read
 
 
 def table_fingerprints(
     connection, schemas: tuple[str, ...], tables: set[str]
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, str], dict[str, tuple[str, dict[str, str]]]]:
     """schema.table → row count and order-independent sum of row hashes, for every table and view
-    of `schemas` and the tables named in `tables` that exist; and for the tables with a row
-    source column (ROW_SOURCE_COLUMNS), the same per source (file)."""
-    found = connection.execute(
-        """
-        select t.table_schema, t.table_name, bool_or(c.column_name = s.source_column)
-        from information_schema.tables as t
-        join information_schema.columns as c using (table_catalog, table_schema, table_name)
-        left join (select unnest(?::varchar[]) as source_schema, unnest(?::varchar[]) as source_column) as s
-            on s.source_schema = t.table_schema
-        where t.table_catalog = current_database()
-        group by 1, 2 order by 1, 2
-        """,
-        [list(ROW_SOURCE_COLUMNS), list(ROW_SOURCE_COLUMNS.values())],
-    ).fetchall()
+    of `schemas` and the tables named in `tables` that exist; and for those with a row source
+    column (ROW_SOURCE_COLUMNS), that column and the same per value of it."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for schema, table, column in connection.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() order by 1, 2, ordinal_position"
+    ).fetchall():
+        found.setdefault((schema, table), []).append(column)
     fingerprints, by_source = {}, {}
-    for schema, table, has_source in found:
+    for (schema, table), columns in found.items():
         name = f"{schema}.{table}"
         if schema not in schemas and name not in tables:
             continue
-        if not has_source:
+        source = next((column for column in ROW_SOURCE_COLUMNS if column in columns), None)
+        if source is None:
             count, total = connection.execute(
                 f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from "{schema}"."{table}" as t'
             ).fetchone()
             fingerprints[name] = f"{count}:{total}"
             continue
         parts = connection.execute(
-            f'select "{ROW_SOURCE_COLUMNS[schema]}", count(*), sum(hash(t)::hugeint) '
-            f'from "{schema}"."{table}" as t group by 1'
+            f'select coalesce(cast("{source}" as varchar), ?), count(*), sum(hash(t)::hugeint) '
+            f'from "{schema}"."{table}" as t group by 1',
+            [_NULL_SOURCE],
         ).fetchall()
-        by_source[name] = {str(source): f"{count}:{total}" for source, count, total in parts}
+        by_source[name] = (source, {value: f"{count}:{total}" for value, count, total in parts})
         fingerprints[name] = f"{sum(part[1] for part in parts)}:{sum(part[2] for part in parts)}"
     return fingerprints, by_source
 
@@ -118,9 +118,10 @@ class Reuse:
     code: str
     now: str
     fingerprints: dict[str, str]
-    by_source: dict[str, dict[str, str]] = field(default_factory=dict)  # table → source (file) → fingerprint
+    # table → its row source column, and that column's value → fingerprint of its rows
+    by_source: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     previous: dict[str, str] = field(default_factory=dict)  # table → fingerprint at the last passing gate
-    previous_by_source: dict[str, dict[str, str]] = field(default_factory=dict)  # the same, per source
+    previous_by_source: dict[str, list] = field(default_factory=dict)  # by_source at the last passing gate
     checked_at: dict[str, str] = field(default_factory=dict)  # check group → when it last ran
     previous_checked_at: dict[str, str] = field(default_factory=dict)  # the same, as the last passing gate left it
 
@@ -136,14 +137,18 @@ class Reuse:
         self.checked_at[group] = self.now
         return False
 
-    def changed_sources(self, group: str, table: str) -> list[str] | None:
-        """The sources (files) of `table` whose rows a check group must read again: those new or
-        changed since the last passing gate, when the group passed then over the rest. None: the
-        whole table (no source column, or no earlier pass to build on)."""
-        before = self.previous_by_source.get(table)
-        if table not in self.by_source or before is None or group not in self.previous_checked_at:
+    def changed_sources(self, group: str, table: str) -> tuple[str, list[str]] | None:
+        """The rows of `table` a check group must read again: its row source column and the values
+        whose rows are new or changed since the last passing gate, when the group passed then
+        over the rest. None: the whole table (no such column, or no earlier pass to build on)."""
+        if table not in self.by_source or table not in self.previous_by_source:
             return None
-        return sorted(source for source, print_ in self.by_source[table].items() if before.get(source) != print_)
+        column, now = self.by_source[table]
+        before_column, before = self.previous_by_source[table]
+        if group not in self.previous_checked_at or column != before_column:
+            return None
+        changed = sorted(value for value, print_ in now.items() if before.get(value) != print_)
+        return None if _NULL_SOURCE in changed else (column, changed)
 
     def reused_suite(self, suite: Suite) -> list[CheckResult]:
         tables = ", ".join(sorted(suite_inputs(suite)))
