@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -29,6 +30,8 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from core.settings import Settings, dbt_unit_tests
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,11 @@ def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[
     parsed = settings.dbt_target_dir / "partial_parse.msgpack"
     if parsed.exists():  # the build's parse, reused: 5 s instead of 9 at scale 0.01
         shutil.copyfile(parsed, rerun_dir / parsed.name)
-    run_dbt(settings, ["test", "--store-failures", "--select", *names], target_dir=rerun_dir)
+    try:
+        run_dbt(settings, ["test", "--store-failures", "--select", *names], target_dir=rerun_dir)
+    except PipelineError as error:  # the rows are a help to read the failure, never a reason to hide it
+        log.warning("the failing tests' rows could not be kept: %s", error)
+        return results
     stored = json.loads((rerun_dir / "run_results.json").read_text())["results"]
     relations = {item["unique_id"]: item.get("relation_name") for item in stored if item.get("relation_name")}
     build_results_path = settings.dbt_target_dir / "run_results.json"
