@@ -145,10 +145,15 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
             for position, check in enumerate(suite.checks)
         ],
     )
-    validation = batch.validate(
-        expectations,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.key)},
-    )
+    # a pass needs no rows: GX's COMPLETE results (the failing rows and values) cost as much again
+    # as the checks (scale 1: 1.6 s of 3.2 s over every suite), so they are asked for only when
+    # something failed, by validating that suite once more
+    validation = batch.validate(expectations, result_format="BOOLEAN_ONLY")
+    if not validation.success:
+        validation = batch.validate(
+            expectations,
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": list(suite.key)},
+        )
     results = []
     for check, result in zip(suite.checks, _in_check_order(suite, validation.results), strict=True):
         described = ", ".join(f"{k}={v}" for k, v in check.kwargs.items() if k != "regex")
