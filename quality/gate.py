@@ -248,12 +248,12 @@ def run_gate(settings: Settings, *, check_all: bool = False) -> GateReport:
         sources &= set(reuse.fingerprints)
         named = {table for table in scanned if table.split(".")[0] in NAME_SCANNED_SCHEMAS}
         rename = {table for table in named if not reuse.reusable(f"names:{table}", {table, *sources})}
-        # of a table with a row source (a raw table's files), only the rows new or changed since its last scan
-        sources = {table: reuse.changed_sources(f"pii:{table}", table) for table in rescan}
-        sources = {table: rows for table, rows in sources.items() if rows is not None}
+        # of a table with a file column (the raw tables), only the rows of new or changed files
+        new_rows = {table: reuse.changed_sources(f"pii:{table}", table) for table in rescan}
+        new_rows = {table: rows for table, rows in new_rows.items() if rows is not None}
         scans = [
             # clear phone and ID numbers, every text column
-            *(personal_data_checks(connection, only=rescan, sources=sources) if rescan else []),
+            *(personal_data_checks(connection, only=rescan, sources=new_rows) if rescan else []),
             *reuse.reused_scan("personal_data", "no clear phone or ID number", "pii", scanned - rescan),
             # callers' and representatives' names
             *(clear_name_checks(connection, settings.hash_key(), only=rename) if rename else []),

@@ -91,18 +91,13 @@ def table_fingerprints(
         if schema not in schemas and name not in tables:
             continue
         source = next((column for column in ROW_SOURCE_COLUMNS if column in columns), None)
-        if source is None:
-            count, total = connection.execute(
-                f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from "{schema}"."{table}" as t'
-            ).fetchone()
-            fingerprints[name] = f"{count}:{total}"
-            continue
+        group = f'coalesce(cast("{source}" as varchar), ?)' if source else "?"  # without one: one group
         parts = connection.execute(
-            f'select coalesce(cast("{source}" as varchar), ?), count(*), sum(hash(t)::hugeint) '
-            f'from "{schema}"."{table}" as t group by 1',
+            f'select {group}, count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t group by all',
             [_NULL_SOURCE],
         ).fetchall()
-        by_source[name] = (source, {value: f"{count}:{total}" for value, count, total in parts})
+        if source:
+            by_source[name] = (source, {value: f"{count}:{total}" for value, count, total in parts})
         fingerprints[name] = f"{sum(part[1] for part in parts)}:{sum(part[2] for part in parts)}"
     return fingerprints, by_source
 
