@@ -1,5 +1,6 @@
 """The dbt project's one convention, checked: a YAML beside each model, source() only in
-staging, marts named fct_/dim_/kpi_, dates _date, every mart behind the published exposure, and a
+staging, marts named fct_/dim_/kpi_, dates _date, every mart behind the published exposure, whole
+column descriptions, not_null as a constraint on a contracted mart, and a
 Chinese label on every published table, column and English code."""
 
 from __future__ import annotations
@@ -108,3 +109,42 @@ def test_every_english_code_of_a_published_column_has_a_chinese_label():
         f"English codes without a Chinese label: {missing}; add a row `<column>,<code>,<中文标签>,<note>` "
         "per code to dbt_project/seeds/code_labels.csv"
     )
+
+
+# what dbt reads from a column's entry; anything else is a description cut short: in a one-line
+# `{name: …, description: a, b}` an unquoted comma ends the description and makes `b` a key
+COLUMN_KEYS = {
+    "name",
+    "description",
+    "data_type",
+    "config",
+    "meta",
+    "data_tests",
+    "constraints",
+    "granularity",
+    "quote",
+}
+
+
+def test_every_column_description_reaches_dbt_whole():
+    cut = [
+        f"{path.relative_to(MODELS)}: {model['name']}.{column['name']} (keys {sorted(set(column) - COLUMN_KEYS)})"
+        for path in sorted(MODELS.rglob("*.yml"))
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []
+        for column in model.get("columns") or []
+        if set(column) - COLUMN_KEYS
+    ]
+    assert cut == [], f'descriptions cut at a comma: {cut}; quote them (description: "a, b")'
+
+
+def test_a_contracted_mart_states_not_null_as_a_constraint_not_a_test():
+    """DuckDB refuses a null while the model builds: a not_null data test beside the contract
+    would check it again as a node of its own (docs/design.md, Conventions)."""
+    tested = [
+        f"{path}: {model['name']}.{column['name']}"
+        for path, model in _mart_models()
+        if ((model.get("config") or {}).get("contract") or {}).get("enforced")
+        for column in model.get("columns") or []
+        if "not_null" in (column.get("data_tests") or [])
+    ]
+    assert tested == [], f"write `constraints: [{{type: not_null}}]` instead of the not_null test: {tested}"
