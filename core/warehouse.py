@@ -118,10 +118,13 @@ def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts", ca
 
 
 def marts_fingerprint(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> str:
-    """A digest of every mart's content (row count and order-independent sum of row hashes).
+    """A digest of every mart's content (row count and order-independent sum of row hashes) and
+    layout (columns, types, and the table and column comments BI tools show as labels).
 
     Equal content gives an equal fingerprint, whatever order dbt wrote the rows in: the gate
-    stamps its report with it and publication compares it with what it is about to copy.
+    stamps its report with it and publication compares it with what it is about to copy. A
+    deployment that renames a column or fixes a label over the same rows is a new publication
+    (a row hash does not see a column's name, and no hash sees a comment).
     """
     import hashlib
 
@@ -131,4 +134,15 @@ def marts_fingerprint(connection: duckdb.DuckDBPyConnection, schema: str = "mart
             f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {schema}."{table}" as t'
         ).fetchone()
         digest.update(f"{table}:{count}:{total};".encode())
+    layout = connection.execute(
+        """
+        select t.table_name, t.comment, c.column_name, c.data_type, c.comment
+        from duckdb_tables() as t
+        join duckdb_columns() as c using (database_name, schema_name, table_name)
+        where t.database_name = current_database() and t.schema_name = ?
+        order by t.table_name, c.column_index
+        """,
+        [schema],
+    ).fetchall()
+    digest.update(repr(layout).encode())
     return digest.hexdigest()

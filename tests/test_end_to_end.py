@@ -472,6 +472,28 @@ def test_a_failing_check_blocks_publication_and_keeps_the_last_good_one(own_run,
         assert reopened.execute("select count(*) from fct_cases").fetchone()[0] == rows_seen[0] - 1
 
 
+def test_a_new_label_over_the_same_rows_is_published(own_run, monkeypatch):
+    """A deployment that only fixes a column's description (its BI label) changes no row: the
+    publication must still carry the new label, not call the marts unchanged."""
+    data_dir, _ = own_run
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("HOTLINE_HASH_KEY", HASH_KEY)
+    settings = get_settings()
+    label = "工单编号：工单编号, the id of the work order at the hotline (fixed by a deployment)"
+    with duckdb.connect(str(settings.warehouse_path)) as connection:
+        connection.execute(f"comment on column marts.fct_cases.work_order_id is '{label}'")
+
+    steps.check(settings)
+    report = steps.publish(settings)
+
+    assert report.changed
+    with duckdb.connect(str(settings.published_dir / "warehouse.duckdb"), read_only=True) as bi:
+        [(published_label,)] = bi.execute(
+            "select comment from duckdb_columns() where table_name = 'fct_cases' and column_name = 'work_order_id'"
+        ).fetchall()
+    assert published_label == label
+
+
 def test_a_failing_dbt_test_fails_the_build_and_the_gate_report_names_it(own_run, monkeypatch):
     data_dir, _ = own_run
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(data_dir))
