@@ -17,7 +17,10 @@ with all_snapshots as (
 
 ),
 
-hashed_snapshots as (
+-- not materialized: an incremental build reads this twice (the changed orders, then their rows),
+-- and DuckDB would otherwise materialise it, every column of every snapshot row; at scale 10
+-- that spilled past the memory limit and took 13 s instead of 4.6 s
+hashed_snapshots as not materialized (
 
     select
         *,
