@@ -108,6 +108,9 @@ def dbt_checks(run_results_path: Path) -> tuple[list[CheckResult], str | None]:
     return checks, invocation
 
 
+SUITE_ROWS = "suite rows"  # the GX data source every suite's rows are validated through
+
+
 def _expectations_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
@@ -119,7 +122,7 @@ def _expectations_context():
     # one data source, asset and batch definition for every suite, each suite's rows passed as
     # the batch's dataframe: every add re-serialises the context's config (a data source per
     # suite: 0.6 s of a day's gate at scale 1)
-    context.data_sources.add_pandas("suite rows").add_dataframe_asset(name="rows").add_batch_definition_whole_dataframe(
+    context.data_sources.add_pandas(SUITE_ROWS).add_dataframe_asset(name="rows").add_batch_definition_whole_dataframe(
         "all"
     )
     return context
@@ -136,7 +139,7 @@ def _validate(context, suite: Suite, frame: pd.DataFrame) -> list[CheckResult]:
     import great_expectations as gx
 
     batch = (
-        context.data_sources.get("suite rows")
+        context.data_sources.get(SUITE_ROWS)
         .get_asset("rows")
         .get_batch_definition("all")
         # nullable integers (pandas NA) break GX's comparisons: give it floats with NaN
