@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from ingestion.profiles import SourceProfile
 from ingestion.readers import RawExport, arrow_frame, read_export
 from ingestion.validation import parse_timestamps, row_problems
 
+log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 # rows validated and loaded together, in one transaction: at least one DuckDB row group (122,880
 # rows), since a commit that leaves a row group part-filled has it rewritten by the next (at
@@ -220,6 +224,90 @@ def read_landed(
     snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
     missing = missing_headers(export.header, profile)
     return LandedFile(path, relative, file_id, profile, snapshot, export, missing)
+
+
+def unreadable(path: Path, error: Exception) -> str:
+    """Why a file is rejected, on one line: a PipelineError says it already."""
+    if isinstance(error, PipelineError):
+        return str(error)
+    return f"{path}: could not be read ({error.__class__.__name__}: {str(error)[:200]}); check the file"
+
+
+# Reading a file (decoding, parsing, the profile, the export date) is Python work that holds the
+# GIL, about a third of an ingest's CPU: a run with many files to read has a process read the
+# next ones while this one checks, masks and writes the batch before. A day's run reads a file
+# or two, too few to pay for starting that process (about a second).
+POOLED_READS_FROM = 24  # files to read, at least
+READERS = min(2, (os.cpu_count() or 1) - 1)  # reading processes: this one does the larger share
+# the files read and waiting, at most, in bytes: about a batch (BATCH_ROWS), so that the reading
+# goes on while this process loads the batch before (their cells are held in memory meanwhile)
+READ_AHEAD_BYTES = 64 * 2**20
+_reader: dict = {}  # in the reading process: its profiles and today
+
+
+def read_files(
+    files: list[tuple[Path, str, str, dt.date | None]], profiles: list[SourceProfile], today: dt.date
+) -> Generator[LandedFile | Exception, None, None]:
+    """Each (path, relative, file_id, as_of) read (read_landed), in order; an error in its place."""
+    if len(files) < POOLED_READS_FROM or READERS < 1:
+        for path, relative, file_id, as_of in files:
+            yield _read_here(path, relative, file_id, profiles, as_of, today)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    # spawned, not forked: a fork of a process with threads (DuckDB's, Airflow's) can hang
+    pool = ProcessPoolExecutor(
+        READERS, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(profiles, today)
+    )
+    waiting: deque = deque()
+    queue = iter(files)
+    try:
+        ahead = 0  # bytes of the files submitted and not yet taken
+        for file in queue:
+            size = _size(file[0])
+            waiting.append((file, size, pool.submit(_read_in_reader, *file)))
+            ahead += size
+            while ahead >= READ_AHEAD_BYTES:
+                file, size, future = waiting.popleft()
+                ahead -= size
+                yield future.result()
+        while waiting:
+            file, _, future = waiting.popleft()
+            yield future.result()
+    except BrokenProcessPool:  # the reading process died (out of memory?): the rest is read here
+        log.warning("the process reading exports stopped; %s and the files after it are read in this one", file[0])
+        for path, relative, file_id, as_of in [file, *(waited for waited, _, _ in waiting), *queue]:
+            yield _read_here(path, relative, file_id, profiles, as_of, today)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # read_landed says why
+        return 0
+
+
+def _read_here(path, relative, file_id, profiles, as_of, today) -> LandedFile | Exception:
+    try:
+        return read_landed(path, relative, file_id, profiles, as_of=as_of, today=today)
+    except Exception as error:  # noqa: BLE001 - the caller rejects the file with this
+        return error
+
+
+def _start_reader(profiles: list[SourceProfile], today: dt.date) -> None:
+    _reader.update(profiles=profiles, today=today)
+
+
+def _read_in_reader(path: Path, relative: str, file_id: str, as_of: dt.date | None) -> LandedFile | Exception:
+    landed = _read_here(path, relative, file_id, _reader["profiles"], as_of, _reader["today"])
+    if isinstance(landed, Exception):  # as one line: an error need not survive pickling
+        return PipelineError(unreadable(path, landed))
+    landed.export.__dict__.pop("frame", None)  # a cached frame of the cells, not worth sending
+    return landed
 
 
 def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
@@ -531,7 +619,7 @@ def ingest_landing(
     loaded_at = dt.datetime.now().replace(microsecond=0)
     today = loaded_at.date()
     pending: dict[str, list[LandedFile]] = {}
-    pending_ids: set[str] = set()
+    pending_ids: set[str] = set()  # files read and waiting in a batch, or loaded by this run
     pending_rows: dict[str, int] = {}  # rows waiting in each profile's batch
     # keyed hashes and masked texts by column, across batches (masking.keyed_hash, mask_text)
     digests: dict[str, dict] = {}
@@ -545,40 +633,71 @@ def ingest_landing(
             report.rows_loaded += entry.rows_loaded or 0
             report.rows_quarantined += entry.rows_quarantined or 0
 
-    for done, (path, relative) in enumerate(paths, start=1):
-        report.files_seen += 1
+    # what to do with each file, in order: (path, relative, named date, what) where what is the
+    # content hash of a file to read, None for one not due or already loaded, the error that
+    # rejects it, or (hash, as_of) for a copy of a file before it, read only if that one fails
+    plan: list[tuple[Path, str, dt.date | None, object]] = []
+    to_read: list[tuple[Path, str, str, dt.date | None]] = []
+    planned: set[str] = set()
+    for path, relative in paths:
         named_date = dated_by_name(relative, profiles)
-        file_hash = None
+        if until is not None and named_date is not None and today >= named_date > until:
+            plan.append((path, relative, named_date, None))
+            report.files_not_due += 1
+            continue
         try:
-            if until is not None and named_date is not None and today >= named_date > until:
-                report.files_not_due += 1
-                continue
             file_hash = _content_id(path, landing_dir)
-            if file_hash in already or file_hash in pending_ids:
-                report.files_already_loaded += 1
-                continue
-            file_as_of = (recorded_dates or {}).get(relative) or as_of
-            landed = read_landed(path, relative, file_hash, profiles, as_of=file_as_of, today=today)
-            if until is not None and landed.snapshot_date > until:
-                report.files_not_due += 1
-                continue
         except Exception as error:  # noqa: BLE001 - one unreadable file must never stop the others
-            reason = (
-                str(error)
-                if isinstance(error, PipelineError)
-                else f"{path}: could not be read ({error.__class__.__name__}: {str(error)[:200]}); check the file"
-            )
-            _reject(connection, report, path, relative, named_date, reason, loaded_at)
-        else:
-            batch = pending.setdefault(landed.profile.name, [])
-            batch.append(landed)
-            pending_ids.add(file_hash)
-            pending_rows[landed.profile.name] = pending_rows.get(landed.profile.name, 0) + landed.rows
-            if pending_rows[landed.profile.name] >= BATCH_ROWS:
-                flush(landed.profile.name)
-        finally:
-            if progress:
-                progress(done, len(paths), relative)
+            plan.append((path, relative, named_date, error))
+            continue
+        if file_hash in already:
+            plan.append((path, relative, named_date, None))
+            report.files_already_loaded += 1
+            continue
+        as_of_file = (recorded_dates or {}).get(relative) or as_of
+        if file_hash in planned:
+            plan.append((path, relative, named_date, (file_hash, as_of_file)))
+            continue
+        planned.add(file_hash)
+        plan.append((path, relative, named_date, file_hash))
+        to_read.append((path, relative, file_hash, as_of_file))
+
+    reads = read_files(to_read, profiles, today)
+    try:
+        for done, (path, relative, named_date, outcome) in enumerate(plan, start=1):
+            report.files_seen += 1
+            try:
+                if isinstance(outcome, Exception):
+                    raise outcome
+                if outcome is None:  # not due, or already loaded: counted above
+                    continue
+                if isinstance(outcome, tuple):  # a copy of a file before it
+                    file_hash, as_of_file = outcome
+                    if file_hash in pending_ids:
+                        report.files_already_loaded += 1
+                        continue
+                    landed = _read_here(path, relative, file_hash, profiles, as_of_file, today)
+                else:
+                    landed = next(reads)
+                if isinstance(landed, Exception):
+                    raise landed
+                if until is not None and landed.snapshot_date > until:
+                    report.files_not_due += 1
+                    continue
+            except Exception as error:  # noqa: BLE001 - one unreadable file must never stop the others
+                _reject(connection, report, path, relative, named_date, unreadable(path, error), loaded_at)
+            else:
+                batch = pending.setdefault(landed.profile.name, [])
+                batch.append(landed)
+                pending_ids.add(landed.file_id)
+                pending_rows[landed.profile.name] = pending_rows.get(landed.profile.name, 0) + landed.rows
+                if pending_rows[landed.profile.name] >= BATCH_ROWS:
+                    flush(landed.profile.name)
+            finally:
+                if progress:
+                    progress(done, len(plan), relative)
+    finally:
+        reads.close()  # a failed batch: stop the reader process, too
     for profile_name in list(pending):
         flush(profile_name)
     return report

@@ -8,15 +8,21 @@ import json
 
 import pytest
 
+from ingestion import loader
 from tests.ingestion.golden_ingest import GOLDEN, ingest_fixtures
 
 
 @pytest.mark.slow
-def test_ingest_lands_what_the_golden_file_holds(tmp_path, monkeypatch):
+@pytest.mark.parametrize("reader", ["in the loading process", "in a reading process"])
+def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, caplog):
     for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
         monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
+    if reader == "in a reading process":  # as a run of many files reads them
+        monkeypatch.setattr(loader, "POOLED_READS_FROM", 1)
+        monkeypatch.setattr(loader, "READERS", 1)
     golden = json.loads(GOLDEN.read_text())
     landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
+    assert "the process reading exports stopped" not in caplog.text  # it read them all
 
     # a raw table added since the golden file was written (a new register's) lands nothing here
     assert set(golden) <= set(landed)
