@@ -123,12 +123,17 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     # a late second export of an old day: rewrites an order last seen that day, adds a repeat
     # of it (same caller, address and category) and a newer row of an older order that is
     # quarantined (a bad completion time)
-    [(old_order, old_day)] = query(
+    # (an order another one is a repeat of: the rewrite takes it out of that caller's or address's
+    # category, so the other order is no longer a repeat of it, though neither changed otherwise)
+    [(old_order, old_day, repeated_by)] = query(
         settings,
         """
-        select work_order_id, last_snapshot_date from marts.fct_cases
-        where last_snapshot_date between '2022-06-01' and '2022-06-30' and completed_at is not null
-        order by work_order_id limit 1
+        select old.work_order_id, old.last_snapshot_date, later.work_order_id
+        from marts.fct_cases as old
+        inner join marts.fct_cases as later on later.repeat_of_work_order_id = old.work_order_id
+        where old.last_snapshot_date between '2022-06-01' and '2022-06-30' and old.completed_at is not null
+            and old.category_l3_name != '噪声污染'
+        order by old.work_order_id, later.work_order_id limit 1
         """,
     )
     [(older_order,)] = query(
@@ -149,6 +154,9 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
     steps.build(settings)
     assert not ran_unit_tests(settings)
     assert {old_order, "LATE-REPEAT-01"} <= redone_orders(settings)
+    assert query(
+        settings, "select repeat_of_work_order_id from marts.fct_cases where work_order_id = ?", [repeated_by]
+    ) != [(old_order,)]
     assert query(
         settings,
         "select repeat_of_work_order_id, has_newer_quarantined_row from marts.fct_cases where work_order_id = ?",

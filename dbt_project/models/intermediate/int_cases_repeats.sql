@@ -2,6 +2,20 @@
 -- Repeat: an earlier appeal from the same caller (hashed phone) or the same address (hashed),
 -- in the same level-3 category, within the window. False closure (假闭环): after an order
 -- is completed, the same address and category appear again within the window in hours.
+
+{#- Incremental (docs/incremental.md): an order's verdicts depend only on the orders that share
+    its phone or its address, in its category. A build redoes every order that shares one of
+    those with an order staging redid or dropped, by its keys now and by its keys as this model
+    last saw them (kept in the rows for that), and the orders themselves. #}
+{{ config(
+    materialized='incremental',
+    unique_key='work_order_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook="delete from {{ this }} where work_order_id not in (select work_order_id from "
+        "{{ ref('stg_hotline__work_orders') }})",
+) }}
+
 with cases as (
 
     select
@@ -10,8 +24,54 @@ with cases as (
         address_hash,
         category_l2_name || '/' || coalesce(category_l3_name, '') as category_key,
         received_at,
-        completed_at
+        completed_at{% if is_incremental() %},
+        built_by_invocation_id = '{{ invocation_id }}' as is_redone{% endif %}
     from {{ ref('stg_hotline__work_orders') }}
+
+),
+
+{%- if is_incremental() %}
+
+changed_keys as (
+
+    select
+        caller_phone_hash,
+        address_hash,
+        category_key
+    from cases
+    where is_redone
+    union
+    select previous.caller_phone_hash, previous.address_hash, previous.category_key
+    from {{ this }} as previous
+    left join cases on previous.work_order_id = cases.work_order_id
+    where cases.work_order_id is null or cases.is_redone
+
+),
+
+redo_orders as (
+
+    select work_order_id from cases
+    where is_redone
+    {%- for key in ['caller_phone_hash', 'address_hash'] %}
+    union
+    select cases.work_order_id
+    from cases
+    inner join changed_keys
+        on cases.{{ key }} = changed_keys.{{ key }}
+        and cases.category_key = changed_keys.category_key
+    {%- endfor %}
+
+),
+
+{%- endif %}
+
+-- the orders whose verdicts this build decides
+deciding as (
+
+    select * from cases
+    {%- if is_incremental() %}
+    where work_order_id in (select redo_orders.work_order_id from redo_orders)
+    {%- endif %}
 
 ),
 
@@ -31,7 +91,7 @@ earlier_appeals as (
         later.work_order_id,
         earlier.work_order_id as earlier_work_order_id,
         earlier.received_at as earlier_received_at
-    from cases as later
+    from deciding as later
     cross join rules
     inner join cases as earlier
         on later.{{ key }} = earlier.{{ key }}
@@ -60,7 +120,7 @@ latest_earlier as (
 false_closures as (
 
     select distinct closed.work_order_id
-    from cases as closed
+    from deciding as closed
     cross join rules
     inner join cases as again
         on closed.address_hash = again.address_hash
@@ -74,15 +134,19 @@ false_closures as (
 final as (
 
     select
-        cases.work_order_id,
+        deciding.work_order_id,
         latest_earlier.earlier_work_order_id is not null as is_repeat_by_rule,
         latest_earlier.earlier_work_order_id as repeat_of_work_order_id,
-        false_closures.work_order_id is not null as is_false_closure
-    from cases
+        false_closures.work_order_id is not null as is_false_closure,
+        -- the keys matched on, as this build saw them: the next build finds the orders a change touches
+        deciding.caller_phone_hash,
+        deciding.address_hash,
+        deciding.category_key
+    from deciding
     left join latest_earlier
-        on cases.work_order_id = latest_earlier.work_order_id
+        on deciding.work_order_id = latest_earlier.work_order_id
         and latest_earlier.recency = 1
-    left join false_closures on cases.work_order_id = false_closures.work_order_id
+    left join false_closures on deciding.work_order_id = false_closures.work_order_id
 
 )
 
