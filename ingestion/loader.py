@@ -234,10 +234,10 @@ def unreadable(path: Path, error: Exception) -> str:
 
 
 # Reading a file (decoding, parsing, the profile, the export date) is Python work that holds the
-# GIL, about a third of an ingest's CPU: a run with many files to read has a process read the
-# next ones while this one checks, masks and writes the batch before. A day's run reads a file
-# or two, too few to pay for starting that process (about a second).
-POOLED_READS_FROM = 24  # files to read, at least
+# GIL, about a third of an ingest's CPU: a run with much to read has a process read the next
+# files while this one checks, masks and writes the batch before. Less than one read-ahead of
+# files (a day's export, a test's small demo) is read here: starting the reader and sending it
+# the cells would cost more than it saves (a second or so, and CPU a busy machine lacks).
 READERS = min(2, (os.cpu_count() or 1) - 1)  # reading processes: this one does the larger share
 # the files read and waiting, at most, in bytes: about a batch (BATCH_ROWS), so that the reading
 # goes on while this process loads the batch before (their cells are held in memory meanwhile)
@@ -249,7 +249,7 @@ def read_files(
     files: list[tuple[Path, str, str, dt.date | None]], profiles: list[SourceProfile], today: dt.date
 ) -> Generator[LandedFile | Exception, None, None]:
     """Each (path, relative, file_id, as_of) read (read_landed), in order; an error in its place."""
-    if len(files) < POOLED_READS_FROM or READERS < 1:
+    if READERS < 1 or sum(_size(path) for path, *_ in files) < READ_AHEAD_BYTES:
         for path, relative, file_id, as_of in files:
             yield _read_here(path, relative, file_id, profiles, as_of, today)
         return

@@ -18,7 +18,7 @@ def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, 
     for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
         monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
     if reader == "in a reading process":  # as a run of many files reads them
-        monkeypatch.setattr(loader, "POOLED_READS_FROM", 1)
+        monkeypatch.setattr(loader, "READ_AHEAD_BYTES", 1)
         monkeypatch.setattr(loader, "READERS", 1)
     golden = json.loads(GOLDEN.read_text())
     landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
