@@ -15,6 +15,7 @@ timeout) while dbt runs, dbt's process group is killed and waited for.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -63,7 +64,9 @@ def run_dbt(settings: Settings, args: list[str], *, target_dir: Path | None = No
         "--log-path",
         str(settings.dbt_target_dir.parent / "logs"),
     ]
-    exit_code = run_relayed(command, env=environment)
+    reuse_shared_parse(target_dir, environment)
+    exit_code = run_relayed(command, env=environment, cwd=dbt_working_dir(settings))
+    share_parse(target_dir, environment)
     if not run_results.exists():
         raise PipelineError(
             f"dbt {args[0]} could not run (exit {exit_code}); see {settings.dbt_target_dir.parent / 'logs'}"
@@ -113,19 +116,71 @@ def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[
     return [replace(r, relation_name=relations.get(r.unique_id)) for r in results]
 
 
+def dbt_working_dir(settings: Settings) -> Path:
+    """Where dbt runs: the warehouse's folder, which the paths of dbt_environment are relative to."""
+    return settings.warehouse_path.parent
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    """The environment dbt runs in: the warehouse, and the DuckDB limits every connection runs with."""
+    """The environment dbt runs in (in dbt_working_dir): the warehouse, and the DuckDB limits every
+    connection runs with.
+
+    The paths are relative, so every data folder of one layout gives dbt the same profile: dbt
+    reuses a parse of the project only under the profile it was made with (it hashes the
+    connection's settings, paths included), and a parse costs ~4 s of CPU.
+    """
     duckdb_settings = settings.duckdb_settings()
     Path(duckdb_settings["temp_directory"]).mkdir(parents=True, exist_ok=True)
+    here = dbt_working_dir(settings)
+    here.mkdir(parents=True, exist_ok=True)
     return {
         **os.environ,
-        "HOTLINE_WAREHOUSE_PATH": str(settings.warehouse_path),
+        "HOTLINE_WAREHOUSE_PATH": os.path.relpath(settings.warehouse_path, here),
         "HOTLINE_DUCKDB_MEMORY_LIMIT": str(duckdb_settings["memory_limit"]),
         "HOTLINE_DUCKDB_THREADS": str(duckdb_settings["threads"]),
-        "HOTLINE_DUCKDB_TEMP_DIRECTORY": str(duckdb_settings["temp_directory"]),
+        "HOTLINE_DUCKDB_TEMP_DIRECTORY": os.path.relpath(duckdb_settings["temp_directory"], here),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
     }
+
+
+# HOTLINE_DBT_PARSE_CACHE: a folder where dbt runs keep their parse of the project
+# (partial_parse.msgpack) for the runs of data folders that have none yet: workers started fresh
+# (a container per task), the test suite's many pipelines. One file per profile (dbt parses whole
+# under another); dbt checks each file of the project against the parse and re-parses what changed.
+PARSE_CACHE = "HOTLINE_DBT_PARSE_CACHE"
+# what dbt_project/profiles.yml reads from the environment
+PROFILE_VARIABLES = (
+    "HOTLINE_WAREHOUSE_PATH",
+    "HOTLINE_DUCKDB_MEMORY_LIMIT",
+    "HOTLINE_DUCKDB_THREADS",
+    "HOTLINE_DUCKDB_TEMP_DIRECTORY",
+)
+_PARSE_FILE = "partial_parse.msgpack"
+
+
+def _shared_parse(environment: Mapping[str, str]) -> Path | None:
+    folder = os.environ.get(PARSE_CACHE)
+    if not folder:
+        return None
+    profile = [environment.get(name) for name in PROFILE_VARIABLES]
+    return Path(folder) / f"{hashlib.sha256(repr(profile).encode()).hexdigest()[:16]}.msgpack"
+
+
+def reuse_shared_parse(target_dir: Path, environment: Mapping[str, str]) -> None:
+    shared = _shared_parse(environment)
+    if shared and shared.is_file() and not (target_dir / _PARSE_FILE).exists():
+        shutil.copyfile(shared, target_dir / _PARSE_FILE)
+
+
+def share_parse(target_dir: Path, environment: Mapping[str, str]) -> None:
+    shared = _shared_parse(environment)
+    if shared is None or shared.exists() or not (target_dir / _PARSE_FILE).is_file():
+        return
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    partial = shared.with_name(f"{shared.name}.{os.getpid()}.partial")
+    shutil.copyfile(target_dir / _PARSE_FILE, partial)
+    os.replace(partial, shared)  # whole or not at all, for a reader in another process
 
 
 def with_unit_test_setting(args: list[str]) -> list[str]:
@@ -155,7 +210,9 @@ except OSError as error:
 """
 
 
-def run_relayed(command: Sequence[str | os.PathLike], *, env: Mapping[str, str] | None = None) -> int:
+def run_relayed(
+    command: Sequence[str | os.PathLike], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> int:
     """Run `command`, relaying its output (stdout and stderr) line by line; returns its exit code.
 
     The command dies with this process, however this process ends (see the module docstring).
@@ -168,6 +225,7 @@ def run_relayed(command: Sequence[str | os.PathLike], *, env: Mapping[str, str] 
     child = subprocess.Popen(
         launched,
         env=None if env is None else dict(env),
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         encoding="utf-8",

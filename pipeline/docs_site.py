@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from core.settings import Settings
-from pipeline.dbt_runner import dbt_environment, run_relayed
+from pipeline.dbt_runner import dbt_environment, dbt_working_dir, run_relayed
 
 log = logging.getLogger(__name__)
 DOCS_PAGE = Path("docs") / "index.html"  # inside a version folder
@@ -90,6 +90,7 @@ def write_dbt_docs(settings: Settings, version_dir: Path) -> Path:
             str(target.parent / "logs"),
         ],
         env=environment,
+        cwd=dbt_working_dir(settings),
     )
     if exit_code != 0 or not static_page.exists():
         raise PipelineError(

@@ -53,6 +53,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: file order otherwise
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_dbt_parse_per_session(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every pipeline of the session starts from the session's first parse of the dbt project
+    (pipeline/dbt_runner.py, HOTLINE_DBT_PARSE_CACHE) rather than parsing it whole again."""
+    os.environ["HOTLINE_DBT_PARSE_CACHE"] = str(session_root(tmp_path_factory) / "dbt_parse")
+
+
 @pytest.fixture(autouse=True)
 def _dbt_unit_tests_where_tested(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.node.nodeid.split("::")[0] in DBT_UNIT_TEST_MODULES:

@@ -15,7 +15,7 @@ import pytest
 from core.errors import PipelineError
 from core.settings import get_settings
 from core.warehouse import connect, open_duckdb
-from pipeline.dbt_runner import dbt_environment
+from pipeline.dbt_runner import dbt_environment, dbt_working_dir
 
 SHOWN = (
     "select current_setting('memory_limit') as m, current_setting('threads') as t, "
@@ -91,13 +91,15 @@ def test_dbt_runs_under_the_same_limits(settings, monkeypatch):
             str(settings.data_dir / "dbt_show" / "logs"),
         ],
         env=dbt_environment(get_settings()),
+        cwd=dbt_working_dir(settings),
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert shown.returncode == 0, shown.stdout[-2000:]
     [row] = json.loads(shown.stdout[shown.stdout.index("\n{") :])["show"]
-    assert (row["m"], int(row["t"]), row["d"]) == ("300.0 MiB", 1, str(settings.duckdb_temp_dir))
+    spill = (dbt_working_dir(settings) / row["d"]).resolve()  # relative to where dbt runs
+    assert (row["m"], int(row["t"]), spill) == ("300.0 MiB", 1, settings.duckdb_temp_dir.resolve())
 
 
 def test_a_connection_opened_after_a_spill_keeps_the_spill_folder(settings, monkeypatch):
