@@ -88,6 +88,13 @@ class Settings:
         return os.environ.get("HOTLINE_PG_DSN", "").strip() or None
 
     @property
+    def dbt_parse_cache(self) -> Path | None:
+        """A folder for dbt's parse of the project, shared by data folders (HOTLINE_DBT_PARSE_CACHE;
+        unset: none). See pipeline/dbt_runner.py."""
+        value = os.environ.get("HOTLINE_DBT_PARSE_CACHE", "").strip()
+        return Path(value) if value else None
+
+    @property
     def duckdb_temp_dir(self) -> Path:
         """Where DuckDB spills what does not fit in its memory limit: inside the data folder."""
         return self.data_dir / "tmp" / "duckdb"

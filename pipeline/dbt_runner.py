@@ -64,9 +64,9 @@ def run_dbt(settings: Settings, args: list[str], *, target_dir: Path | None = No
         "--log-path",
         str(settings.dbt_target_dir.parent / "logs"),
     ]
-    reuse_shared_parse(target_dir, environment)
+    reuse_shared_parse(settings, target_dir, environment)
     exit_code = run_relayed(command, env=environment, cwd=dbt_working_dir(settings))
-    share_parse(target_dir, environment)
+    share_parse(settings, target_dir, environment)
     if not run_results.exists():
         raise PipelineError(
             f"dbt {args[0]} could not run (exit {exit_code}); see {settings.dbt_target_dir.parent / 'logs'}"
@@ -148,7 +148,6 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 # (partial_parse.msgpack) for the runs of data folders that have none yet: workers started fresh
 # (a container per task), the test suite's many pipelines. One file per profile (dbt parses whole
 # under another); dbt checks each file of the project against the parse and re-parses what changed.
-PARSE_CACHE = "HOTLINE_DBT_PARSE_CACHE"
 # what dbt_project/profiles.yml reads from the environment
 PROFILE_VARIABLES = (
     "HOTLINE_WAREHOUSE_PATH",
@@ -159,22 +158,21 @@ PROFILE_VARIABLES = (
 _PARSE_FILE = "partial_parse.msgpack"
 
 
-def _shared_parse(environment: Mapping[str, str]) -> Path | None:
-    folder = os.environ.get(PARSE_CACHE)
-    if not folder:
+def _shared_parse(settings: Settings, environment: Mapping[str, str]) -> Path | None:
+    if settings.dbt_parse_cache is None:
         return None
     profile = [environment.get(name) for name in PROFILE_VARIABLES]
-    return Path(folder) / f"{hashlib.sha256(repr(profile).encode()).hexdigest()[:16]}.msgpack"
+    return settings.dbt_parse_cache / f"{hashlib.sha256(repr(profile).encode()).hexdigest()[:16]}.msgpack"
 
 
-def reuse_shared_parse(target_dir: Path, environment: Mapping[str, str]) -> None:
-    shared = _shared_parse(environment)
+def reuse_shared_parse(settings: Settings, target_dir: Path, environment: Mapping[str, str]) -> None:
+    shared = _shared_parse(settings, environment)
     if shared and shared.is_file() and not (target_dir / _PARSE_FILE).exists():
         shutil.copyfile(shared, target_dir / _PARSE_FILE)
 
 
-def share_parse(target_dir: Path, environment: Mapping[str, str]) -> None:
-    shared = _shared_parse(environment)
+def share_parse(settings: Settings, target_dir: Path, environment: Mapping[str, str]) -> None:
+    shared = _shared_parse(settings, environment)
     if shared is None or shared.exists() or not (target_dir / _PARSE_FILE).is_file():
         return
     shared.parent.mkdir(parents=True, exist_ok=True)

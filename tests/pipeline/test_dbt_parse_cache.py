@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.settings import get_settings
-from pipeline.dbt_runner import PARSE_CACHE, run_dbt
+from pipeline.dbt_runner import run_dbt
 
 
 def compile_one_model(data_dir, monkeypatch) -> str:
@@ -22,7 +22,7 @@ def compile_one_model(data_dir, monkeypatch) -> str:
 
 @pytest.mark.slow
 def test_a_new_data_folder_starts_from_the_shared_parse(tmp_path, monkeypatch):
-    monkeypatch.setenv(PARSE_CACHE, str(tmp_path / "parses"))
+    monkeypatch.setenv("HOTLINE_DBT_PARSE_CACHE", str(tmp_path / "parses"))
     first = compile_one_model(tmp_path / "first", monkeypatch)
     assert "Starting full parse" in first
     assert len(list((tmp_path / "parses").glob("*.msgpack"))) == 1
