@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -259,7 +260,10 @@ def read_files(
 
     # spawned, not forked: a fork of a process with threads (DuckDB's, Airflow's) can hang
     pool = ProcessPoolExecutor(
-        READERS, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(profiles, today)
+        READERS,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_reader,
+        initargs=(profiles, today, os.getpid()),
     )
     waiting: deque = deque()
     queue = iter(files)
@@ -298,8 +302,16 @@ def _read_here(path, relative, file_id, profiles, as_of, today) -> LandedFile | 
         return error
 
 
-def _start_reader(profiles: list[SourceProfile], today: dt.date) -> None:
+def _start_reader(profiles: list[SourceProfile], today: dt.date, parent: int) -> None:
     _reader.update(profiles=profiles, today=today)
+    if sys.platform.startswith("linux"):  # a kill -9 of the loader must not leave its reader behind
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the loader died before the setting took
+        os._exit(1)
 
 
 def _read_in_reader(path: Path, relative: str, file_id: str, as_of: dt.date | None) -> LandedFile | Exception:
