@@ -256,7 +256,6 @@ def read_files(
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
 
     # spawned, not forked: a fork of a process with threads (DuckDB's, Airflow's) can hang
     pool = ProcessPoolExecutor(
@@ -265,24 +264,27 @@ def read_files(
         initializer=_start_reader,
         initargs=(profiles, today, os.getpid()),
     )
-    waiting: deque = deque()
+    # files submitted and not yet taken, in order: one leaves only once its result is in hand,
+    # so that if the reader fails, these and the files after them are read here, still in order
+    waiting: deque[list] = deque()
     queue = iter(files)
+    ahead = 0  # their bytes
     try:
-        ahead = 0  # bytes of the files submitted and not yet taken
         for file in queue:
-            size = _size(file[0])
-            waiting.append((file, size, pool.submit(_read_in_reader, *file)))
-            ahead += size
+            waiting.append([file, _size(file[0]), None])
+            waiting[-1][2] = pool.submit(_read_in_reader, *file)
+            ahead += waiting[-1][1]
             while ahead >= READ_AHEAD_BYTES:
-                file, size, future = waiting.popleft()
-                ahead -= size
-                yield future.result()
+                result = waiting[0][2].result()
+                ahead -= waiting.popleft()[1]
+                yield result
         while waiting:
-            file, _, future = waiting.popleft()
-            yield future.result()
-    except BrokenProcessPool:  # the reading process died (out of memory?): the rest is read here
-        log.warning("the process reading exports stopped; %s and the files after it are read in this one", file[0])
-        for path, relative, file_id, as_of in [file, *(waited for waited, _, _ in waiting), *queue]:
+            result = waiting[0][2].result()
+            waiting.popleft()
+            yield result
+    except Exception as error:  # noqa: BLE001 - the reader died (out of memory?), could not start or send
+        log.warning("the process reading exports failed (%r); the files left are read in this one", error)
+        for path, relative, file_id, as_of in [file for file, _, _ in waiting] + list(queue):
             yield _read_here(path, relative, file_id, profiles, as_of, today)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

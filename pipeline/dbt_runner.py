@@ -133,12 +133,16 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     Path(duckdb_settings["temp_directory"]).mkdir(parents=True, exist_ok=True)
     here = dbt_working_dir(settings)
     here.mkdir(parents=True, exist_ok=True)
+
+    def relative(path) -> str:  # of the real paths: `..` out of a linked folder leads elsewhere
+        return os.path.relpath(os.path.realpath(path), os.path.realpath(here))
+
     return {
         **os.environ,
-        "HOTLINE_WAREHOUSE_PATH": os.path.relpath(settings.warehouse_path, here),
+        "HOTLINE_WAREHOUSE_PATH": relative(settings.warehouse_path),
         "HOTLINE_DUCKDB_MEMORY_LIMIT": str(duckdb_settings["memory_limit"]),
         "HOTLINE_DUCKDB_THREADS": str(duckdb_settings["threads"]),
-        "HOTLINE_DUCKDB_TEMP_DIRECTORY": os.path.relpath(duckdb_settings["temp_directory"], here),
+        "HOTLINE_DUCKDB_TEMP_DIRECTORY": relative(duckdb_settings["temp_directory"]),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DBT_USE_COLORS": "False",
     }
@@ -159,26 +163,38 @@ _PARSE_FILE = "partial_parse.msgpack"
 
 
 def _shared_parse(settings: Settings, environment: Mapping[str, str]) -> Path | None:
+    """The shared parse for this profile, dbt version and project (a changed project gets a new one)."""
     if settings.dbt_parse_cache is None:
         return None
-    profile = [environment.get(name) for name in PROFILE_VARIABLES]
-    return settings.dbt_parse_cache / f"{hashlib.sha256(repr(profile).encode()).hexdigest()[:16]}.msgpack"
+    from importlib.metadata import version
+
+    from pipeline.build_state import project_fingerprint
+
+    key = [environment.get(name) for name in PROFILE_VARIABLES]
+    key += [version("dbt-core"), project_fingerprint(settings.dbt_project_dir)]
+    return settings.dbt_parse_cache / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.msgpack"
 
 
 def reuse_shared_parse(settings: Settings, target_dir: Path, environment: Mapping[str, str]) -> None:
-    shared = _shared_parse(settings, environment)
-    if shared and shared.is_file() and not (target_dir / _PARSE_FILE).exists():
-        shutil.copyfile(shared, target_dir / _PARSE_FILE)
+    try:
+        shared = _shared_parse(settings, environment)
+        if shared and shared.is_file() and not (target_dir / _PARSE_FILE).exists():
+            shutil.copyfile(shared, target_dir / _PARSE_FILE)
+    except OSError as error:  # a help, never a reason to fail: dbt parses whole
+        log.warning("the shared dbt parse could not be used: %s", error)
 
 
 def share_parse(settings: Settings, target_dir: Path, environment: Mapping[str, str]) -> None:
-    shared = _shared_parse(settings, environment)
-    if shared is None or shared.exists() or not (target_dir / _PARSE_FILE).is_file():
-        return
-    shared.parent.mkdir(parents=True, exist_ok=True)
-    partial = shared.with_name(f"{shared.name}.{os.getpid()}.partial")
-    shutil.copyfile(target_dir / _PARSE_FILE, partial)
-    os.replace(partial, shared)  # whole or not at all, for a reader in another process
+    try:
+        shared = _shared_parse(settings, environment)
+        if shared is None or shared.exists() or not (target_dir / _PARSE_FILE).is_file():
+            return
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        partial = shared.with_name(f"{shared.name}.{os.getpid()}.{threading.get_ident()}.partial")
+        shutil.copyfile(target_dir / _PARSE_FILE, partial)
+        os.replace(partial, shared)  # whole or not at all, for a reader in another process
+    except OSError as error:
+        log.warning("the dbt parse could not be shared: %s", error)
 
 
 def with_unit_test_setting(args: list[str]) -> list[str]:

@@ -12,17 +12,27 @@ from ingestion import loader
 from tests.ingestion.golden_ingest import GOLDEN, ingest_fixtures
 
 
+def _dying_reader(*args) -> None:
+    """A reading process that dies as it starts (out of memory, say)."""
+    import os
+
+    os._exit(3)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("reader", ["in the loading process", "in a reading process"])
+@pytest.mark.parametrize("reader", ["in the loading process", "in a reading process", "in a reading process that dies"])
 def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, caplog):
     for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
         monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
-    if reader == "in a reading process":  # as a run of many files reads them
+    if reader != "in the loading process":  # as a run of many files reads them
         monkeypatch.setattr(loader, "READ_AHEAD_BYTES", 1)
         monkeypatch.setattr(loader, "READERS", 1)
+    if reader == "in a reading process that dies":  # the loader reads the files left, in order
+        monkeypatch.setattr(loader, "_start_reader", _dying_reader)
     golden = json.loads(GOLDEN.read_text())
     landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
-    assert "the process reading exports stopped" not in caplog.text  # it read them all
+    failed = "the process reading exports failed" in caplog.text
+    assert failed == (reader == "in a reading process that dies")  # the others read every file
 
     # a raw table added since the golden file was written (a new register's) lands nothing here
     assert set(golden) <= set(landed)
