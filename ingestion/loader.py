@@ -290,6 +290,15 @@ def read_files(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Size and modification time: a file hashed, then replaced before it is read, is told apart."""
+    try:
+        status = path.stat()
+    except OSError:  # read_landed says why
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -647,9 +656,9 @@ def ingest_landing(
             report.rows_loaded += entry.rows_loaded or 0
             report.rows_quarantined += entry.rows_quarantined or 0
 
-    # what to do with each file, in order: (path, relative, named date, what) where what is the
-    # content hash of a file to read, None for one not due or already loaded, the error that
-    # rejects it, or (hash, as_of) for a copy of a file before it, read only if that one fails
+    # what to do with each file, in order: (path, relative, named date, what) where what is
+    # ("read", content hash, size and time), None for a file not due or already loaded, the error
+    # that rejects it, or ("copy", hash, as_of) for a copy of a file before it, read if that one fails
     plan: list[tuple[Path, str, dt.date | None, object]] = []
     to_read: list[tuple[Path, str, str, dt.date | None]] = []
     planned: set[str] = set()
@@ -670,10 +679,10 @@ def ingest_landing(
             continue
         as_of_file = (recorded_dates or {}).get(relative) or as_of
         if file_hash in planned:
-            plan.append((path, relative, named_date, (file_hash, as_of_file)))
+            plan.append((path, relative, named_date, ("copy", file_hash, as_of_file)))
             continue
         planned.add(file_hash)
-        plan.append((path, relative, named_date, file_hash))
+        plan.append((path, relative, named_date, ("read", file_hash, _stamp(path))))
         to_read.append((path, relative, file_hash, as_of_file))
 
     reads = read_files(to_read, profiles, today)
@@ -685,14 +694,18 @@ def ingest_landing(
                     raise outcome
                 if outcome is None:  # not due, or already loaded: counted above
                     continue
-                if isinstance(outcome, tuple):  # a copy of a file before it
-                    file_hash, as_of_file = outcome
+                if outcome[0] == "copy":  # of a file before it
+                    _, file_hash, as_of_file = outcome
                     if file_hash in pending_ids:
                         report.files_already_loaded += 1
                         continue
                     landed = _read_here(path, relative, file_hash, profiles, as_of_file, today)
                 else:
                     landed = next(reads)
+                    if _stamp(path) != outcome[2]:  # its rows may not be those of the hash it would carry
+                        raise PipelineError(
+                            f"{path}: the file changed while it was being loaded; run ingest again to load it"
+                        )
                 if isinstance(landed, Exception):
                     raise landed
                 if until is not None and landed.snapshot_date > until:

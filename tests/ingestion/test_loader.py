@@ -216,3 +216,31 @@ def test_the_callers_own_name_typed_into_free_text_is_masked(settings, land):
     assert query(settings, "select appeal_text from raw.hotline_work_orders") == [
         ("来电人[姓名已隐去]反映夜间施工噪音，[姓名已隐去]要求处理。",)
     ]
+
+
+def test_an_export_replaced_while_the_run_loads_it_is_loaded_by_the_next_run(settings, land, monkeypatch):
+    from ingestion import loader
+
+    land("12345_gongdan_20230103.csv", [export_row()])
+    land("12345_gongdan_20230104.csv", [export_row(工单编号="230104000000001-01")])
+    read_landed = loader.read_landed
+
+    def replaced_first(path, *args, **kwargs):  # the office drops a corrected export meanwhile
+        if path.name == "12345_gongdan_20230104.csv":
+            land(path.name, [export_row(工单编号="230104000000001-01"), export_row(工单编号="230104000000002-01")])
+            monkeypatch.setattr(loader, "read_landed", read_landed)
+        return read_landed(path, *args, **kwargs)
+
+    monkeypatch.setattr(loader, "read_landed", replaced_first)
+    report = steps.ingest(settings)
+    assert [name for name, _ in report.rejected] == ["12345_gongdan_20230104.csv"]
+    [(status, error)] = query(
+        settings, "select status, error from raw.load_ledger where file_name = '12345_gongdan_20230104.csv'"
+    )
+    assert status == "rejected" and "changed while it was being loaded; run ingest again" in error
+
+    steps.ingest(settings)
+    assert query(
+        settings,
+        "select rows_loaded from raw.load_ledger where file_name = '12345_gongdan_20230104.csv' and status = 'loaded'",
+    ) == [(2,)]
