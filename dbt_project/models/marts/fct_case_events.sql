@@ -22,8 +22,7 @@
     unique_key='work_order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where work_order_id not in (select work_order_id from "
-        "{{ ref('stg_hotline__work_orders') }})",
+    post_hook="{{ delete_orders_staging_dropped(this) }}",
 ) }}
 
 with snapshots as (

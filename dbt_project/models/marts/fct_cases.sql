@@ -12,8 +12,7 @@
         "update {{ this }} set as_of_date = (select max(last_snapshot_date) from "
         "{{ ref('stg_hotline__work_orders') }}) where as_of_date is distinct from "
         "(select max(last_snapshot_date) from {{ ref('stg_hotline__work_orders') }})",
-        "delete from {{ this }} where work_order_id not in (select work_order_id from "
-        "{{ ref('stg_hotline__work_orders') }})",
+        "{{ delete_orders_staging_dropped(this) }}",
     ],
 ) }}
 
