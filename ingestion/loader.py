@@ -563,12 +563,23 @@ def _reject(
     snapshot: dt.date | None, reason: str, loaded_at: dt.datetime,
 ) -> None:  # fmt: skip
     """A rejected file is one ledger row per path (two different empty files are two rows), kept
-    until the file at that path loads; its earlier attempts move to the ledger history."""
+    until the file at that path loads; its earlier attempts move to the ledger history.
+
+    A file rejected again for the same reason keeps its row as it stands (rejected since then):
+    a daily run over a landing folder that still holds it then changes no raw table, so the
+    build, the gate and publication have nothing to redo."""
     report.rejected.append((relative, reason))
+    file_id = f"rejected:{relative}"
+    unchanged = connection.execute(
+        "select count(*) from raw.load_ledger where file_id = ? and error = ? and snapshot_date is not distinct from ?",
+        [file_id, reason, snapshot],
+    ).fetchone()[0]
+    if unchanged:
+        return
     ledger.record(
         connection,
         ledger.LedgerEntry(
-            file_id=f"rejected:{relative}",
+            file_id=file_id,
             file_name=relative,
             source_profile=None,
             file_format=path.suffix.lstrip(".").lower(),

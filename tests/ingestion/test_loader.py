@@ -87,6 +87,30 @@ def test_unreadable_and_unknown_files_are_rejected_with_one_line_and_others_stil
     assert statuses["12345_gongdan_20230103.csv"] == "loaded"
 
 
+def test_a_file_rejected_again_for_the_same_reason_changes_no_raw_table(settings, land):
+    # a bad file left in the landing folder: each daily run names it again, and has nothing to rebuild
+    bad = settings.landing_dir / "12345_gongdan_20230104.xlsx"
+    bad.write_text("<html>error page</html>")
+    land("12345_gongdan_20230103.csv", [export_row()])
+    steps.ingest(settings)
+    ledger_now = "select * from raw.load_ledger order by file_id"
+    first = query(settings, ledger_now)
+
+    again = steps.ingest(settings)
+
+    assert [name for name, _ in again.rejected] == ["12345_gongdan_20230104.xlsx"]
+    assert query(settings, ledger_now) == first
+    assert query(settings, "select count(*) from raw.load_ledger_history") == [(0,)]
+    # rejected for another reason: that is news, and the earlier rejection moves to the history
+    land(bad.name, [{k: v for k, v in export_row().items() if k != "来电时间"}])
+    steps.ingest(settings)
+    assert query(settings, "select file_name, status from raw.load_ledger_history") == [
+        ("12345_gongdan_20230104.xlsx", "rejected")
+    ]
+    [(reason,)] = query(settings, "select error from raw.load_ledger where file_id like 'rejected:%'")
+    assert reason != dict(again.rejected)["12345_gongdan_20230104.xlsx"]
+
+
 def test_personal_data_never_lands_in_clear(settings, land):
     land("12345_gongdan_20230103.xlsx", [export_row(), export_row(工单编号="", 诉求内容="身份证320681199001011234")])
     steps.ingest(settings)
