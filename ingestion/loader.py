@@ -570,9 +570,12 @@ def _reject(
     build, the gate and publication have nothing to redo."""
     report.rejected.append((relative, reason))
     file_id = f"rejected:{relative}"
+    # the reason after the file's path: a landing folder moved or copied elsewhere is the same news
+    said = reason.removeprefix(str(path))
     unchanged = connection.execute(
-        "select count(*) from raw.load_ledger where file_id = ? and error = ? and snapshot_date is not distinct from ?",
-        [file_id, reason, snapshot],
+        "select count(*) from raw.load_ledger "
+        "where file_id = ? and ends_with(error, ?) and snapshot_date is not distinct from ?",
+        [file_id, said, snapshot],
     ).fetchone()[0]
     if unchanged:
         return

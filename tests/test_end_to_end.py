@@ -428,6 +428,8 @@ def test_a_second_run_changes_nothing_published(own_run):
     second = run_dag(data_dir)
 
     assert second.returncode == 0, second.stdout[-3000:]
+    # the landing folder still holds the two planted bad files: named again, but no raw table changed
+    assert "build: nothing changed since the last build" in second.stdout + second.stderr
     assert {name: (published / name).read_bytes() for name in before} == before
     assert len((published / "history.jsonl").read_text().splitlines()) == 1
 
