@@ -75,12 +75,14 @@ def orders_in_files(settings, files: set[str]) -> set[str]:
     return {order for (order,) in rows}
 
 
-def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
+def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, monkeypatch):
     steps.generate(settings, scale=0.01)
     # a city's first days: too few appeals for any topic candidate, so the topic model has no rows
     steps.ingest(settings, until=dt.date(2022, 1, 5))
-    steps.build(settings)  # no build on record: a full refresh, unit tests included
-    assert ran_unit_tests(settings)
+    # no build on record: a full refresh (its dbt unit tests run with the last one, the default's)
+    with monkeypatch.context() as unit_tests:
+        unit_tests.setenv("HOTLINE_DBT_UNIT_TESTS", "never")
+        steps.build(settings)
     assert query(settings, "select count(*) from intermediate.int_topic_candidate_terms") == [(0,)]
 
     # most of the history, built incrementally on top (an empty first build once left the topic
@@ -136,9 +138,10 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
         order by old.work_order_id, later.work_order_id limit 1
         """,
     )
-    [(older_order,)] = query(
+    [(older_order, older_day)] = query(
         settings,
-        "select work_order_id from marts.fct_cases where last_snapshot_date < ? order by work_order_id limit 1",
+        "select work_order_id, last_snapshot_date from marts.fct_cases where last_snapshot_date < ? "
+        "order by work_order_id limit 1",
         [old_day],
     )
     day = old_day.isoformat()
@@ -162,9 +165,12 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land):
         "select repeat_of_work_order_id, has_newer_quarantined_row from marts.fct_cases where work_order_id = ?",
         ["LATE-REPEAT-01"],
     ) == [(old_order, False)]
+    # the older order keeps its last good row (not silently the quarantined one), flagged
     assert query(
-        settings, "select has_newer_quarantined_row from marts.fct_cases where work_order_id = ?", [older_order]
-    ) == [(True,)]
+        settings,
+        "select last_snapshot_date, has_newer_quarantined_row from marts.fct_cases where work_order_id = ?",
+        [older_order],
+    ) == [(older_day, True)]
     # that warns (a test of severity warn), and only the warning test's rows are kept, in audit
     [(kept,)] = query(settings, "select table_name from duckdb_tables() where schema_name = 'audit'")
     assert query(settings, f'select value_field, n_records from audit."{kept}"') == [(True, 1)]
