@@ -5,12 +5,12 @@ for the module, on a tiny generated landing folder, and `scripts/airflow.sh stop
 the last test. In file order:
 
 1. the test unpauses `hotline_daily` through the REST API, so the scheduler creates the one run
-   catchup allows (the latest whole day, which loads every demo export landed: those of January
-   2022 and the first of February), and waits for it to succeed;
+   catchup allows (the latest whole day, which loads every file landed: the demo's files dated up
+   to the backfill's last day), and waits for it to succeed;
 2. a backfill of two days across the end of a month (`airflow backfill create`, run by the same
-   scheduler: a full build, then an incremental one) lands and publishes what the daily run of its
-   last day (`airflow dags test`, in another data folder) does, loading the same exports at once
-   (that an incremental build equals a full one is tests/pipeline/test_incremental_build.py's);
+   scheduler on a new deployment: a full build, then an incremental one) lands and publishes
+   what that scheduled run did, which loaded the same files at once (that an incremental build
+   equals a full one is tests/pipeline/test_incremental_build.py's);
 3. `stop` stops every process `start` started.
 """
 
@@ -27,7 +27,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,12 +41,11 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = str(PROJECT_DIR / "scripts" / "airflow.sh")
 RUN_TIMEOUT = 600  # seconds, for the scheduled run to finish once the DAG is unpaused (a loaded CI machine: 250)
-# The backfill's runs and the daily run beside them are timed by the scheduled run of the whole
-# demo on this machine (each of them does at most that run's work): a loaded machine is slow, not
-# wrong. Without that measure (the backfill test run alone), the default.
+# The backfill's runs are timed by the scheduled run on this machine (each of them does at most
+# that run's work): a loaded machine is slow, not wrong. Without that measure (the backfill test
+# run alone), the default.
 BACKFILL_RUNS_PER_SCHEDULED_RUN = 4
 BACKFILL_TIMEOUT = 600  # seconds, at least
-DAILY_TIMEOUT = 300  # seconds, at least, for one `airflow dags test`
 COMPONENTS = ("api-server", "dag-processor", "triggerer", "scheduler")
 LOCAL = ZoneInfo("Asia/Shanghai")
 # two days of the demo, across the end of a month: the backfill's first run loads January (a full
@@ -149,10 +147,11 @@ def airflow(tmp_path_factory):
         assert "simple_auth_manager_passwords.json.generated" in start.stdout
         _, errors = generate.communicate(timeout=120)
         assert generate.returncode == 0, errors
-        # the exports up to the backfill's last day: the scheduler's work is the same for two years
-        # of exports, and the pipeline's cost per run is mostly fixed (dbt, the gate, publication)
+        # the files dated up to the backfill's last day: what its runs load between them. The
+        # scheduler's work is the same for two years of exports, and a run's cost mostly fixed
+        # (dbt, the gate, publication)
         last = BACKFILL_DAYS[-1].strftime("%Y%m%d")
-        for path in (data_dir / "landing").glob("12345_gongdan_*"):
+        for path in (data_dir / "landing").rglob("*_*"):
             dated = re.search(r"_(\d{8})", path.name)
             if dated and dated[1] > last:
                 path.unlink()
@@ -222,7 +221,7 @@ def test_the_scheduler_runs_the_daily_load_and_publishes_the_warehouse(airflow):
     assert len(workers) == os.cpu_count(), workers
 
 
-# --- a backfill gives the warehouse a daily run gives ---------------------------------------------
+# --- a backfill builds the warehouse the scheduled run built ------------------------------------
 
 
 def local_day(timestamp: str) -> dt.date:
@@ -233,20 +232,6 @@ def local_day(timestamp: str) -> dt.date:
 def allowed_seconds(airflow: Airflow, floor: float, runs: float) -> float:
     """`runs` times the scheduled run's duration on this machine, at least `floor` seconds."""
     return max(floor, runs * airflow.timings.get("scheduled run", 0))
-
-
-def daily_run(data_dir: Path, landing: Path, environment: dict[str, str], log: Path, timeout: float) -> int:
-    """The daily run of the backfill's last day, with `airflow dags test`, in its own data folder
-    and Airflow home (a SQLite database of its own: no clash with the started Airflow)."""
-    environment = {**environment, "HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_LANDING_DIR": str(landing)}
-    # `dags test <date>` runs the interval that ENDS at <date> (the scheduled run due then), so the
-    # run for the day D is `dags test D+1`; a backfill names its runs by the interval's start, D
-    due = (BACKFILL_DAYS[-1] + dt.timedelta(days=1)).isoformat()
-    with log.open("w") as output:
-        command = [SCRIPT, "dags", "test", "hotline_daily", due]
-        return subprocess.run(
-            command, env=environment, stdout=output, stderr=subprocess.STDOUT, timeout=timeout
-        ).returncode
 
 
 def differences(first: Path, second: Path, schema: str) -> dict[str, str]:
@@ -307,46 +292,43 @@ def create_backfill(airflow: Airflow, *arguments: str) -> int:
     pytest.fail(f"backfill create: the database was locked three times\n{created.stderr[-3000:]}")
 
 
-def test_a_backfill_builds_the_warehouse_a_daily_run_of_its_last_day_builds(airflow, tmp_path):
+def test_a_backfill_builds_the_warehouse_the_scheduled_run_built(airflow):
     # the DAG must be unpaused for backfill runs to start; unpausing makes the catch-up run: let it finish
     dag = registered_dag(airflow)
     if dag["is_paused"]:
         airflow.request("PATCH", "/api/v2/dags/hotline_daily", {"is_paused": False})
-    before = {run["dag_run_id"] for run in wait_for_a_finished_run(airflow)}
-    # the backfill writes the started Airflow's data folder: start it without a warehouse, as a new deployment
-    for part in ("warehouse", "published", "quality"):
-        shutil.rmtree(airflow.data_dir / part, ignore_errors=True)
+    finished = wait_for_a_finished_run(airflow)
+    assert [run["state"] for run in finished] == ["success"], airflow.logs_tail()
+    before = {run["dag_run_id"] for run in finished}
+    # the backfill writes the started Airflow's data folder: the scheduled run's warehouse and
+    # publication are moved aside (its `current` links are relative: they move with it), and the
+    # backfill starts without any, as a new deployment
+    scheduled = airflow.data_dir.parent / "scheduled_run"
+    scheduled.mkdir()
+    for part in ("warehouse", "published"):
+        shutil.move(airflow.data_dir / part, scheduled / part)
+    shutil.rmtree(airflow.data_dir / "quality", ignore_errors=True)
     landing = airflow.data_dir / "landing"
-    daily_dir = tmp_path / "daily"
 
     allowed = allowed_seconds(airflow, BACKFILL_TIMEOUT, BACKFILL_RUNS_PER_SCHEDULED_RUN)
     began = time.monotonic()
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        # the daily run, meanwhile, in its own data folder on the same landing folder and hash key
-        day_run = beside.submit(
-            daily_run, daily_dir, landing, airflow.environment, tmp_path / "dags_test.log",
-            allowed_seconds(airflow, DAILY_TIMEOUT, 1),
-        )  # fmt: skip
-        first, last = (day.isoformat() for day in BACKFILL_DAYS)
-        # backfill runs are not held back by the DAG's max_active_runs=1, only by the backfill's own
-        # limit (default 10): one at a time, in date order, as the schedule would have run them
-        attempts = create_backfill(airflow, "--from-date", first, "--to-date", last, "--max-active-runs", "1")
-        airflow.timings["backfill create attempts"] = attempts
-        deadline = began + allowed
-        while True:
-            backfill = airflow.runs(run_type="backfill", order_by="logical_date")
-            if len(backfill) == len(BACKFILL_DAYS) and all(run["state"] in ("success", "failed") for run in backfill):
-                break
-            assert time.monotonic() < deadline, (
-                f"backfill unfinished after {allowed:.0f}s ({BACKFILL_RUNS_PER_SCHEDULED_RUN} times the scheduled "
-                f"run's {airflow.timings.get('scheduled run', 0):.0f}s, at least {BACKFILL_TIMEOUT}s): stuck, "
-                f"or the machine slowed down since: {backfill}\n{airflow.logs_tail()}"
-            )
-            time.sleep(2)
-        airflow.timings["backfill"] = time.monotonic() - began
-        code = day_run.result(timeout=max(deadline - time.monotonic(), 1))
-        airflow.timings["backfill + daily run"] = time.monotonic() - began
-    assert code == 0, (tmp_path / "dags_test.log").read_text(errors="replace")[-3000:]
+    first, last = (day.isoformat() for day in BACKFILL_DAYS)
+    # backfill runs are not held back by the DAG's max_active_runs=1, only by the backfill's own
+    # limit (default 10): one at a time, in date order, as the schedule would have run them
+    attempts = create_backfill(airflow, "--from-date", first, "--to-date", last, "--max-active-runs", "1")
+    airflow.timings["backfill create attempts"] = attempts
+    deadline = began + allowed
+    while True:
+        backfill = airflow.runs(run_type="backfill", order_by="logical_date")
+        if len(backfill) == len(BACKFILL_DAYS) and all(run["state"] in ("success", "failed") for run in backfill):
+            break
+        assert time.monotonic() < deadline, (
+            f"backfill unfinished after {allowed:.0f}s ({BACKFILL_RUNS_PER_SCHEDULED_RUN} times the scheduled "
+            f"run's {airflow.timings.get('scheduled run', 0):.0f}s, at least {BACKFILL_TIMEOUT}s): stuck, "
+            f"or the machine slowed down since: {backfill}\n{airflow.logs_tail()}"
+        )
+        time.sleep(2)
+    airflow.timings["backfill"] = time.monotonic() - began
 
     # one run a day, each for its day, one after the other in date order, and nothing else ran meanwhile
     assert [run["state"] for run in backfill] == ["success"] * len(BACKFILL_DAYS), airflow.logs_tail()
@@ -364,10 +346,10 @@ def test_a_backfill_builds_the_warehouse_a_daily_run_of_its_last_day_builds(airf
         assert ingested["until"] == day.isoformat(), ingested
 
     backfilled = airflow.data_dir / "warehouse" / "hotline.duckdb"
-    daily = daily_dir / "warehouse" / "hotline.duckdb"
-    # the ledger: the same files with the same rows, the exports dated up to the last day and no later one
+    reference = scheduled / "warehouse" / "hotline.duckdb"
+    # the ledger: the same files with the same rows, the exports dated up to the last day
     ledgers = []
-    for warehouse in (backfilled, daily):
+    for warehouse in (backfilled, reference):
         with duckdb.connect(str(warehouse), read_only=True) as connection:
             ledgers.append(
                 connection.execute(
@@ -380,8 +362,8 @@ def test_a_backfill_builds_the_warehouse_a_daily_run_of_its_last_day_builds(airf
     assert [name for name, *_ in ledgers[0]] == sorted(name for name, date in dated if date and date[1] <= last)
     assert ledgers[0] == ledgers[1]
     # the raw tables, and every published mart, row for row
-    assert differences(backfilled, daily, "raw") == {}
-    published = [data_dir / "published" / "warehouse.duckdb" for data_dir in (airflow.data_dir, daily_dir)]
+    assert differences(backfilled, reference, "raw") == {}
+    published = [data_dir / "published" / "warehouse.duckdb" for data_dir in (airflow.data_dir, scheduled)]
     assert differences(*published, "main") == {}
     with duckdb.connect(str(published[0]), read_only=True) as connection:
         assert connection.execute("select count(*) from fct_cases").fetchone()[0] > 0
