@@ -33,7 +33,8 @@ create table if not exists raw.load_ledger (
 )
 """
 
-# every ledger row a newer attempt replaced (a retried reject, a reload), with when it was replaced
+# every ledger row a newer attempt replaced (a reject for a new reason, a load after a reject, a
+# reload), with when it was replaced
 LEDGER_HISTORY_DDL = """
 create table if not exists raw.load_ledger_history as
 select *, cast(null as timestamp) as replaced_at from raw.load_ledger with no data

@@ -563,18 +563,21 @@ def _reject(
     snapshot: dt.date | None, reason: str, loaded_at: dt.datetime,
 ) -> None:  # fmt: skip
     """A rejected file is one ledger row per path (two different empty files are two rows), kept
-    until the file at that path loads; its earlier attempts move to the ledger history.
+    until the file at that path loads.
 
     A file rejected again for the same reason keeps its row as it stands (rejected since then):
-    a daily run over a landing folder that still holds it then changes no raw table, so the
-    build, the gate and publication have nothing to redo."""
+    a daily run over a landing folder that still holds it then changes no raw table, and the
+    build has nothing to redo. A new reason replaces the row; the earlier one moves to the
+    ledger history."""
     report.rejected.append((relative, reason))
     file_id = f"rejected:{relative}"
-    # the reason after the file's path: a landing folder moved or copied elsewhere is the same news
-    said = reason.removeprefix(str(path))
+    if reason.startswith(str(path)):  # the same file and reason from a landing folder moved elsewhere
+        same_reason, said = "ends_with(error, ?)", f"/{relative}{reason.removeprefix(str(path))}"
+    else:
+        same_reason, said = "error = ?", reason
     unchanged = connection.execute(
-        "select count(*) from raw.load_ledger "
-        "where file_id = ? and ends_with(error, ?) and snapshot_date is not distinct from ?",
+        f"select count(*) from raw.load_ledger where file_id = ? and {same_reason} "
+        "and snapshot_date is not distinct from ?",
         [file_id, said, snapshot],
     ).fetchone()[0]
     if unchanged:

@@ -6,7 +6,7 @@ the last test. In file order:
 
 1. the test unpauses `hotline_daily` through the REST API, so the scheduler creates the one run
    catchup allows (the latest whole day, which loads every file landed: the demo's files dated up
-   to the backfill's last day), and waits for it to succeed;
+   to the backfill's last day, and one it rejects), and waits for it to succeed;
 2. a backfill of two days across the end of a month (`airflow backfill create`, run by the same
    scheduler on a new deployment: a full build, then an incremental one) lands and publishes
    what that scheduled run did, which loaded the same files at once (that an incremental build
@@ -153,7 +153,7 @@ def airflow(tmp_path_factory):
         last = BACKFILL_DAYS[-1].strftime("%Y%m%d")
         for path in (data_dir / "landing").rglob("*_*"):
             dated = re.search(r"_(\d{8})", path.name)
-            if dated and dated[1] > last:
+            if path.is_file() and dated and dated[1] > last:
                 path.unlink()
         yield started
     finally:
@@ -339,11 +339,13 @@ def test_a_backfill_builds_the_warehouse_the_scheduled_run_built(airflow):
     for earlier, later in pairwise(backfill):
         assert earlier["end_date"] <= later["start_date"], backfill
     assert {run["dag_run_id"] for run in airflow.runs()} - before == {run["dag_run_id"] for run in backfill}
+    loaded_by_run = []
     for run, day in zip(backfill, BACKFILL_DAYS, strict=True):
         path = f"/api/v2/dags/hotline_daily/dagRuns/{run['dag_run_id']}/taskInstances/ingest/xcomEntries/return_value"
         ingested = airflow.request("GET", path)["value"]
         ingested = json.loads(ingested) if isinstance(ingested, str) else ingested
         assert ingested["until"] == day.isoformat(), ingested
+        loaded_by_run.append(ingested["files_loaded"])
 
     backfilled = airflow.data_dir / "warehouse" / "hotline.duckdb"
     reference = scheduled / "warehouse" / "hotline.duckdb"
@@ -361,6 +363,12 @@ def test_a_backfill_builds_the_warehouse_the_scheduled_run_built(airflow):
     dated = [(path.name, re.search(r"_(\d{8})\.", path.name)) for path in landing.glob("12345_gongdan_*")]
     assert [name for name, *_ in ledgers[0]] == sorted(name for name, date in dated if date and date[1] <= last)
     assert ledgers[0] == ledgers[1]
+    # each run loaded the exports of its own days and no later one (the landing folder holds the
+    # second day's when the first runs)
+    days = [re.search(r"_(\d{8})\.", name)[1] for name, *_ in ledgers[0]]
+    first_day = BACKFILL_DAYS[0].strftime("%Y%m%d")
+    assert loaded_by_run == [sum(day <= first_day for day in days), sum(day > first_day for day in days)]
+    assert all(loaded_by_run), loaded_by_run
     # the raw tables, and every published mart, row for row
     assert differences(backfilled, reference, "raw") == {}
     published = [data_dir / "published" / "warehouse.duckdb" for data_dir in (airflow.data_dir, scheduled)]

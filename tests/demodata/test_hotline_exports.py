@@ -20,6 +20,7 @@ from demodata.hotline_exports import (
     generate_hotline_exports,
     write_export,
 )
+from tests.conftest import DEMO_SCALE
 
 BOM = b"\xef\xbb\xbf"
 STATUS_RANK = {"已受理": 0, "已派单": 1, "已签收": 2, "办理中": 3, "已办结": 4, "已回访": 5}
@@ -193,7 +194,7 @@ def test_no_rejected_files_outside_june_2023(tmp_path: Path) -> None:
 
 
 def test_planted_year_on_year_kpis(tmp_path: Path) -> None:
-    summary = generate_hotline_exports(tmp_path, scale=0.02)  # DEMO_SCALE: the smallest that shows them
+    summary = generate_hotline_exports(tmp_path, scale=DEMO_SCALE)  # the smallest that shows them
     by_year, complaints = summary.work_orders_by_year, summary.complaints_by_year
     assert by_year[2023] / by_year[2022] == pytest.approx(1.12, rel=0.005)
     assert complaints[2023] / complaints[2022] == pytest.approx(0.94, rel=0.01)

@@ -9,7 +9,7 @@ import shutil
 import duckdb
 import pytest
 
-from core.settings import PROJECT_DIR
+from core.settings import PROJECT_DIR, get_settings
 from pipeline import steps
 from tests.conftest import export_row
 
@@ -109,6 +109,21 @@ def test_a_file_rejected_again_for_the_same_reason_changes_no_raw_table(settings
     ]
     [(reason,)] = query(settings, "select error from raw.load_ledger where file_id like 'rejected:%'")
     assert reason != dict(again.rejected)["12345_gongdan_20230104.xlsx"]
+
+
+def test_a_landing_folder_moved_elsewhere_changes_no_rejection(settings, monkeypatch, tmp_path):
+    # the reasons name the file's full path: the same file, rejected for the same reason, is no news
+    (settings.landing_dir / "12345_gongdan_20230104.xlsx").write_text("<html>error page</html>")
+    (settings.landing_dir / "12345_gongdan_20230105.csv").write_bytes(b"\xff\xfe\x00")
+    steps.ingest(settings)
+    moved = shutil.copytree(settings.landing_dir, tmp_path / "elsewhere" / "landing")
+    monkeypatch.setenv("HOTLINE_LANDING_DIR", str(moved))
+
+    again = steps.ingest(get_settings())
+
+    assert sorted(name for name, _ in again.rejected) == ["12345_gongdan_20230104.xlsx", "12345_gongdan_20230105.csv"]
+    assert all(reason.startswith(str(moved)) for _, reason in again.rejected)  # where the files are now
+    assert query(settings, "select count(*) from raw.load_ledger_history") == [(0,)]
 
 
 def test_personal_data_never_lands_in_clear(settings, land):
