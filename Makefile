@@ -12,7 +12,7 @@ SCALE ?= 1.0
 
 export HOTLINE_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: setup run test lint bench benchmark clean
+.PHONY: setup run test test-quick lint bench benchmark clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -51,6 +51,11 @@ $(CHROMIUM) $(POSTGRES):
 
 test: setup lint $(CHROMIUM) $(POSTGRES)
 	$(VENV)/bin/pytest -n auto --dist loadfile  # one worker per core; a module stays on one worker, longest first (tests/conftest.py)
+
+# the edit-test loop: every test but those marked slow (the pipelines run end to end through
+# Airflow and dbt); `make test`, which CI runs, runs them all
+test-quick: setup $(CHROMIUM) $(POSTGRES)
+	$(VENV)/bin/pytest -n auto -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check .
