@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import duckdb
 import pytest
@@ -120,6 +121,9 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     )
     [scanned] = [check.message for check in report.checks if check.check.startswith("no clear phone or ID numbers")]
     assert new_files and f"raw.hotline_work_orders: the rows of {new_files} new or changed file(s)" in scanned
+    # and the staged orders those files touched: grouped by the file of each order's latest row
+    [staged] = re.findall(r"staging.stg_hotline__work_orders: the rows of (\d+) new or changed file", scanned)
+    assert new_files <= int(staged) < len(before) / 4
     assert changed & MART_SUITES and changed - {"fct_cases"}  # the day moved the cases and more
     assert rerun & MART_SUITES == changed & MART_SUITES
     assert reused & MART_SUITES == MART_SUITES - changed and reused
@@ -216,21 +220,24 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     # nothing changed: every one-mart suite is reused; a mart tampered with after it is checked again, and fails
     rerun, reused = suites_run_and_reused(steps.check(settings))
     assert reused >= MART_SUITES
-    # so does a raw row of a file the gate had scanned: that file's rows are scanned again
+    # so does a raw row of a file the gate had scanned: that file's rows are scanned again; and
+    # a staged order (scanned by the file of its latest row): that file's orders are scanned again
+    tampered = ("raw.hotline_work_orders", "staging.stg_hotline__work_orders")
     with duckdb.connect(str(settings.warehouse_path)) as connection:
-        connection.execute(
-            "update raw.hotline_work_orders set appeal_text = coalesce(appeal_text, '') || '，电话13912345678' "
-            "where rowid = (select min(rowid) from raw.hotline_work_orders)"
-        )
+        for table in tampered:
+            connection.execute(
+                f"update {table} set appeal_text = coalesce(appeal_text, '') || '，电话13912345678' "
+                f"where rowid = (select min(rowid) from {table})"
+            )
     with pytest.raises(PipelineError, match="quality gate failed: raw.hotline_work_orders"):
         steps.check(settings)
     report = json.loads((settings.quality_dir / "gate_report.json").read_text())
     failing = {check["check"]: check["failing_rows"] for check in report["checks"] if not check["passed"]}
-    assert failing["no clear phone or ID number in raw.hotline_work_orders.appeal_text"] == 1  # and the views on it
+    for table in tampered:  # (and the views on the raw table)
+        assert failing[f"no clear phone or ID number in {table}.appeal_text"] == 1
     with duckdb.connect(str(settings.warehouse_path)) as connection:
-        connection.execute(
-            "update raw.hotline_work_orders set appeal_text = replace(appeal_text, '，电话13912345678', '')"
-        )
+        for table in tampered:
+            connection.execute(f"update {table} set appeal_text = replace(appeal_text, '，电话13912345678', '')")
     steps.check(settings)
     with duckdb.connect(str(settings.warehouse_path)) as connection:
         connection.execute("update marts.kpi_hotline_yearly set completion_rate = 1.5")
