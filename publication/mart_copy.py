@@ -59,6 +59,9 @@ def write_marts(version_dir: Path, warehouse_path: Path, previous_dir: Path | No
     if previous:
         shutil.copyfile(previous_dir / "warehouse.duckdb", target)
     connection = open_duckdb(target)
+    # rows in any order: the copy then writes its row groups in parallel, straight to the file
+    # (fct_cases at scale 10: 4.9 → 2.9 s with its checkpoint), and SQL readers sort as they need
+    connection.execute("set preserve_insertion_order = false")
     copied, tables, signatures = [], {}, {}
     try:
         connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
@@ -73,8 +76,8 @@ def write_marts(version_dir: Path, warehouse_path: Path, previous_dir: Path | No
                 _link_or_copy(previous_dir / parquet.name, parquet)
             else:
                 connection.execute(f'drop table if exists main."{table}"')
-                # in the warehouse's order: sorting every row (order by all) was 60% of copying
-                # the two largest marts at scale 10, and SQL readers sort as they need
+                # unsorted: sorting every row (order by all) was 60% of copying the two largest
+                # marts at scale 10
                 connection.execute(f'create table main."{table}" as select * from wh.marts."{table}"')
                 copy_comments(connection, "wh", "marts", table)  # labels and meanings for BI tools
                 connection.execute(f"copy main.\"{table}\" to '{parquet}' (format parquet)")
