@@ -117,23 +117,35 @@ def mart_tables(connection: duckdb.DuckDBPyConnection, schema: str = "marts", ca
     return [name for (name,) in rows]
 
 
-def marts_fingerprint(connection: duckdb.DuckDBPyConnection, schema: str = "marts") -> str:
+def table_content(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """A table's rows, whatever their order: "row count:sum of row hashes"."""
+    count, total = connection.execute(
+        f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {schema}."{table}" as t'
+    ).fetchone()
+    return f"{count}:{total}"
+
+
+def marts_fingerprint(
+    connection: duckdb.DuckDBPyConnection, schema: str = "marts", contents: dict[str, str] | None = None
+) -> str:
     """A digest of every mart's content (row count and order-independent sum of row hashes) and
     layout (columns, types, and the table and column comments BI tools show as labels).
 
     Equal content gives an equal fingerprint, whatever order dbt wrote the rows in: the gate
     stamps its report with it and publication compares it with what it is about to copy. A
     deployment that renames a column or fixes a label over the same rows is a new publication
-    (a row hash does not see a column's name, and no hash sees a comment).
+    (a row hash does not see a column's name, and no hash sees a comment). `contents` (table →
+    table_content, filled in here for the marts it lacks) spares a caller that has already
+    hashed the marts, on this connection, hashing them again.
     """
     import hashlib
 
+    contents = {} if contents is None else contents
     digest = hashlib.sha256()
     for table in mart_tables(connection, schema):
-        count, total = connection.execute(
-            f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {schema}."{table}" as t'
-        ).fetchone()
-        digest.update(f"{table}:{count}:{total};".encode())
+        if table not in contents:
+            contents[table] = table_content(connection, schema, table)
+        digest.update(f"{table}:{contents[table]};".encode())
     layout = connection.execute(
         """
         select t.table_name, t.comment, c.column_name, c.data_type, c.comment

@@ -19,17 +19,20 @@ from pathlib import Path
 
 import duckdb
 
-from core.warehouse import mart_tables, open_duckdb
+from core.warehouse import mart_tables, open_duckdb, table_content
 from publication.comments import copy_comments
 
 SIGNATURES = ".marts.json"
 
 
-def table_signature(connection: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> str:
-    """What a published copy of the table depends on: its rows, columns, types and comments."""
-    count, total = connection.execute(
-        f'select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar from {catalog}.{schema}."{table}" as t'
-    ).fetchone()
+def table_signature(
+    connection: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, content: str | None = None
+) -> str:
+    """What a published copy of the table depends on: its rows (`content`, when the caller has
+    hashed them: core.warehouse.table_content), columns, types and comments."""
+    content = content or table_content(connection, f"{catalog}.{schema}", table)
+    count, total = content.split(":")
+    count = int(count)  # as signatures were written before (an int), so versions in force still match
     source = [catalog, schema, table]
     columns = connection.execute(
         "select column_name, data_type, comment from duckdb_columns() "
@@ -51,9 +54,12 @@ def _previous(previous_dir: Path | None) -> dict[str, str]:
     return json.loads((previous_dir / SIGNATURES).read_text(encoding="utf-8"))
 
 
-def write_marts(version_dir: Path, warehouse_path: Path, previous_dir: Path | None) -> tuple[dict[str, int], list[str]]:
+def write_marts(
+    version_dir: Path, warehouse_path: Path, previous_dir: Path | None, contents: dict[str, str] | None = None
+) -> tuple[dict[str, int], list[str]]:
     """Every mart of `warehouse_path` into `version_dir` (warehouse.duckdb and Parquet files), from
-    the version in force `previous_dir` where unchanged: (row count per table, tables copied)."""
+    the version in force `previous_dir` where unchanged: (row count per table, tables copied).
+    `contents`: the marts' rows as the caller hashed them (core.warehouse.table_content)."""
     previous = _previous(previous_dir)
     target = version_dir / "warehouse.duckdb"
     if previous:
@@ -70,7 +76,7 @@ def write_marts(version_dir: Path, warehouse_path: Path, previous_dir: Path | No
         for table in present - set(wanted):  # a mart gone since the version in force
             connection.execute(f'drop table main."{table}"')
         for table in wanted:
-            signatures[table] = table_signature(connection, "wh", "marts", table)
+            signatures[table] = table_signature(connection, "wh", "marts", table, (contents or {}).get(table))
             parquet = version_dir / f"{table}.parquet"
             if table in present and previous.get(table) == signatures[table]:
                 _link_or_copy(previous_dir / parquet.name, parquet)

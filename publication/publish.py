@@ -82,11 +82,13 @@ def _kpis_document(connection: duckdb.DuckDBPyConnection, fingerprint: str) -> d
     return document
 
 
-def _write_version(version_dir: Path, warehouse_path: Path, fingerprint: str, gate: dict) -> dict[str, int]:
+def _write_version(
+    version_dir: Path, warehouse_path: Path, fingerprint: str, gate: dict, contents: dict[str, str]
+) -> dict[str, int]:
     version_dir.mkdir(parents=True)
     # the marts that changed since the version in force are copied, the others taken from it
     current = version_dir.parent.parent / "current"
-    tables, _ = write_marts(version_dir, warehouse_path, current.resolve() if current.exists() else None)
+    tables, _ = write_marts(version_dir, warehouse_path, current.resolve() if current.exists() else None, contents)
     connection = open_duckdb(Path(":memory:"))
     try:
         connection.execute(f"attach '{warehouse_path}' as wh (read_only)")
@@ -153,8 +155,9 @@ def publish_marts(settings: Settings, *, write_docs: Callable[[Path], object] | 
 
     published = settings.published_dir
     # the caller holds the writer lock (pipeline.steps.publish): no build may change the marts meanwhile
+    contents: dict[str, str] = {}  # each mart's rows, hashed once for the fingerprint and the copy
     with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
-        fingerprint = marts_fingerprint(connection)
+        fingerprint = marts_fingerprint(connection, contents=contents)
     if fingerprint != gate["marts_fingerprint"]:
         raise PipelineError(
             "the marts changed after the quality gate checked them; run `hotline check` again, then publish"
@@ -166,7 +169,7 @@ def publish_marts(settings: Settings, *, write_docs: Callable[[Path], object] | 
     version_dir = published / "versions" / f"{stamp}_{fingerprint[:12]}"
     # written under a hidden name and renamed when complete: a killed publish leaves no version
     partial = version_dir.with_name(f".partial-{version_dir.name}")
-    tables = _write_version(partial, settings.warehouse_path, fingerprint, gate)
+    tables = _write_version(partial, settings.warehouse_path, fingerprint, gate, contents)
     write_gate_page(gate, partial / GATE_PAGE)
     if write_docs is not None:
         write_docs(partial)
