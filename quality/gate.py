@@ -262,7 +262,8 @@ def run_gate(settings: Settings, *, check_all: bool = False) -> GateReport:
         sources &= set(reuse.fingerprints)
         named = {table for table in scanned if table.split(".")[0] in NAME_SCANNED_SCHEMAS}
         rename = {table for table in named if not reuse.reusable(f"names:{table}", {table, *sources})}
-        # of a table with a file column (the raw tables), only the rows of new or changed files
+        # of a table with a file column (the raw tables, the staged orders' last_file_id), only
+        # the rows of new or changed files
         new_rows = {table: reuse.changed_sources(f"pii:{table}", table) for table in rescan}
         new_rows = {table: rows for table, rows in new_rows.items() if rows is not None}
         scans = [

@@ -9,8 +9,9 @@ order-independent sum of row hashes, as publication compares marts) with the tim
 last ran. The next gate reruns an expectation suite or a personal-data scan only over tables
 whose fingerprint moved, and lists the others' checks as reused, with that time.
 
-A raw table's fingerprint is also kept per file (ROW_SOURCE_COLUMNS): its phone/ID scan then
-reads only the rows of the files new or changed since that gate.
+A raw table's fingerprint is also kept per file, and the staged orders' per file of each
+order's latest row (ROW_SOURCE_COLUMNS): their phone/ID scan then reads only the rows of the
+files (groups) new or changed since that gate.
 
 Always rerun: the suites that tie several tables (reconciliations: the towns' totals equal
 the city's, ...), the plausibility rules, the dbt results. Everything runs after a full
