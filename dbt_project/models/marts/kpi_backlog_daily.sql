@@ -34,9 +34,9 @@ intervals as (
     from cases
     union all
     select
-        greatest(dispatched_date, cast({{ dbt.dateadd('day', 1, 'completion_due_date') }} as date)),
-        completed_date,
-        0
+        greatest(dispatched_date, cast({{ dbt.dateadd('day', 1, 'completion_due_date') }} as date)) as first_day,
+        completed_date as end_day,
+        0 as is_open
     from cases
     where completion_due_date is not null
 
@@ -44,11 +44,17 @@ intervals as (
 
 changes as (
 
-    select first_day as change_day, is_open, 1 as change
+    select
+        first_day as change_day,
+        is_open,
+        1 as order_count
     from intervals
     where end_day is null or end_day > first_day
     union all
-    select end_day, is_open, -1
+    select
+        end_day as change_day,
+        is_open,
+        -1 as order_count
     from intervals
     where end_day > first_day
 
@@ -58,8 +64,8 @@ daily_changes as (
 
     select
         change_day,
-        sum(case when is_open = 1 then change else 0 end) as open_change,
-        sum(case when is_open = 0 then change else 0 end) as overdue_change
+        sum(case when is_open = 1 then order_count else 0 end) as open_change,
+        sum(case when is_open = 0 then order_count else 0 end) as overdue_change
     from changes
     group by change_day
 
@@ -71,12 +77,16 @@ timeline as (
     select change_day as calendar_date, open_change, overdue_change, false as is_day
     from daily_changes
     union all
-    select calendar_date, 0, 0, true
+    select
+        calendar_date,
+        0 as open_change,
+        0 as overdue_change,
+        true as is_day
     from days
 
 ),
 
-final as (
+running_totals as (
 
     select
         calendar_date as as_of_date,
@@ -86,8 +96,17 @@ final as (
     from timeline
     window running as (order by calendar_date, is_day rows between unbounded preceding and current row)
 
+),
+
+final as (
+
+    select
+        as_of_date,
+        open_orders,
+        overdue_open_orders
+    from running_totals
+    where is_day
+
 )
 
-select as_of_date, open_orders, overdue_open_orders
-from final
-where is_day
+select * from final
