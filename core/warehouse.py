@@ -135,17 +135,16 @@ def marts_fingerprint(
     stamps its report with it and publication compares it with what it is about to copy. A
     deployment that renames a column or fixes a label over the same rows is a new publication
     (a row hash does not see a column's name, and no hash sees a comment). `contents` (table →
-    table_content, filled in here for the marts it lacks) spares a caller that has already
-    hashed the marts, on this connection, hashing them again.
+    table_content, of this connection's marts) spares a caller that has already hashed the
+    marts hashing them again; a mart it lacks is hashed here.
     """
     import hashlib
 
-    contents = {} if contents is None else contents
+    contents = contents or {}
     digest = hashlib.sha256()
     for table in mart_tables(connection, schema):
-        if table not in contents:
-            contents[table] = table_content(connection, schema, table)
-        digest.update(f"{table}:{contents[table]};".encode())
+        content = contents.get(table) or table_content(connection, schema, table)
+        digest.update(f"{table}:{content};".encode())
     layout = connection.execute(
         """
         select t.table_name, t.comment, c.column_name, c.data_type, c.comment

@@ -35,7 +35,7 @@ import duckdb
 from core.errors import PipelineError
 from core.kpi_definitions import PERIOD_STATUS_LABELS
 from core.settings import Settings
-from core.warehouse import connect, marts_fingerprint, open_duckdb
+from core.warehouse import connect, mart_tables, marts_fingerprint, open_duckdb, table_content
 from publication.attention_workbook import write_attention_workbook
 from publication.dashboard import write_dashboard
 from publication.gate_page import write_gate_page
@@ -155,8 +155,9 @@ def publish_marts(settings: Settings, *, write_docs: Callable[[Path], object] | 
 
     published = settings.published_dir
     # the caller holds the writer lock (pipeline.steps.publish): no build may change the marts meanwhile
-    contents: dict[str, str] = {}  # each mart's rows, hashed once for the fingerprint and the copy
     with connect(settings.warehouse_path, read_only=True, settings=settings) as connection:
+        # each mart's rows, hashed once for the fingerprint and the copy's signatures
+        contents = {table: table_content(connection, "marts", table) for table in mart_tables(connection)}
         fingerprint = marts_fingerprint(connection, contents=contents)
     if fingerprint != gate["marts_fingerprint"]:
         raise PipelineError(
