@@ -280,3 +280,35 @@ def test_an_export_replaced_while_the_run_loads_it_is_loaded_by_the_next_run(set
         settings,
         "select rows_loaded from raw.load_ledger where file_name = '12345_gongdan_20230104.csv' and status = 'loaded'",
     ) == [(2,)]
+
+
+def test_a_batch_whose_write_fails_stops_the_run_and_lands_nothing_of_it_or_after_it(settings, land, monkeypatch):
+    # batches are written in a thread while the next is prepared (loader._BatchWriter): a write
+    # that fails must still end the run, with the batches before it committed whole, in order
+    from ingestion import loader
+
+    days = [f"202301{day:02d}" for day in range(3, 8)]
+    for day in days:
+        land(f"12345_gongdan_{day}.csv", [export_row(工单编号=f"{day[2:]}00000000{n}-01") for n in range(1, 4)])
+    monkeypatch.setattr(loader, "BATCH_ROWS", 3)  # a batch per file
+    written, write = [], loader._write
+
+    def fail_the_third(connection, table, rows, quarantined, entries):
+        if len(written) == 2:
+            raise OSError("disk full")
+        write(connection, table, rows, quarantined, entries)
+        written.append(entries[0].file_name)
+
+    monkeypatch.setattr(loader, "_write", fail_the_third)
+    with pytest.raises(OSError, match="disk full"):
+        steps.ingest(settings)
+    assert written == [f"12345_gongdan_{day}.csv" for day in days[:2]]
+    assert query(settings, "select file_name, rows_loaded from raw.load_ledger order by file_name") == [
+        (name, 3) for name in written
+    ]
+    assert query(settings, "select count(*) from raw.hotline_work_orders") == [(6,)]
+
+    monkeypatch.setattr(loader, "_write", write)  # the disk has room again: the rest loads
+    report = steps.ingest(settings)
+    assert (report.files_loaded, report.files_already_loaded, report.rows_loaded) == (3, 2, 9)
+    assert query(settings, "select count(*) from raw.hotline_work_orders") == [(15,)]

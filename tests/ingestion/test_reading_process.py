@@ -25,7 +25,7 @@ def slow_load(*args, **kwargs):
     print("loading", flush=True)
     time.sleep(60)
 
-loader.load_batch = slow_load
+loader.prepare_batch = slow_load
 from pipeline.cli import app
 sys.argv = ["hotline", "ingest", "--allow-rejected", "--as-of", "2024-01-01"]
 if __name__ == "__main__":
