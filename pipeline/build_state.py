@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.fingerprints import recorded, table_fingerprints
 from core.settings import Settings
 from core.warehouse import open_duckdb
 
@@ -46,26 +47,27 @@ class BuildPlan:
     project_fingerprint: str
     source_signatures: dict[str, list]
     changed_sources: list[str] = field(default_factory=list)  # raw tables changed since the last build
+    # the raw tables' fingerprints (core/fingerprints.py), recorded for the gate once dbt is done
+    raw_fingerprints: tuple[dict, dict] = ({}, {})
 
 
-def source_signatures(warehouse_path: Path) -> dict[str, list]:
-    """Each raw table's row count and a hash of its rows (order-independent): what the build reads."""
+def raw_fingerprints(warehouse_path: Path) -> tuple[dict, dict]:
+    """The raw tables' fingerprints, whole and per file: what the build reads (taken from the
+    record while the warehouse is untouched since it was made)."""
     if not warehouse_path.exists():
-        return {}
+        return {}, {}
+    known = recorded(warehouse_path)
     with open_duckdb(warehouse_path, read_only=True) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
-            ).fetchall()
-        ]
-        return {
-            table: [count, str(total)]
-            for table in tables
-            for count, total in connection.execute(
-                f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from raw."{table}" as t'
-            ).fetchall()
-        }
+        return table_fingerprints(connection, ("raw",), set(), known)
+
+
+def source_signatures(fingerprints: dict[str, str]) -> dict[str, list]:
+    """Each raw table's row count and hash of its rows (order-independent), as build_state.json keeps them."""
+    signatures = {}
+    for name, fingerprint in fingerprints.items():
+        count, total = fingerprint.split(":")
+        signatures[name.removeprefix("raw.")] = [int(count), total]
+    return signatures
 
 
 def built_relations(warehouse_path: Path) -> list[str]:
@@ -86,7 +88,8 @@ def built_relations(warehouse_path: Path) -> list[str]:
 def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
     """Full refresh (and why) or incremental (and which raw tables changed)."""
     fingerprint = project_fingerprint(settings.dbt_project_dir)
-    signatures = source_signatures(settings.warehouse_path)
+    fingerprints = raw_fingerprints(settings.warehouse_path)
+    signatures = source_signatures(fingerprints[0])
     path = _state_path(settings)
     recorded = json.loads(path.read_text()) if path.exists() else None
     if full_refresh:
@@ -102,8 +105,8 @@ def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
         before = recorded.get("source_signatures", {})
         tables = signatures.keys() | before.keys()
         changed = sorted(table for table in tables if signatures.get(table) != before.get(table))
-        return BuildPlan(None, fingerprint, signatures, changed)
-    return BuildPlan(reason, fingerprint, signatures, sorted(signatures))
+        return BuildPlan(None, fingerprint, signatures, changed, fingerprints)
+    return BuildPlan(reason, fingerprint, signatures, sorted(signatures), fingerprints)
 
 
 def dbt_build_args(settings: Settings, built: BuildPlan) -> list[str] | None:

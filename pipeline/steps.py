@@ -102,6 +102,7 @@ def build(settings: Settings, *, full_refresh: bool = False):
     unchanged SQL, not the data) are left out. Otherwise, or with `full_refresh`, everything
     is rebuilt (docs/incremental.md).
     """
+    from core.fingerprints import record as record_fingerprints
     from core.warehouse import writer_lock
     from pipeline import build_state
     from pipeline.dbt_runner import describe_failures, keep_failing_rows, read_run_results, run_dbt
@@ -116,6 +117,7 @@ def build(settings: Settings, *, full_refresh: bool = False):
         if args is None and previous_results.exists():
             # no raw table changed since the last build: its results still describe the marts
             log.info("build: nothing changed since the last build")
+            record_fingerprints(settings.warehouse_path, *plan.raw_fingerprints)
             return read_run_results(previous_results)
         build_state.forget(settings)
         reason = plan.full_refresh_reason
@@ -126,7 +128,9 @@ def build(settings: Settings, *, full_refresh: bool = False):
         changed = ", ".join(plan.changed_sources)
         log.info("build: %s", f"full refresh ({reason})" if reason else f"incremental (changed: {changed})")
         results = keep_failing_rows(settings, run_dbt(settings, args or ["build"]))
-    failed = [r for r in results if r.status in ("error", "fail")]
+        failed = [r for r in results if r.status in ("error", "fail")]
+        if not failed:  # dbt does not write the raw tables: the gate need not hash them again
+            record_fingerprints(settings.warehouse_path, *plan.raw_fingerprints)
     if failed:
         record_failed_build(settings)
         skipped = sum(r.status == "skipped" for r in results)

@@ -45,8 +45,8 @@ from functools import lru_cache
 
 import pandas as pd
 
+from core.fingerprints import ROW_SOURCE_COLUMNS
 from quality.results import SAMPLE_ROWS, CheckResult
-from quality.reuse import ROW_SOURCE_COLUMNS
 
 log = logging.getLogger(__name__)
 

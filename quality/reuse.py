@@ -10,7 +10,7 @@ last ran. The next gate reruns an expectation suite or a personal-data scan only
 whose fingerprint moved, and lists the others' checks as reused, with that time.
 
 A raw table's fingerprint is also kept per file, and the staged orders' per file of each
-order's latest row (ROW_SOURCE_COLUMNS): their phone/ID scan then reads only the rows of the
+order's latest row (core/fingerprints.py): their phone/ID scan then reads only the rows of the
 files (groups) new or changed since that gate.
 
 Always rerun: the suites that tie several tables (reconciliations: the towns' totals equal
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+from core.fingerprints import NULL_SOURCE, recorded, table_fingerprints
 from core.settings import Settings
 from quality.results import CheckResult
 from quality.suites import Suite
@@ -60,50 +61,6 @@ def code_fingerprint(settings: Settings, suites: list[Suite]) -> str:
 def suite_inputs(suite: Suite) -> set[str]:
     """The tables (schema.table) a suite's query reads."""
     return {f"{schema.lower()}.{table.lower()}" for schema, table in TABLE_REFERENCE.findall(suite.query)}
-
-
-# A column that says which file a row came from: a raw table's rows of one file are inserted
-# together (ingest) and deleted together (reload), and never updated. A table with one keeps
-# its fingerprint per file too, and its phone/ID scan reads only the rows of files new or
-# changed since the last passing gate (a day's run adds one export to two years of them).
-# Sound for any column: a change to any row changes the fingerprint of its file; the column
-# only decides how little is read again. (Not dbt's invocation id of an incremental model: a
-# rebuild takes rows away from older runs, whose fingerprints then change and are read whole.)
-# The staged orders go by the file of each order's latest row: a day's export moves a few
-# thousand orders out of a few dozen earlier files' groups, so those groups are read again, not
-# the whole table (scale 10: 2.17 M orders, their scan 3.2 s → 0.3 s).
-# The first of these columns a table has, and what one of its values names:
-ROW_SOURCE_COLUMNS = {"_file_id": "file", "file_id": "file", "last_file_id": "file"}
-_NULL_SOURCE = "\0null"  # rows without a source: when they change, the whole table is read
-
-
-def table_fingerprints(
-    connection, schemas: tuple[str, ...], tables: set[str]
-) -> tuple[dict[str, str], dict[str, tuple[str, dict[str, str]]]]:
-    """schema.table → row count and order-independent sum of row hashes, for every table and view
-    of `schemas` and the tables named in `tables` that exist; and for those with a row source
-    column (ROW_SOURCE_COLUMNS), that column and the same per value of it."""
-    found: dict[tuple[str, str], list[str]] = {}
-    for schema, table, column in connection.execute(
-        "select table_schema, table_name, column_name from information_schema.columns "
-        "where table_catalog = current_database() order by 1, 2, ordinal_position"
-    ).fetchall():
-        found.setdefault((schema, table), []).append(column)
-    fingerprints, by_source = {}, {}
-    for (schema, table), columns in found.items():
-        name = f"{schema}.{table}"
-        if schema not in schemas and name not in tables:
-            continue
-        source = next((column for column in ROW_SOURCE_COLUMNS if column in columns), None)
-        group = f'coalesce(cast("{source}" as varchar), ?)' if source else "?"  # without one: one group
-        parts = connection.execute(
-            f'select {group}, count(*), coalesce(sum(hash(t)::hugeint), 0) from "{schema}"."{table}" as t group by all',
-            [_NULL_SOURCE],
-        ).fetchall()
-        if source:
-            by_source[name] = (source, {value: f"{count}:{total}" for value, count, total in parts})
-        fingerprints[name] = f"{sum(part[1] for part in parts)}:{sum(part[2] for part in parts)}"
-    return fingerprints, by_source
 
 
 @dataclass
@@ -147,7 +104,7 @@ class Reuse:
         if group not in self.previous_checked_at or column != before_column:
             return None
         changed = sorted(value for value, print_ in now.items() if before.get(value) != print_)
-        return None if _NULL_SOURCE in changed else (column, changed)
+        return None if NULL_SOURCE in changed else (column, changed)
 
     def reused_suite(self, suite: Suite) -> list[CheckResult]:
         tables = ", ".join(sorted(suite_inputs(suite)))
@@ -195,7 +152,9 @@ def load(settings: Settings, connection, suites: list[Suite], schemas: tuple[str
     code = code_fingerprint(settings, suites)
     inputs = set().union(*(suite_inputs(suite) for suite in suites))
     now = dt.datetime.now().isoformat(timespec="seconds")
-    reuse = Reuse(code, now, *table_fingerprints(connection, schemas, inputs))
+    # the raw tables as the last build hashed them, while the warehouse is untouched since
+    known = recorded(settings.warehouse_path)
+    reuse = Reuse(code, now, *table_fingerprints(connection, schemas, inputs, known))
     path = state_path(settings)
     if not check_all and path.exists():
         state = json.loads(path.read_text(encoding="utf-8"))
