@@ -49,6 +49,9 @@ class BuildPlan:
     changed_sources: list[str] = field(default_factory=list)  # raw tables changed since the last build
     # the raw tables' fingerprints (core/fingerprints.py), recorded for the gate once dbt is done
     raw_fingerprints: tuple[dict, dict] = ({}, {})
+    # the hotline exports new or changed since the last build, by file; None: find the changed
+    # orders by hashing every snapshot row (a file went away, or no per-file record to compare)
+    hotline_changed_files: list[str] | None = None
 
 
 def raw_fingerprints(warehouse_path: Path) -> tuple[dict, dict]:
@@ -105,8 +108,56 @@ def plan(settings: Settings, *, full_refresh: bool = False) -> BuildPlan:
         before = recorded.get("source_signatures", {})
         tables = signatures.keys() | before.keys()
         changed = sorted(table for table in tables if signatures.get(table) != before.get(table))
-        return BuildPlan(None, fingerprint, signatures, changed, fingerprints)
+        files = changed_files(recorded.get("source_files"), fingerprints[1])
+        return BuildPlan(None, fingerprint, signatures, changed, fingerprints, files)
     return BuildPlan(reason, fingerprint, signatures, sorted(signatures), fingerprints)
+
+
+# what the staged orders are read from (stg_hotline__work_order_snapshots): an export row, and
+# its file's ledger row (profile, deadline policy)
+HOTLINE_EXPORTS, LEDGER = "raw.hotline_work_orders", "raw.load_ledger"
+CHANGED_FILES_TABLE = "build_plan.hotline_changed_files"
+
+
+def changed_files(before: dict | None, by_source: dict) -> list[str] | None:
+    """The hotline exports new since the last build, or whose ledger row changed (their rows are
+    all still there: each of their orders is redone whole), from the per-file fingerprints.
+
+    None when an export went away or its rows changed (a reload, a hand edit: rows may have left
+    an order, and which ones is not known from the rows left), or when there is nothing to
+    compare with: the changed orders are then found by hashing every snapshot row."""
+    if not before or HOTLINE_EXPORTS not in before or HOTLINE_EXPORTS not in by_source:
+        return None
+    exports_now, exports_then = by_source[HOTLINE_EXPORTS][1], before[HOTLINE_EXPORTS]
+    if any(exports_now.get(file) != fingerprint for file, fingerprint in exports_then.items()):
+        return None
+    ledger_now, ledger_then = (by_source.get(LEDGER) or (None, {}))[1], before.get(LEDGER, {})
+    return sorted(
+        file for file in exports_now if file not in exports_then or ledger_now.get(file) != ledger_then.get(file)
+    )
+
+
+def write_changed_files(settings: Settings, built: BuildPlan) -> None:
+    """Tell stg_hotline__work_orders which exports changed (a table of their file ids), or, by its
+    absence, to hash every snapshot row to find the changed orders. Written afresh for every
+    build: a list left from an earlier one must never be read."""
+    drop_changed_files(settings)
+    if built.full_refresh_reason is None and built.hotline_changed_files is not None:
+        with open_duckdb(settings.warehouse_path) as connection:
+            connection.execute(f"create schema {CHANGED_FILES_TABLE.split('.')[0]}")
+            connection.execute(f"create table {CHANGED_FILES_TABLE} (file_id varchar not null)")
+            connection.executemany(
+                f"insert into {CHANGED_FILES_TABLE} values (?)", [[file] for file in built.hotline_changed_files]
+            )
+
+
+def drop_changed_files(settings: Settings) -> None:
+    """The build is over (or starting): its list of changed exports goes, leaving nothing behind
+    that the next build, the gate or the docs site would see."""
+    if not settings.warehouse_path.exists():
+        return  # the first build: a full refresh
+    with open_duckdb(settings.warehouse_path) as connection:
+        connection.execute(f"drop schema if exists {CHANGED_FILES_TABLE.split('.')[0]} cascade")
 
 
 def dbt_build_args(settings: Settings, built: BuildPlan) -> list[str] | None:
@@ -139,5 +190,11 @@ def record_success(settings: Settings, built: BuildPlan) -> None:
         "source_signatures": built.source_signatures,
         "full_refresh": built.full_refresh_reason is not None,
         "relations": built_relations(settings.warehouse_path),
+        # per file, for the next build's changed_files
+        "source_files": {
+            table: files
+            for table, (_, files) in built.raw_fingerprints[1].items()
+            if table in (HOTLINE_EXPORTS, LEDGER)
+        },
     }
     path.write_text(json.dumps(state, indent=1) + "\n")

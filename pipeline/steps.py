@@ -120,6 +120,7 @@ def build(settings: Settings, *, full_refresh: bool = False):
             record_fingerprints(settings.warehouse_path, *plan.raw_fingerprints)
             return read_run_results(previous_results)
         build_state.forget(settings)
+        build_state.write_changed_files(settings, plan)
         reason = plan.full_refresh_reason
         if reason:  # a full refresh is checked whole: the gate reuses nothing (quality/reuse.py)
             from quality.reuse import forget as forget_gate_results
@@ -127,7 +128,10 @@ def build(settings: Settings, *, full_refresh: bool = False):
             forget_gate_results(settings)
         changed = ", ".join(plan.changed_sources)
         log.info("build: %s", f"full refresh ({reason})" if reason else f"incremental (changed: {changed})")
-        results = keep_failing_rows(settings, run_dbt(settings, args or ["build"]))
+        try:
+            results = keep_failing_rows(settings, run_dbt(settings, args or ["build"]))
+        finally:
+            build_state.drop_changed_files(settings)
         failed = [r for r in results if r.status in ("error", "fail")]
         if not failed:  # dbt does not write the raw tables: the gate need not hash them again
             record_fingerprints(settings.warehouse_path, *plan.raw_fingerprints)

@@ -1,11 +1,11 @@
 """An incremental build publishes the same marts as a full refresh of the same data.
 
 The demo's exports are loaded in three batches, with an incremental build after each of the
-last two: the first days (too few for any topic candidate), most days, then the last days with
-a late second export of an old day among them, which rewrites an old order, adds a repeat of
-it and quarantines a newer row of another. Every mart is then compared, table by table and row by row
-(order-independent), with `hotline build --full-refresh`, and the publication of the
-incremental builds with that of the full refresh.
+last two: the first days (too few for any topic candidate), most days (with one of the first
+days' exports reloaded), then the last days with a late second export of an old day among them,
+which rewrites an old order, adds a repeat of it and quarantines a newer row of another. Every
+mart is then compared, table by table and row by row (order-independent), with `hotline build
+--full-refresh`, and the publication of the incremental builds with that of the full refresh.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -63,6 +64,15 @@ def redone_orders(settings) -> set[str]:
     return {order for (order,) in rows}
 
 
+def changed_orders_found_by(settings) -> str:
+    """How the last build's stg_hotline__work_orders found the orders to redo (its compiled SQL)."""
+    model = Path("hotline_warehouse", "models", "staging", "stg_hotline__work_orders.sql")
+    sql = (settings.dbt_target_dir / "compiled" / model).read_text(encoding="utf-8")
+    if '"build_plan"."hotline_changed_files"' in sql:
+        return "the new exports"
+    return "hashing every snapshot row" if "now_built" in sql else "neither"
+
+
 def loaded_files(settings) -> set[str]:
     return {file_id for (file_id,) in query(settings, "select file_id from raw.load_ledger where status = 'loaded'")}
 
@@ -93,10 +103,15 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     assert query(settings, "select count(*) from intermediate.int_topic_candidate_terms") == [(0,)]
 
     # most of the history, built incrementally on top (an empty first build once left the topic
-    # model's date column untyped, and every later build failed)
+    # model's date column untyped, and every later build failed), with one of the first days'
+    # exports read again (`hotline reload`, as after a profile was fixed): its rows changed, so the
+    # changed orders are found by hashing every snapshot row, not from the list of new exports
+    [first_day] = [path.name for path in settings.landing_dir.glob("12345_gongdan_20220103.*")]
+    steps.reload(settings, names=[first_day])
     steps.ingest(settings, until=dt.date(2023, 12, 20))
     steps.build(settings)
     assert not ran_unit_tests(settings) and not built_seeds(settings)
+    assert changed_orders_found_by(settings) == "hashing every snapshot row"
     [(months,)] = query(settings, "select count(distinct period_start) from intermediate.int_topic_candidate_terms")
     assert months > 0
     steps.check(settings)
@@ -139,6 +154,7 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     steps.ingest(settings, until=dt.date(2023, 12, 30))
     steps.build(settings)
     assert not ran_unit_tests(settings)  # incremental
+    assert changed_orders_found_by(settings) == "the new exports"  # only new exports came
     # it redoes the orders with a row in the new files, and no other; the older order's one new
     # row was quarantined, so its staged row stays as it was (and fct_cases flags it, below)
     new_orders = orders_in_files(settings, loaded_files(settings) - before)

@@ -1,7 +1,18 @@
 -- Latest state of each work order from the successive export snapshots.
 -- Incremental (docs/incremental.md): a daily build redoes only the orders whose snapshot rows
--- changed since the last build, told by each order's row count and hash of its rows (a new
--- export, a late export, a reload of a fixed file, any edit); orders left with no row are deleted.
+-- changed since the last build (a new export, a late export, a reload of a fixed file, any
+-- edit); orders left with no row are deleted. When only new exports came (or ledger rows
+-- changed), `hotline build` names them in build_plan.hotline_changed_files just before dbt runs
+-- (pipeline/build_state.py, from each file's fingerprint; dropped at the start of every build)
+-- and the orders with a row in them are redone. Without that table (an export went away or its
+-- rows changed, or no earlier build to compare with) each order's row count and hash of its rows
+-- tell, at the cost of hashing every snapshot row (scale 10: 2.1–2.5 s, against 0.25 s by the list).
+{%- set changed_files = none %}
+{%- if is_incremental() and execute %}
+    {%- set changed_files = adapter.get_relation(
+        database=this.database, schema='build_plan', identifier='hotline_changed_files'
+    ) %}
+{%- endif %}
 {{ config(
     materialized='incremental',
     unique_key='work_order_id',
@@ -29,7 +40,18 @@ hashed_snapshots as not materialized (
 
 ),
 
-{%- if is_incremental() %}
+{%- if is_incremental() and changed_files is not none %}
+
+changed_orders as (
+
+    select distinct all_snapshots.work_order_id
+    from all_snapshots
+    where all_snapshots.file_id in (
+            select changed.file_id from {{ changed_files }} as changed
+        )
+
+),
+{%- elif is_incremental() %}
 
 now_built as (
 
