@@ -146,8 +146,9 @@ def write_changed_files(settings: Settings, built: BuildPlan) -> None:
         with open_duckdb(settings.warehouse_path) as connection:
             connection.execute(f"create schema {CHANGED_FILES_TABLE.split('.')[0]}")
             connection.execute(f"create table {CHANGED_FILES_TABLE} (file_id varchar not null)")
-            connection.executemany(
-                f"insert into {CHANGED_FILES_TABLE} values (?)", [[file] for file in built.hotline_changed_files]
+            # none when only other sources changed (the model is then not selected at all)
+            connection.execute(
+                f"insert into {CHANGED_FILES_TABLE} select unnest(?::varchar[])", [built.hotline_changed_files]
             )
 
 
