@@ -49,8 +49,8 @@ class BuildPlan:
     changed_sources: list[str] = field(default_factory=list)  # raw tables changed since the last build
     # the raw tables' fingerprints (core/fingerprints.py), recorded for the gate once dbt is done
     raw_fingerprints: tuple[dict, dict] = ({}, {})
-    # the hotline exports new or changed since the last build, by file; None: find the changed
-    # orders by hashing every snapshot row (a file went away, or no per-file record to compare)
+    # the hotline exports new since the last build (or whose ledger row changed), by file id;
+    # None: find the changed orders by hashing every snapshot row (changed_files says when)
     hotline_changed_files: list[str] | None = None
 
 
