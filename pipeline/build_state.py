@@ -141,10 +141,13 @@ def write_changed_files(settings: Settings, built: BuildPlan) -> None:
     """Tell stg_hotline__work_orders which exports changed (a table of their file ids), or, by its
     absence, to hash every snapshot row to find the changed orders. Written afresh for every
     build: a list left from an earlier one must never be read."""
-    drop_changed_files(settings)
-    if built.full_refresh_reason is None and built.hotline_changed_files is not None:
-        with open_duckdb(settings.warehouse_path) as connection:
-            connection.execute(f"create schema {CHANGED_FILES_TABLE.split('.')[0]}")
+    if not settings.warehouse_path.exists():
+        return  # the first build: a full refresh
+    schema = CHANGED_FILES_TABLE.split(".")[0]
+    with open_duckdb(settings.warehouse_path) as connection:
+        connection.execute(f"drop schema if exists {schema} cascade")
+        if built.full_refresh_reason is None and built.hotline_changed_files is not None:
+            connection.execute(f"create schema {schema}")
             connection.execute(f"create table {CHANGED_FILES_TABLE} (file_id varchar not null)")
             # none when only other sources changed (the model is then not selected at all)
             connection.execute(
@@ -153,12 +156,11 @@ def write_changed_files(settings: Settings, built: BuildPlan) -> None:
 
 
 def drop_changed_files(settings: Settings) -> None:
-    """The build is over (or starting): its list of changed exports goes, leaving nothing behind
-    that the next build, the gate or the docs site would see."""
-    if not settings.warehouse_path.exists():
-        return  # the first build: a full refresh
-    with open_duckdb(settings.warehouse_path) as connection:
-        connection.execute(f"drop schema if exists {CHANGED_FILES_TABLE.split('.')[0]} cascade")
+    """The build is over: its list of changed exports goes, leaving nothing behind that the next
+    build, the gate or the docs site would see."""
+    if settings.warehouse_path.exists():
+        with open_duckdb(settings.warehouse_path) as connection:
+            connection.execute(f"drop schema if exists {CHANGED_FILES_TABLE.split('.')[0]} cascade")
 
 
 def dbt_build_args(settings: Settings, built: BuildPlan) -> list[str] | None:
