@@ -56,14 +56,10 @@ components=(api-server dag-processor triggerer scheduler)
 password_file="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 ui="http://$local_host:$port"
 
+# `airflow db migrate` and the one-slot warehouse_writes pool, in one process (pipeline/airflow_metadata.py)
 migrate() {
-  "$venv/airflow" db migrate >"$AIRFLOW_HOME/migrate.log" 2>&1 \
+  "$venv/python" -m pipeline.airflow_metadata >"$AIRFLOW_HOME/migrate.log" 2>&1 \
     || { echo "airflow db migrate failed; see $AIRFLOW_HOME/migrate.log" >&2; exit 1; }
-}
-
-ensure_pool() {
-  "$venv/airflow" pools get warehouse_writes >/dev/null 2>&1 \
-    || "$venv/airflow" pools set warehouse_writes 1 "DuckDB allows one writer" >/dev/null
 }
 
 # the processes of a component: its session (start makes each component a session leader, and
@@ -182,8 +178,6 @@ start() {
   echo "metadata database: airflow db migrate ($AIRFLOW_HOME/airflow.db)"
   migrate
   for name in "${components[@]}"; do start_component "$name"; done
-  # while they start (the scheduler leaves tasks of a missing pool waiting)
-  ensure_pool || { echo "could not create the warehouse_writes pool" >&2; stop_all; exit 1; }
   # the api-server answers last: it loads the UI; a component that dies on the way is reported
   local waited=0
   until api_ready; do
@@ -207,7 +201,6 @@ start() {
 # the compose stack's one-off: every other container starts after it succeeded
 init() {
   migrate
-  ensure_pool
   if [ -n "${HOTLINE_AIRFLOW_ADMIN_PASSWORD:-}" ]; then
     # the simple auth manager keeps {user: password} here and generates only missing entries
     "$venv/python" - "$password_file" <<'PYTHON'
@@ -250,7 +243,6 @@ case "${1:-}" in
     # (a database server is migrated by `init`, as the compose stack's airflow-init does)
     if [[ "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" == sqlite:* ]] && [ ! -f "$AIRFLOW_HOME/airflow.db" ]; then
       migrate
-      "$venv/airflow" pools set warehouse_writes 1 "DuckDB allows one writer" >/dev/null
     fi
     exec "$venv/airflow" "$@"
     ;;
