@@ -4,6 +4,7 @@ demo's pipeline run shared by the session's read-only tests (tests/fixtures/shar
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import pytest
 
 from core.settings import Settings, get_settings
 from demodata.hotline_exports import EXPORT_HEADERS, ExportSummary
-from tests.fixtures.shared_runs import HASH_KEY, airflow_dags_test, build_once, session_root
+from tests.fixtures.shared_runs import HASH_KEY, airflow_dags_test, build_once, member_records, session_root
 
 DEMO_SCALE = 0.02  # the smallest demo whose 2023 figures show the planted year-on-year changes
 DAILY_RUN_DATE = "2024-01-01"  # the daily run after the last demo export (2023-12-31)
@@ -168,14 +169,15 @@ def daily_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     run once per session through `airflow dags test hotline_daily 2024-01-01` (the real DAG, dbt on
     DuckDB, the gate, publication). Shared by every worker: read it, never change it; a test that
     writes works on `copy_data(daily_demo.data_dir, tmp_path / "data")`."""
-    from demodata.committee_members import generate_member_records
     from demodata.hotline_exports import generate_hotline_exports
+
+    root = session_root(tmp_path_factory)
 
     def build(folder: Path) -> ExportSummary:
         landing = folder / "data" / "landing"
         landing.mkdir(parents=True)
         planted = generate_hotline_exports(landing, scale=DEMO_SCALE)
-        generate_member_records(landing / "members")
+        shutil.copytree(member_records(root)[0], landing / "members")
         # the suite's one pipeline run with the dbt unit tests (tests/test_end_to_end.py checks they ran)
         run = airflow_dags_test(
             folder / "data", "hotline_daily", DAILY_RUN_DATE, env={"HOTLINE_DBT_UNIT_TESTS": "on-full-refresh"}
@@ -183,5 +185,5 @@ def daily_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         return planted
 
-    folder, planted = build_once(session_root(tmp_path_factory), "daily_demo", build)
+    folder, planted = build_once(root, "daily_demo", build)
     return DemoRun(folder / "data", planted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from demodata.committee_members import (
     snapshot_dates,
 )
 from demodata.hotline_exports import PARKS, TOWNS
+from tests.fixtures.shared_runs import member_records, session_root
 
 SEED = 12345
 START, END = date(2022, 1, 1), date(2023, 12, 31)
@@ -51,8 +53,9 @@ def _as_date(value: object) -> date | None:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MemberRecordsSummary]:
-    folder = tmp_path_factory.mktemp("landing") / "members"
-    return folder, generate_member_records(folder, seed=SEED)
+    # the session's copy, which the pipeline tests land: written with the generator's default seed
+    assert inspect.signature(generate_member_records).parameters["seed"].default == SEED
+    return member_records(session_root(tmp_path_factory))
 
 
 @pytest.fixture(scope="module")
