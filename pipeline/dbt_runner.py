@@ -82,17 +82,22 @@ def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[
     dbt is told to store no test's rows (dbt_project.yml): storing them makes every test a
     table, ~25 ms each, a third of a small build's time although nearly all tests pass. The
     tests that did not pass run once more with --store-failures, over the same marts (the
-    caller holds the writer lock), in a target folder of their own so the build's artefacts stay.
-    The audit schema holds the rows of this build's failures only: earlier ones are dropped.
+    caller holds the writer lock), in a target folder of their own so the build's artefacts stay;
+    the tests of severity warn store their rows in the build itself (their own store_failures),
+    and are not run again. The audit schema holds the rows of this build's failures only: earlier
+    ones, and the empty tables of stored tests that passed, are dropped.
     """
     from core.warehouse import connect
 
+    not_passed = [r for r in results if r.resource_type == "test" and r.status in ("fail", "warn")]
+    stored = {r.relation_name.rsplit(".", 1)[-1].strip('"') for r in not_passed if r.relation_name}
     with connect(settings.warehouse_path, settings=settings) as connection:  # the rows of earlier failures go
         for (table,) in connection.execute(
             "select table_name from duckdb_tables() where schema_name = 'audit' and database_name = current_database()"
         ).fetchall():
-            connection.execute(f'drop table audit."{table}"')
-    names = [r.unique_id.split(".")[2] for r in results if r.resource_type == "test" and r.status in ("fail", "warn")]
+            if table not in stored:
+                connection.execute(f'drop table audit."{table}"')
+    names = [r.unique_id.split(".")[2] for r in not_passed if not r.relation_name]
     if not names:
         return results
     rerun_dir = settings.dbt_target_dir.parent / "target_failing_rows"
@@ -105,15 +110,15 @@ def keep_failing_rows(settings: Settings, results: list[DbtNodeResult]) -> list[
     except PipelineError as error:  # the rows are a help to read the failure, never a reason to hide it
         log.warning("the failing tests' rows could not be kept: %s", error)
         return results
-    stored = json.loads((rerun_dir / "run_results.json").read_text())["results"]
-    relations = {item["unique_id"]: item.get("relation_name") for item in stored if item.get("relation_name")}
+    rerun = json.loads((rerun_dir / "run_results.json").read_text())["results"]
+    relations = {item["unique_id"]: item.get("relation_name") for item in rerun if item.get("relation_name")}
     build_results_path = settings.dbt_target_dir / "run_results.json"
     build_results = json.loads(build_results_path.read_text())
     for item in build_results["results"]:
         if item["unique_id"] in relations:
             item["relation_name"] = relations[item["unique_id"]]
     build_results_path.write_text(json.dumps(build_results), encoding="utf-8")
-    return [replace(r, relation_name=relations.get(r.unique_id)) for r in results]
+    return [replace(r, relation_name=relations.get(r.unique_id, r.relation_name)) for r in results]
 
 
 def dbt_working_dir(settings: Settings) -> Path:

@@ -184,6 +184,8 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     # that warns (a test of severity warn), and only the warning test's rows are kept, in audit
     [(kept,)] = query(settings, "select table_name from duckdb_tables() where schema_name = 'audit'")
     assert query(settings, f'select value_field, n_records from audit."{kept}"') == [(True, 1)]
+    # stored by the build itself (the test's own store_failures), not by a second dbt run
+    assert not (settings.dbt_target_dir.parent / "target_failing_rows").exists()
     incremental = mart_contents(settings)
 
     # the gate reruns the suites of the marts that changed and reuses those of the others
