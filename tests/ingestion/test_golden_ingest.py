@@ -5,6 +5,9 @@ the ledger. The golden file was written by the row-by-row loader (tests/ingestio
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +49,5 @@ def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, 
             golden[table]["row_count"],
             golden[table]["sha256"],
         ), table
+    # the cells the reading process handed over are all taken and removed
+    assert not list(Path(tempfile.gettempdir()).glob(f"{loader.HANDOVER_PREFIX}{os.getpid()}-*"))

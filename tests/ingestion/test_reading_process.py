@@ -1,16 +1,19 @@
 """The process that reads exports ahead of the loader (ingestion.loader.read_files) never
-outlives it: a kill -9 of `hotline ingest` takes its reader with it (Linux parent-death signal)."""
+outlives it: a kill -9 of `hotline ingest` takes its reader with it (Linux parent-death signal),
+and the next run removes the cells it had handed over."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
+from ingestion import loader
 from tests.ingestion.golden_ingest import PROFILES_DIR, land_fixtures
 
 # `hotline ingest`, with the reading process started for any amount of files, and a loader that
@@ -54,12 +57,19 @@ def alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
-def test_a_kill_9_of_ingest_leaves_no_reading_process(tmp_path):
+def test_a_kill_9_of_ingest_leaves_no_reading_process(tmp_path, monkeypatch):
     data = tmp_path / "data"
+    temporary = tmp_path / "tmp"  # where the reader hands the cells over (TMPDIR)
+    temporary.mkdir()
     land_fixtures(data / "landing")
     script = tmp_path / "ingest.py"
     script.write_text(INGEST)
-    environment = {**os.environ, "HOTLINE_DATA_DIR": str(data), "HOTLINE_PROFILES_DIR": str(PROFILES_DIR)}
+    environment = {
+        **os.environ,
+        "HOTLINE_DATA_DIR": str(data),
+        "HOTLINE_PROFILES_DIR": str(PROFILES_DIR),
+        "TMPDIR": str(temporary),
+    }
     environment.pop("HOTLINE_LANDING_DIR", None)
     ingest = subprocess.Popen(
         [sys.executable, str(script)],
@@ -83,6 +93,12 @@ def test_a_kill_9_of_ingest_leaves_no_reading_process(tmp_path):
         while any(map(alive, readers)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not any(map(alive, readers))
+        # the killed run's hand-over folder stays until the next run, which removes it
+        killed = list(temporary.glob(f"{loader.HANDOVER_PREFIX}{ingest.pid}-*"))
+        assert killed, list(temporary.iterdir())
+        monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+        fresh = loader._handover_folder()
+        assert list(temporary.iterdir()) == [fresh]
     finally:
         if ingest.poll() is None:
             ingest.kill()
