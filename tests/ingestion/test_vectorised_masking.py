@@ -9,6 +9,7 @@ import re
 import unicodedata
 
 import pandas as pd
+import pytest
 
 from ingestion.masking import NAME_MASK, keyed_hash, mask_names, mask_text
 from tests.pii_corpus import INVALID_NUMBERS, NEVER_PERSONAL, POSITIVES
@@ -68,10 +69,12 @@ def _reference_digest(value: str | None, key: bytes) -> str | None:
     return hmac.digest(key, cleaned.encode(), "sha256").hex() if cleaned else None
 
 
-def test_keyed_hash_over_batches_equals_hashing_each_value_alone():
+# keys shorter than SHA-256's block, of one block, and longer (hashed first, as HMAC says)
+@pytest.mark.parametrize("key", [b"batch-key", b"k" * 64, b"long-key-" * 12], ids=["short", "one block", "long"])
+def test_keyed_hash_over_batches_equals_hashing_each_value_alone(key):
     values = ["13812345678", "+86 138-1234-5678", "８６１３８１２３４５６７８", "320681199001011235", "启东市汇龙镇1号"]
     values += ["", "  ", None, "王小明", "王 小明"]
-    key, cache = b"batch-key", {}
+    cache = {}
     for seed in (1, 2):  # the second batch is hashed partly from the cache the first one filled
         batch = random.Random(seed).choices(values, k=300)
         series = pd.Series(batch, index=range(50, 350), dtype="string")
