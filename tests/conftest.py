@@ -41,6 +41,16 @@ LONGEST_FIRST = (
     "tests/test_topic_pipeline.py",
     "tests/test_foreign_exports.py",
     "tests/test_member_scoring.py",
+    # then the modules of 10-20 s (a dbt run, the demo generator, a container layout), so that the
+    # last minute is made of short modules and both workers end together (they ended 22 s apart)
+    "tests/test_kpi_definitions.py",
+    "tests/demodata/test_hotline_exports.py",
+    "tests/demodata/test_committee_topics.py",
+    "tests/test_docker_compose.py",
+    "tests/pipeline/test_dbt_parse_cache.py",
+    "tests/test_semantic_layer.py",
+    "tests/ingestion/test_golden_ingest.py",
+    "tests/pipeline/test_duckdb_settings.py",
 )
 
 
