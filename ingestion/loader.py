@@ -260,7 +260,13 @@ def read_files(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    handover = _handover_folder()
+    try:
+        handover = _handover_folder()
+    except OSError as error:  # no writable temporary folder: read here, as a small run does
+        log.warning("no folder to hand the cells over in (%s); the files are read in this process", error)
+        for path, relative, file_id, as_of in files:
+            yield _read_here(path, relative, file_id, profiles, as_of, today)
+        return
     # spawned, not forked: a fork of a process with threads (DuckDB's, Airflow's) can hang
     pool = ProcessPoolExecutor(
         READERS,

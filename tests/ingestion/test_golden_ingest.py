@@ -22,8 +22,15 @@ def _dying_reader(*args) -> None:
     os._exit(3)
 
 
+def _no_temporary_folder() -> None:
+    raise PermissionError(13, "Permission denied", "/tmp")
+
+
+READERS = ["in the loading process", "in a reading process", "in a reading process that dies"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("reader", ["in the loading process", "in a reading process", "in a reading process that dies"])
+@pytest.mark.parametrize("reader", [*READERS, "with no folder to hand the cells over in"])
 def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, caplog):
     for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
         monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
@@ -32,10 +39,14 @@ def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, 
         monkeypatch.setattr(loader, "READERS", 1)
     if reader == "in a reading process that dies":  # the loader reads the files left, in order
         monkeypatch.setattr(loader, "_start_reader", _dying_reader)
+    if reader == "with no folder to hand the cells over in":  # a read-only /tmp: the loader reads them all
+        monkeypatch.setattr(loader, "_handover_folder", _no_temporary_folder)
     golden = json.loads(GOLDEN.read_text())
     landed = json.loads(json.dumps(ingest_fixtures(tmp_path / "data")))
     failed = "the process reading exports failed" in caplog.text
     assert failed == (reader == "in a reading process that dies")  # the others read every file
+    no_folder = "no folder to hand the cells over in" in caplog.text
+    assert no_folder == (reader == "with no folder to hand the cells over in")
 
     # a raw table added since the golden file was written (a new register's) lands nothing here
     assert set(golden) <= set(landed)
