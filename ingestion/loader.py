@@ -253,20 +253,19 @@ def read_files(
     files: list[tuple[Path, str, str, dt.date | None]], profiles: list[SourceProfile], today: dt.date
 ) -> Generator[LandedFile | Exception, None, None]:
     """Each (path, relative, file_id, as_of) read (read_landed), in order; an error in its place."""
-    if READERS < 1 or sum(_size(path) for path, *_ in files) < READ_AHEAD_BYTES:
+    handover = None
+    if READERS >= 1 and sum(_size(path) for path, *_ in files) >= READ_AHEAD_BYTES:
+        try:
+            handover = _handover_folder()
+        except OSError as error:  # no writable temporary folder: read here, as a small run does
+            log.warning("no folder to hand the cells over in (%s); the files are read in this process", error)
+    if handover is None:
         for path, relative, file_id, as_of in files:
             yield _read_here(path, relative, file_id, profiles, as_of, today)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    try:
-        handover = _handover_folder()
-    except OSError as error:  # no writable temporary folder: read here, as a small run does
-        log.warning("no folder to hand the cells over in (%s); the files are read in this process", error)
-        for path, relative, file_id, as_of in files:
-            yield _read_here(path, relative, file_id, profiles, as_of, today)
-        return
     # spawned, not forked: a fork of a process with threads (DuckDB's, Airflow's) can hang
     pool = ProcessPoolExecutor(
         READERS,

@@ -26,11 +26,11 @@ def _no_temporary_folder() -> None:
     raise PermissionError(13, "Permission denied", "/tmp")
 
 
-READERS = ["in the loading process", "in a reading process", "in a reading process that dies"]
+READ_WAYS = ["in the loading process", "in a reading process", "in a reading process that dies"]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("reader", [*READERS, "with no folder to hand the cells over in"])
+@pytest.mark.parametrize("reader", [*READ_WAYS, "with no folder to hand the cells over in"])
 def test_ingest_lands_what_the_golden_file_holds(reader, tmp_path, monkeypatch, caplog):
     for name in ("HOTLINE_DATA_DIR", "HOTLINE_HASH_KEY", "HOTLINE_PROFILES_DIR"):
         monkeypatch.setenv(name, "")  # restored after the test; ingest_fixtures sets them
