@@ -9,9 +9,11 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,11 @@ BATCH_ROWS = 130_000
 _GOOD = "_is_good_row"  # which of a batch's rows _write loads
 
 
+# where the loading process's time goes: waiting for files to be read (by the reading process, or
+# here), checking and masking batches, waiting for their writes. The largest bounds the run.
+TIMED_PARTS = ("reading files", "checking and masking", "waiting for writes")
+
+
 @dataclass
 class IngestReport:
     files_seen: int = 0
@@ -47,6 +54,7 @@ class IngestReport:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TIMED_PARTS, 0.0))
 
     def summary(self) -> str:
         return (
@@ -54,6 +62,17 @@ class IngestReport:
             f"{self.rows_quarantined} quarantined), {self.files_already_loaded} already loaded, "
             f"{len(self.rejected)} rejected, {self.files_not_due} after the run's date"
         )
+
+    def time_spent(self) -> str:
+        return "time: " + ", ".join(f"{part} {seconds:.1f} s" for part, seconds in self.seconds.items())
+
+    @contextmanager
+    def timed(self, part: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[part] += time.perf_counter() - started
 
 
 def match_profile(path: Path, headers: list[str], profiles: list[SourceProfile]) -> SourceProfile:
@@ -785,7 +804,10 @@ def ingest_landing(
 
     def flush(profile_name: str) -> None:
         pending_rows.pop(profile_name, None)
-        writer.submit(prepare_batch(pending.pop(profile_name), key, loaded_at, digests))
+        with report.timed("checking and masking"):
+            batch = prepare_batch(pending.pop(profile_name), key, loaded_at, digests)
+        with report.timed("waiting for writes"):
+            writer.submit(batch)
 
     # what to do with each file, in order: (path, relative, named date, what) where what is
     # ("read", content hash, size and time), None for a file not due or already loaded, the error
@@ -831,9 +853,11 @@ def ingest_landing(
                     if file_hash in pending_ids:
                         report.files_already_loaded += 1
                         continue
-                    landed = _read_here(path, relative, file_hash, profiles, as_of_file, today)
+                    with report.timed("reading files"):
+                        landed = _read_here(path, relative, file_hash, profiles, as_of_file, today)
                 else:
-                    landed = next(reads)
+                    with report.timed("reading files"):  # waiting for the reading process, if one runs
+                        landed = next(reads)
                     if _stamp(path) != outcome[2]:  # its rows may not be those of the hash it would carry
                         raise PipelineError(
                             f"{path}: the file changed while it was being loaded; run ingest again to load it"
@@ -857,7 +881,8 @@ def ingest_landing(
                     progress(done, len(plan), relative)
         for profile_name in list(pending):
             flush(profile_name)
-        writer.wait()
+        with report.timed("waiting for writes"):
+            writer.wait()
     finally:
         reads.close()  # a failed batch: stop the reader process, too
         writer.close()

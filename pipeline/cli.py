@@ -111,6 +111,8 @@ def ingest(
 
 def _print_ingest(report) -> None:
     console.print(report.summary())
+    if report.files_loaded:
+        console.print(f"[dim]{report.time_spent()}[/dim]")
     for name, reason in report.rejected:
         console.print(f"[yellow]rejected[/yellow] {name}: {reason}", soft_wrap=True)
 

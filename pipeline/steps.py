@@ -59,6 +59,7 @@ def ingest(
             connection, settings.landing_dir, profiles, key, until=until, as_of=as_of, progress=progress
         )
     log.info("ingest: %s", report.summary())
+    log.info("ingest: %s", report.time_spent())
     return report
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -72,6 +73,25 @@ def one_line(text: str) -> str:
 
 
 # --- hotline ingest ---------------------------------------------------------------------------
+
+
+def test_ingest_says_where_its_time_went(settings, land, invoke):
+    """After loading, one line tells the engineer watching the load what bounded it: waiting for
+    files to be read, checking and masking them, or waiting for the writes."""
+    land("12345_gongdan_20230103.csv", [export_row(), export_row(工单编号="GD-2")])
+
+    started = time.perf_counter()
+    loaded = invoke("ingest")
+    took = time.perf_counter() - started
+
+    assert loaded.exit_code == 0, loaded.output
+    spent = re.search(
+        r"time: reading files ([\d.]+) s, checking and masking ([\d.]+) s, waiting for writes ([\d.]+) s",
+        one_line(loaded.output),
+    )
+    assert spent and sum(map(float, spent.groups())) <= took
+    # a run that loads nothing has no time to report
+    assert "time: " not in invoke("ingest").output
 
 
 def test_ingest_exits_1_and_says_how_many_files_were_rejected_and_0_with_allow_rejected(settings, land, invoke):
