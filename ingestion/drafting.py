@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from ingestion.contract import SEEDS_DIR, work_order_contract
-from ingestion.readers import read_export
+from ingestion.readers import leading_rows, read_export
 
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
@@ -441,10 +441,14 @@ def _column_lines(
 def draft(path: Path, *, name: str | None = None) -> DraftReport:
     """Read one work-order export and draft a source profile for it (see the module docstring)."""
     path = Path(path)
-    export = read_export(path)
+    columns = contract_columns()
+    # the header is the first of the file's first rows naming the most contract columns (a title
+    # or the export's time may come above it; the load finds the same row by the profile's headers)
+    matches = [len(_match_headers([cell for cell in row if cell], columns)[0]) for row in leading_rows(path)]
+    header_row = 1 + max(range(len(matches)), key=lambda i: (matches[i], -i)) if matches else 1
+    export = read_export(path, header_row=header_row)
     frame = export.frame.fillna("").astype(str)
     headers = [header for header in frame.columns if header.strip()]
-    columns = contract_columns()
     by_name = {column.name: column for column in columns}
     mapped, others, unmatched = _match_headers(headers, columns)
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
@@ -515,6 +519,11 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         f"{len(frame)} rows, {len(headers)} headers). A starting point: check every line marked TODO,",
         "# then save it in a profiles folder (HOTLINE_PROFILES_DIR) and try it with",
         "# `hotline profiles check FILE`. The keys are described in docs/source_profiles.md.",
+        *(
+            [f"# The header is on row {header_row}: the load skips the rows above it and notes them on the ledger."]
+            if header_row > 1
+            else []
+        ),
         f"name: {_scalar(name)}",
         f"table: {TABLE}",
         "match:",

@@ -27,7 +27,7 @@ from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
-from ingestion.readers import RawExport, arrow_frame, read_export
+from ingestion.readers import RawExport, arrow_frame, leading_rows, read_export
 from ingestion.validation import parse_timestamps, row_problems
 
 log = logging.getLogger(__name__)
@@ -183,9 +183,21 @@ class LandedFile:
 
     @property
     def warnings(self) -> str | None:
-        if not self.missing_headers:
-            return None
-        return f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}"
+        found = []
+        if self.export.preamble:
+            found.append(preamble_warning(self.export))
+        if self.missing_headers:
+            found.append(f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}")
+        return "; ".join(found) or None
+
+
+def preamble_warning(export: RawExport) -> str:
+    """What the rows above the header held (masked: a title may name a caller), on one line."""
+    rows = export.preamble
+    numbers = f"row {rows[0][0]}" if len(rows) == 1 else f"rows {rows[0][0]}-{rows[-1][0]}"
+    texts = mask_text(pd.Series([" | ".join(text for _, text in rows)], dtype="string")).iloc[0]
+    texts = texts if len(texts) <= 120 else texts[:119] + "…"
+    return f"header on row {export.header_row}; {numbers} above it not loaded: {texts}"
 
 
 def _snapshot_date(
@@ -225,22 +237,60 @@ def _snapshot_date(
     return snapshot
 
 
+def _profile_headers(profile: SourceProfile) -> set[str]:
+    return {header for column in profile.columns for header in column.headers} | set(profile.headers_include)
+
+
+def header_row(rows: list[list[str]], profile: SourceProfile) -> int | None:
+    """The row (numbered from 1) holding the profile's headers: the first with every header its
+    match requires and the most of those it reads. None when no row has any."""
+    required, known = set(profile.headers_include), _profile_headers(profile)
+    best, most = None, 0
+    for number, cells in enumerate(rows, 1):
+        present = set(cells)
+        if required <= present and len(known & present) > most:
+            best, most = number, len(known & present)
+    return best
+
+
+def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
+    """Read one export and choose its profile; PipelineError when none fits.
+
+    The header is the first row, unless it holds none of the headers of the profiles the file's
+    name matches: some systems put a title, the time of the export or who took it above the
+    header. Then the header row is the first of the file's first rows with the headers a profile
+    requires and the most of those it reads; the rows above it are the export's `preamble`."""
+    export = read_export(path)
+    try:
+        profile = match_profile(path, export.header, profiles)
+        if _profile_headers(profile) & set(export.header) or not _profile_headers(profile):
+            return export, profile
+        failure = None
+    except PipelineError as error:
+        failure = error
+    rows = None
+    for candidate in [profile for profile in profiles if profile.matches_name(path.name)]:
+        rows = leading_rows(path) if rows is None else rows
+        found = header_row(rows, candidate)
+        if found is not None and found > 1:
+            return read_export(path, header_row=found), candidate
+    if failure is None:  # the profile that matched, with none of its headers: its load says so
+        return export, profile
+    known = {header for profile in profiles for column in profile.columns for header in column.headers}
+    if (export.encoding or "").startswith("gb18030") and not known & set(export.header):
+        # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
+        raise PipelineError(
+            f"{failure}; no header of this file is known to any profile: if it was saved in another "
+            "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
+        ) from None
+    raise failure
+
+
 def read_landed(
     path: Path, relative: str, file_id: str, profiles: list[SourceProfile], *, as_of: dt.date | None, today: dt.date
 ) -> LandedFile:
     """Read one file, choose its profile, date it and map it. PipelineError when it cannot be loaded."""
-    export = read_export(path)
-    try:
-        profile = match_profile(path, export.header, profiles)
-    except PipelineError as error:
-        known = {header for profile in profiles for column in profile.columns for header in column.headers}
-        if (export.encoding or "").startswith("gb18030") and not known & set(export.header):
-            # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
-            raise PipelineError(
-                f"{error}; no header of this file is known to any profile: if it was saved in another "
-                "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
-            ) from None
-        raise
+    export, profile = read_matched(path, profiles)
     # mapping waits for the batch (pandas' cost per call, not per row, dominates a file's mapping),
     # except where the export's date is its newest timestamp
     mapped = map_columns(export.frame, profile)[0] if profile.snapshot_source == "newest_timestamp" else None

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from ingestion.contract import contract_for
-from ingestion.loader import _snapshot_date, duplicate_problems, map_columns, match_profile
+from ingestion.loader import _snapshot_date, duplicate_problems, map_columns, preamble_warning, read_matched
 from ingestion.profiles import SourceProfile
-from ingestion.readers import read_export
 from ingestion.validation import row_problems
 
 
@@ -34,6 +33,7 @@ class FileCheck:
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
     bad_rows: int = 0  # rows that would be quarantined, each once
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    preamble: str | None = None  # where the header is, when rows are above it
 
     @property
     def rows_quarantined(self) -> int:
@@ -48,12 +48,12 @@ def _reason_kind(reason: str) -> str:
 def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | None = None) -> FileCheck:
     result = FileCheck(path)
     try:
-        export = read_export(path)
-        profile = match_profile(path, list(export.frame.columns), profiles)
+        export, profile = read_matched(path, profiles)
     except PipelineError as error:
         result.error = str(error)
         return result
     result.profile = profile.name
+    result.preamble = preamble_warning(export) if export.preamble else None
     frame = export.frame
     result.rows = len(frame)
     result.malformed_rows = len(export.malformed_rows)

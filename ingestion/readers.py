@@ -39,6 +39,9 @@ MAX_FIELD_CHARS = 1_000_000
 # A quoted cell may run over at most this many physical lines; see _parse_csv.
 MAX_CELL_LINES = 100
 
+# How far down a header row is looked for, below a title and such (leading_rows)
+HEADER_SEARCH_ROWS = 20
+
 # Characters no export means to have: NUL and the zero-width ones (U+FEFF inside the text is a
 # stray BOM, e.g. from concatenated exports). They are removed from every header and cell.
 INVISIBLE_CHARACTERS = "\x00\u200b\u200c\u200d\u2060\ufeff"
@@ -64,6 +67,10 @@ class RawExport:
     malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row number, raw text)
     # why each malformed row was kept aside, by row number (the loader may quote it as the reason)
     malformed_reasons: dict[int, str] = field(default_factory=dict)
+    # the non-blank rows above a header that is not on the first row (a title, the export's time),
+    # as (row number, their cells joined): not records, so neither loaded nor quarantined
+    preamble: list[tuple[int, str]] = field(default_factory=list)
+    header_row: int = 1  # where the header was read
 
     @property
     def header(self) -> list[str]:
@@ -180,7 +187,7 @@ class _ParsedCsv:
     reasons: dict[int, str]
 
 
-def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
+def _parse_csv(lines: list[str], path: Path, header_row: int = 1) -> _ParsedCsv:
     """Parse physical lines into the header, the good rows and the malformed rows.
 
     An unclosed quote makes csv read every following line into one cell. The rule here: when a
@@ -193,7 +200,7 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
     reading resumes at the next line. A last row that ends inside a quoted cell (a file cut short)
     is malformed, and so is a row csv rejects (a cell over the field-size limit). A header row
     with an unclosed quote rejects the file. Blank rows are skipped, as spreadsheets do, but keep
-    their row number.
+    their row number. The records before `header_row` are the preamble (`preamble_of`).
     """
     feed = _LineFeed(lines)
     header: list[str] | None = None
@@ -232,7 +239,7 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
                 set_aside(start, end, problem)
                 continue
             if header is None:
-                if not "".join(cells).strip():
+                if not "".join(cells).strip() or number < header_row:
                     continue
                 if end - start > 1 or (end == len(lines) and _ends_inside_quotes(lines[start])):
                     raise PipelineError(
@@ -268,10 +275,10 @@ def _parse_csv(lines: list[str], path: Path) -> _ParsedCsv:
     return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
-def _parse_unquoted(text: str) -> _ParsedCsv | None:
+def _parse_unquoted(text: str, header_row: int = 1) -> _ParsedCsv | None:
     """The same parse as _parse_csv for the common export, with no per-row Python work: no
     quote character anywhere (so one physical line is one record), no line ended by a lone \r,
-    no cell over the field-size limit and a header on the first line. None for any other file,
+    no cell over the field-size limit and a header on line `header_row`. None for any other file,
     which _parse_csv reads.
 
     Arrow's CSV reader splits the lines after the header (quoting off, every cell text); a line
@@ -280,6 +287,13 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
     skipped, keeping its number, as _parse_csv does."""
     if '"' in text or text.count("\r") != text.count("\r\n"):
         return None
+    if header_row > 1:  # the preamble's lines go (_read_csv keeps their text)
+        start = 0
+        for _ in range(header_row - 1):
+            start = text.find("\n", start) + 1
+            if not start:
+                return None  # fewer lines than that: _parse_csv says what is wrong
+        text = text[start:]
     end = text.find("\n")
     first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
     first = first.removesuffix("\r")
@@ -290,7 +304,7 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
     wrong: list[tuple[int, str]] = []  # (line number, text) of lines without `width` cells
 
     def wrong_width(row: pa_csv.InvalidRow) -> str:
-        wrong.append((row.number + 1, row.text))
+        wrong.append((row.number + header_row, row.text))
         return "skip"
 
     if not body:  # Arrow takes no data as no CSV at all
@@ -317,7 +331,7 @@ def _parse_unquoted(text: str) -> _ParsedCsv | None:
         if line.strip(BLANK_CHARACTERS):  # a blank row is skipped but keeps its number
             malformed.append((number, line))
             reasons[number] = f"row has {line.count(',') + 1} cells, the header has {width}"
-    numbers = np.arange(2, len(table) + len(wrong) + 2)
+    numbers = np.arange(header_row + 1, len(table) + len(wrong) + header_row + 1)
     if wrong:
         numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)
     blank = _blank_rows(columns)
@@ -364,24 +378,49 @@ def arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path) -> RawExport:
+def _csv_text(path: Path) -> tuple[str, str]:
     text, encoding = decode_csv(path.read_bytes(), path)
-    text = remove_invisible(text)
-    parsed = _parse_unquoted(text)
+    return remove_invisible(text), encoding
+
+
+def _csv_records(text: str, count: int) -> list[list[str]]:
+    """The first `count` records of a CSV text (a blank line is a record of no cells), as far as
+    they can be read."""
+    records = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline="")):
+            records.append(cells)
+            if len(records) == count:
+                break
+    except csv.Error:  # an over-long cell: what came before it is what there is to look at
+        pass
+    return records
+
+
+def _read_csv(path: Path, header_row: int = 1) -> RawExport:
+    text, encoding = _csv_text(path)
+    preamble = preamble_of(_csv_records(text, header_row - 1)) if header_row > 1 else []
+    parsed = _parse_unquoted(text, header_row)
     if parsed is not None:
         return RawExport(
-            (parsed.header, parsed.rows), parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons
+            (parsed.header, parsed.rows),
+            parsed.row_numbers,
+            "csv",
+            encoding,
+            parsed.malformed,
+            parsed.reasons,
+            preamble,
         )
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
     del text
     previous_limit = csv.field_size_limit(max_field_chars())
     try:
-        parsed = _parse_csv(lines, path)
+        parsed = _parse_csv(lines, path, header_row)
     finally:
         csv.field_size_limit(previous_limit)
     frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
-    return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons)
+    return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons, preamble)
 
 
 def _cell_text(value: object) -> str:
@@ -400,7 +439,8 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_excel(path: Path) -> RawExport:
+def _sheet_rows(path: Path, count: int | None = None) -> list[list[object]]:
+    """The first sheet's rows from A1 (all of them, or the first `count`)."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
@@ -413,25 +453,32 @@ def _read_excel(path: Path) -> RawExport:
                     f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
                     "on a visible first sheet, and re-export"
                 )
-            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+            return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=count)
     except (PipelineError, OSError):
         raise
     except Exception as error:  # calamine raises its own error types for unreadable files
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
+
+
+def _read_excel(path: Path, header_row: int = 1) -> RawExport:
+    rows = _sheet_rows(path)
+    preamble = preamble_of([[_cell_text(cell) for cell in row] for row in rows[: header_row - 1]])
     if rows and len({len(row) for row in rows}) == 1:
-        return _sheet_export(rows, path)
+        export = _sheet_export(rows, path, header_row)
+        export.preamble = preamble
+        return export
     numbered = []
     for number, row in enumerate(rows, start=1):
         texts = [_cell_text(cell) for cell in row]
-        if "".join(texts).strip():  # blank rows are skipped, but keep their row number
+        if number >= header_row and "".join(texts).strip():  # blank rows are skipped, but keep their number
             numbered.append((number, texts))
     if not numbered:
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
-    return RawExport(frame, [number for number, _ in body], "xlsx", None)
+    return RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble)
 
 
 def _column_array(column: tuple) -> pa.Array:
@@ -447,15 +494,15 @@ def _column_array(column: tuple) -> pa.Array:
     return array
 
 
-def _sheet_export(rows: list[list[object]], path: Path) -> RawExport:
+def _sheet_export(rows: list[list[object]], path: Path, header_row: int = 1) -> RawExport:
     """_read_excel's result for a rectangular sheet, converted column by column in Arrow."""
-    columns = [_column_array(column) for column in zip(*rows, strict=True)]
+    columns = [_column_array(column) for column in zip(*rows[header_row - 1 :], strict=True)]
     # blank rows are skipped, but keep their row number
-    kept = np.flatnonzero(~_blank_rows(columns))
+    kept = np.flatnonzero(~_blank_rows(columns)) + (header_row - 1)
     if not len(kept):
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
-    header = [column[int(kept[0])].as_py().strip() for column in columns]
-    body = pa.array(kept[1:])
+    header = [column[int(kept[0]) - (header_row - 1)].as_py().strip() for column in columns]
+    body = pa.array(kept[1:] - (header_row - 1))
     return RawExport((header, [column.take(body) for column in columns]), (kept[1:] + 1).tolist(), "xlsx", None)
 
 
@@ -464,19 +511,43 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _read(path: Path) -> RawExport:
+def _read(path: Path, header_row: int = 1) -> RawExport:
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
+        return _read_csv(path, header_row)
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path)
+        return _read_excel(path, header_row)
     raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
 
 
-def read_export(path: Path) -> RawExport:
-    """Read one export; for a file that cannot be read, raise PipelineError and nothing else."""
+def preamble_of(rows: list[list[str]]) -> list[tuple[int, str]]:
+    """The non-blank rows among these first rows of a file, numbered from 1, their cells joined."""
+    joined = [(number, " ".join(cell.strip() for cell in row if cell.strip())) for number, row in enumerate(rows, 1)]
+    return [(number, text) for number, text in joined if text]
+
+
+def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]:
+    """A file's first `count` rows as text cells (a blank row as it is), to look for the header
+    row in: exports from some systems put a title, the time they were taken or who took them
+    above it. PipelineError for a file that cannot be read."""
     try:
-        export = _read(path)
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count)]
+        if path.suffix.lower() in CSV_SUFFIXES:
+            return [[cell.strip() for cell in row] for row in _csv_records(_csv_text(path)[0], count)]
+    except PipelineError:
+        raise
+    except Exception as error:  # noqa: BLE001 - read_export says what is wrong with the file
+        raise PipelineError(f"{path}: the file cannot be read ({_one_line(error)})") from error
+    return []
+
+
+def read_export(path: Path, header_row: int = 1) -> RawExport:
+    """Read one export, its header on row `header_row` (as a spreadsheet numbers rows; the rows
+    above it are its `preamble`); for a file that cannot be read, raise PipelineError and nothing else."""
+    try:
+        export = _read(path, header_row)
+        export.header_row = header_row
     except PipelineError:
         raise
     except OSError as error:
