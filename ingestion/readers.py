@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,11 +27,21 @@ import pyarrow.csv as pa_csv
 from core import settings
 from core.errors import PipelineError
 
-CSV_SUFFIXES = {".csv", ".txt"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 
 UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # also the start of the UTF-32 BOMs
+# text with a byte-order mark, as Excel's "Unicode text" (UTF-16 LE, tab-separated) is written
+UNICODE_BOMS = {
+    b"\xff\xfe\x00\x00": "utf-32",
+    b"\x00\x00\xfe\xff": "utf-32",
+    b"\xff\xfe": "utf-16",
+    b"\xfe\xff": "utf-16",
+}
+
+# What separates the cells of a text export: comma, unless its first lines say another of these
+# (tab: Excel's "Unicode text" and many systems' .txt; semicolon: where a comma is the decimal point)
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "bar"}
 
 # The longest cell a CSV may have, in characters (csv's own default is 131,072);
 # HOTLINE_MAX_FIELD_CHARS overrides it. A row with a longer cell is a malformed row.
@@ -106,13 +117,19 @@ def remove_invisible(text: str) -> str:
 
 def decode_csv(data: bytes, path: Path) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 if it decodes cleanly, else GB18030; a UTF-8 BOM is dropped first.
+    UTF-16 and UTF-32 are read by their byte-order mark.
 
     Some tools put a UTF-8 BOM in front of a GB18030 body; that body is read as GB18030.
     """
-    if data.startswith(UTF16_BOMS):
-        raise PipelineError(
-            f'{path}: the file is UTF-16 (Excel\'s "Unicode text"), not CSV text; re-export it as UTF-8 or GB18030 CSV'
-        )
+    for mark, encoding in UNICODE_BOMS.items():
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding).removeprefix("\ufeff"), encoding
+            except UnicodeDecodeError as error:
+                raise PipelineError(
+                    f"{path}: starts as {encoding.upper()} but is not ({_one_line(error)}); "
+                    "re-export the file as UTF-8 or GB18030 CSV"
+                ) from error
     bom = data.startswith(UTF8_BOM)
     body = data[len(UTF8_BOM) :] if bom else data
     try:
@@ -153,12 +170,26 @@ class _LineFeed:
             yield lines[self.position - 1]
 
 
-def _looks_like_a_record(line: str, columns: int) -> bool:
+def delimiter_of(text: str) -> str:
+    """The cell separator of a text export: of DELIMITERS, the one that splits most of its first
+    lines into the same, largest number of cells (a title line above the header splits into
+    none); a comma when no other does better."""
+    lines = [line for line in text[: 1 << 16].splitlines()[:50] if line.strip()]
+    best, most = ",", 0
+    for delimiter in DELIMITERS:
+        counts = Counter(line.count(delimiter) for line in lines)
+        cells, lines_with = counts.most_common(1)[0] if counts else (0, 0)
+        if cells > most and 2 * lines_with >= len(lines):
+            best, most = delimiter, cells
+    return best
+
+
+def _looks_like_a_record(line: str, columns: int, delimiter: str) -> bool:
     """Whether one physical line, read on its own, is a whole record of `columns` cells."""
     if line.count('"') % 2:
         return False  # an odd number of quotes: it closes (or opens) a cell running over lines
     try:
-        return len(next(csv.reader([line]), [])) == columns
+        return len(next(csv.reader([line], delimiter=delimiter), [])) == columns
     except csv.Error:
         return False
 
@@ -187,7 +218,7 @@ class _ParsedCsv:
     reasons: dict[int, str]
 
 
-def _parse_csv(lines: list[str], path: Path, header_row: int = 1) -> _ParsedCsv:
+def _parse_csv(lines: list[str], path: Path, header_row: int = 1, delimiter: str = ",") -> _ParsedCsv:
     """Parse physical lines into the header, the good rows and the malformed rows.
 
     An unclosed quote makes csv read every following line into one cell. The rule here: when a
@@ -216,7 +247,7 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1) -> _ParsedCsv:
         reasons[number] = reason
 
     while feed.position < len(lines):
-        reader = csv.reader(feed)
+        reader = csv.reader(feed, delimiter=delimiter)
         while True:
             start = feed.position
             error = None
@@ -252,7 +283,8 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1) -> _ParsedCsv:
                 resume = None
                 if columns >= 3:
                     resume = next(
-                        (at for at in range(start + 1, end) if _looks_like_a_record(lines[at], columns)), None
+                        (at for at in range(start + 1, end) if _looks_like_a_record(lines[at], columns, delimiter)),
+                        None,
                     )
                 if resume is None and cut:
                     resume = start + 1
@@ -275,7 +307,7 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1) -> _ParsedCsv:
     return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
-def _parse_unquoted(text: str, header_row: int = 1) -> _ParsedCsv | None:
+def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _ParsedCsv | None:
     """The same parse as _parse_csv for the common export, with no per-row Python work: no
     quote character anywhere (so one physical line is one record), no line ended by a lone \r,
     no cell over the field-size limit and a header on line `header_row`. None for any other file,
@@ -297,9 +329,9 @@ def _parse_unquoted(text: str, header_row: int = 1) -> _ParsedCsv | None:
     end = text.find("\n")
     first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
     first = first.removesuffix("\r")
-    if not first.replace(",", "").strip():
+    if not first.replace(delimiter, "").strip():
         return None
-    header = [cell.strip() for cell in first.split(",")]
+    header = [cell.strip() for cell in first.split(delimiter)]
     width = len(header)
     wrong: list[tuple[int, str]] = []  # (line number, text) of lines without `width` cells
 
@@ -314,7 +346,11 @@ def _parse_unquoted(text: str, header_row: int = 1) -> _ParsedCsv | None:
         pa.py_buffer(body.encode("utf-8")),
         read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
         parse_options=pa_csv.ParseOptions(
-            quote_char=False, escape_char=False, ignore_empty_lines=False, invalid_row_handler=wrong_width
+            delimiter=delimiter,
+            quote_char=False,
+            escape_char=False,
+            ignore_empty_lines=False,
+            invalid_row_handler=wrong_width,
         ),
         convert_options=pa_csv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, check_utf8=False
@@ -328,9 +364,9 @@ def _parse_unquoted(text: str, header_row: int = 1) -> _ParsedCsv | None:
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
     for number, line in wrong:
-        if line.strip(BLANK_CHARACTERS):  # a blank row is skipped but keeps its number
+        if line.strip(BLANK_CHARACTERS + delimiter):  # a blank row is skipped but keeps its number
             malformed.append((number, line))
-            reasons[number] = f"row has {line.count(',') + 1} cells, the header has {width}"
+            reasons[number] = f"row has {line.count(delimiter) + 1} cells, the header has {width}"
     numbers = np.arange(header_row + 1, len(table) + len(wrong) + header_row + 1)
     if wrong:
         numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)
@@ -383,12 +419,12 @@ def _csv_text(path: Path) -> tuple[str, str]:
     return remove_invisible(text), encoding
 
 
-def _csv_records(text: str, count: int) -> list[list[str]]:
+def _csv_records(text: str, count: int, delimiter: str) -> list[list[str]]:
     """The first `count` records of a CSV text (a blank line is a record of no cells), as far as
     they can be read."""
     records = []
     try:
-        for cells in csv.reader(io.StringIO(text, newline="")):
+        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
             records.append(cells)
             if len(records) == count:
                 break
@@ -399,13 +435,15 @@ def _csv_records(text: str, count: int) -> list[list[str]]:
 
 def _read_csv(path: Path, header_row: int = 1) -> RawExport:
     text, encoding = _csv_text(path)
-    preamble = preamble_of(_csv_records(text, header_row - 1)) if header_row > 1 else []
-    parsed = _parse_unquoted(text, header_row)
+    delimiter = delimiter_of(text)
+    file_format = "csv" if delimiter == "," else f"csv ({DELIMITERS[delimiter]}-separated)"
+    preamble = preamble_of(_csv_records(text, header_row - 1, delimiter)) if header_row > 1 else []
+    parsed = _parse_unquoted(text, header_row, delimiter)
     if parsed is not None:
         return RawExport(
             (parsed.header, parsed.rows),
             parsed.row_numbers,
-            "csv",
+            file_format,
             encoding,
             parsed.malformed,
             parsed.reasons,
@@ -416,11 +454,11 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
     del text
     previous_limit = csv.field_size_limit(max_field_chars())
     try:
-        parsed = _parse_csv(lines, path, header_row)
+        parsed = _parse_csv(lines, path, header_row, delimiter)
     finally:
         csv.field_size_limit(previous_limit)
     frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
-    return RawExport(frame, parsed.row_numbers, "csv", encoding, parsed.malformed, parsed.reasons, preamble)
+    return RawExport(frame, parsed.row_numbers, file_format, encoding, parsed.malformed, parsed.reasons, preamble)
 
 
 def _cell_text(value: object) -> str:
@@ -534,7 +572,8 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]
         if path.suffix.lower() in EXCEL_SUFFIXES:
             return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count)]
         if path.suffix.lower() in CSV_SUFFIXES:
-            return [[cell.strip() for cell in row] for row in _csv_records(_csv_text(path)[0], count)]
+            text = _csv_text(path)[0]
+            return [[cell.strip() for cell in row] for row in _csv_records(text, count, delimiter_of(text))]
     except PipelineError:
         raise
     except Exception as error:  # noqa: BLE001 - read_export says what is wrong with the file

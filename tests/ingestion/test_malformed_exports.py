@@ -70,8 +70,18 @@ def test_a_bom_before_bytes_neither_utf8_nor_gb18030_is_a_one_line_error(tmp_pat
     assert "neither UTF-8 nor GB18030 after its UTF-8 BOM" in message
 
 
-def test_a_utf16_file_is_a_one_line_error(tmp_path):
-    assert "UTF-16" in _error(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n".encode("utf-16")))
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_their_byte_order_mark_are_read(tmp_path, encoding):
+    mark = {"utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    export = read_export(_csv(tmp_path, mark + f"{HEADER}\n1,投诉,噪音\n".encode(encoding)))
+    assert export.encoding == encoding.removesuffix("-be")
+    assert export.header[0] == HEADER.split(",")[0]  # no byte-order mark left in the first header
+    assert export.frame["诉求类型"].tolist() == ["投诉"]
+
+
+def test_a_utf16_mark_before_bytes_that_are_not_utf16_is_a_one_line_error(tmp_path):
+    message = _error(_csv(tmp_path, b"\xff\xfe" + "工单".encode("utf-16-le") + b"\x00\xd8"))
+    assert "starts as UTF-16 but is not" in message and "\n" not in message
 
 
 # 2. line ends

@@ -99,10 +99,15 @@ def rows(count: int, **cells: str) -> list[dict[str, str]]:
 
 
 def csv_text(
-    body: list[dict[str, str]], headers: list[str] = HEADERS, *, newline: str = "\r\n", header: bool = True
+    body: list[dict[str, str]],
+    headers: list[str] = HEADERS,
+    *,
+    newline: str = "\r\n",
+    header: bool = True,
+    delimiter: str = ",",
 ) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=newline)
+    writer = csv.writer(buffer, lineterminator=newline, delimiter=delimiter)
     if header:
         writer.writerow(headers)
     writer.writerows([row.get(name, "") for name in headers] for row in body)
@@ -376,16 +381,8 @@ def _build() -> list[Case]:
             loaded(2),
             "GB18030 four-byte characters (CJK Ext. B, emoji)",
         ),
-        Case(
-            "encoding",
-            dated(),
-            ok(rows(2)).encode("utf-16"),
-            rejected("UTF-16"),
-            "UTF-16 LE with BOM (Excel “Unicode text”)",
-        ),
-        Case(
-            "encoding", dated(), b"\xfe\xff" + ok(rows(2)).encode("utf-16-be"), rejected("UTF-16"), "UTF-16 BE with BOM"
-        ),
+        Case("encoding", dated(), ok(rows(2)).encode("utf-16"), loaded(2), "UTF-16 LE with BOM, commas"),
+        Case("encoding", dated(), b"\xfe\xff" + ok(rows(2)).encode("utf-16-be"), loaded(2), "UTF-16 BE with BOM"),
         Case(
             "encoding",
             dated(),
@@ -483,7 +480,7 @@ def _build() -> list[Case]:
         Case(
             "quoting", dated(), _trailing_commas(), loaded(2), "a trailing comma on every line (an unnamed last column)"
         ),
-        Case("quoting", dated(), _semicolons(), rejected("missing for profile"), "semicolon-separated"),
+        Case("quoting", dated(), _semicolons(), loaded(2), "semicolon-separated"),
         # sizes
         Case("size", dated(), b"", rejected("the file is empty"), "a zero-byte file"),
         Case("size", dated(), b"", rejected("the file is empty"), "a second zero-byte file (its own ledger row)"),
@@ -668,6 +665,21 @@ def _build() -> list[Case]:
             gb(_bad_and_good_rows(2, 1)),
             quarantined(1, "not a timestamp", loaded=2),
             "a file two sub-folders down",
+        ),
+        # cells separated by another character than a comma
+        Case(
+            "separator",
+            dated(),
+            ok(rows(2, 诉求内容="路灯不亮, 已报修"), delimiter="\t").encode("utf-16"),
+            loaded(2),
+            "Excel “Unicode text”: UTF-16 LE with BOM, tab-separated, commas in a cell",
+        ),
+        Case(
+            "separator",
+            dated(),
+            ok(rows(2, 诉求内容="金额 1,5; 见附件"), delimiter=";").encode("utf-8"),
+            loaded(2),
+            "semicolon-separated UTF-8, a quoted cell with a semicolon",
         ),
     ]
     names = [case.name for case in cases]
