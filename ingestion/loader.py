@@ -188,7 +188,16 @@ class LandedFile:
             found.append(preamble_warning(self.export))
         if self.missing_headers:
             found.append(f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}")
+        if self.export.other_sheets:
+            found.append(other_sheets_warning(self.export))
         return "; ".join(found) or None
+
+
+def other_sheets_warning(export: RawExport) -> str:
+    return (
+        f"only the first sheet is loaded; sheet {', '.join(export.other_sheets)} also holds data: "
+        "if it is part of the export, put it on the first sheet (or land it as a file of its own)"
+    )
 
 
 def preamble_warning(export: RawExport) -> str:

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,7 @@ class RawExport:
     # as (row number, their cells joined): not records, so neither loaded nor quarantined
     preamble: list[tuple[int, str]] = field(default_factory=list)
     header_row: int = 1  # where the header was read
+    other_sheets: list[str] = field(default_factory=list)  # a workbook's other sheets with data: not read
 
     @property
     def header(self) -> list[str]:
@@ -477,8 +479,9 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _sheet_rows(path: Path, count: int | None = None) -> list[list[object]]:
-    """The first sheet's rows from A1 (all of them, or the first `count`)."""
+def _sheet_rows(path: Path, count: int | None = None) -> tuple[list[list[object]], list[str]]:
+    """The first sheet's rows from A1 (all of them, or the first `count`), and the names of the
+    other visible sheets that hold anything (when all rows are read): they are not loaded."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
@@ -491,7 +494,15 @@ def _sheet_rows(path: Path, count: int | None = None) -> list[list[object]]:
                     f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
                     "on a visible first sheet, and re-export"
                 )
-            return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=count)
+            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=count)
+            others = []
+            for index, sheet in enumerate(sheets[1:] if count is None else [], start=1):
+                cells = (
+                    workbook.get_sheet_by_index(index).to_python() if sheet.visible == SheetVisibleEnum.Visible else []
+                )
+                if any(str(cell).strip() for row in cells for cell in row):
+                    others.append(sheet.name)
+            return rows, others
     except (PipelineError, OSError):
         raise
     except Exception as error:  # calamine raises its own error types for unreadable files
@@ -501,11 +512,11 @@ def _sheet_rows(path: Path, count: int | None = None) -> list[list[object]]:
 
 
 def _read_excel(path: Path, header_row: int = 1) -> RawExport:
-    rows = _sheet_rows(path)
+    rows, others = _sheet_rows(path)
     preamble = preamble_of([[_cell_text(cell) for cell in row] for row in rows[: header_row - 1]])
     if rows and len({len(row) for row in rows}) == 1:
         export = _sheet_export(rows, path, header_row)
-        export.preamble = preamble
+        export.preamble, export.other_sheets = preamble, others
         return export
     numbered = []
     for number, row in enumerate(rows, start=1):
@@ -516,7 +527,7 @@ def _read_excel(path: Path, header_row: int = 1) -> RawExport:
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
-    return RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble)
+    return RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble, other_sheets=others)
 
 
 def _column_array(column: tuple) -> pa.Array:
@@ -532,7 +543,7 @@ def _column_array(column: tuple) -> pa.Array:
     return array
 
 
-def _sheet_export(rows: list[list[object]], path: Path, header_row: int = 1) -> RawExport:
+def _sheet_export(rows: list[list[object]], path: Path, header_row: int = 1, file_format: str = "xlsx") -> RawExport:
     """_read_excel's result for a rectangular sheet, converted column by column in Arrow."""
     columns = [_column_array(column) for column in zip(*rows[header_row - 1 :], strict=True)]
     # blank rows are skipped, but keep their row number
@@ -541,7 +552,7 @@ def _sheet_export(rows: list[list[object]], path: Path, header_row: int = 1) -> 
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     header = [column[int(kept[0]) - (header_row - 1)].as_py().strip() for column in columns]
     body = pa.array(kept[1:] - (header_row - 1))
-    return RawExport((header, [column.take(body) for column in columns]), (kept[1:] + 1).tolist(), "xlsx", None)
+    return RawExport((header, [column.take(body) for column in columns]), (kept[1:] + 1).tolist(), file_format, None)
 
 
 def _one_line(error: BaseException) -> str:
@@ -549,13 +560,115 @@ def _one_line(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
+def _kind(path: Path) -> str:
+    """What a file is: "text" (CSV and such), "workbook", or "html": many systems' "Excel"
+    exports are an HTML table (or tab-separated text) saved with a .xls name, which Excel opens
+    as a sheet. Told by the bytes a .xls file starts with (Excel opens an .xlsx only if it is one)."""
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return "text"
+    if path.suffix.lower() != ".xls":
+        return "workbook"
+    with path.open("rb") as handle:
+        start = handle.read(4096)
+    if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (xlsx) or an OLE file (xls)
+        return "workbook"
+    head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<table" in head:
+        return "html"
+    if b"\x00" not in start and any(d.encode() in start.split(b"\n")[0] for d in DELIMITERS):
+        return "text"
+    return "workbook"  # calamine says what is wrong with it
+
+
+_HTML_SPACES = re.compile(r"[ \t\r\n\f]+")
+
+
+class _HtmlTables(HTMLParser):
+    """The rows of each <table> of an HTML page, as the text of their cells (a cell spanning
+    columns is followed by empty ones, as Excel shows it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._open: list[list[list[str]]] = []  # tables being read (nested ones on top)
+        self._cell: list[str] | None = None
+        self._span = 1
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._open.append([])
+        elif tag == "tr" and self._open:
+            self._end_cell()
+            self._open[-1].append([])
+        elif tag in ("td", "th") and self._open:
+            self._end_cell()
+            if not self._open[-1]:
+                self._open[-1].append([])  # a cell before any <tr>
+            self._cell = []
+            span = dict(attrs).get("colspan") or "1"
+            self._span = int(span) if span.strip().isdigit() else 1
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th", "tr"):
+            self._end_cell()
+        elif tag == "table" and self._open:
+            self._end_cell()
+            self.tables.append(self._open.pop())
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:  # spaces and line ends in the page show as one space
+            self._cell.append(_HTML_SPACES.sub(" ", data))
+
+    def close(self) -> None:
+        super().close()
+        while self._open:  # tables left unclosed at the end of the page
+            self.handle_endtag("table")
+
+    def _end_cell(self) -> None:
+        if self._cell is not None and self._open and self._open[-1]:
+            text = "\n".join(line.strip() for line in "".join(self._cell).split("\n")).strip()
+            self._open[-1][-1] += [text] + [""] * (min(self._span, 1000) - 1)
+        self._cell = None
+
+
+def _html_rows(path: Path) -> list[list[str]]:
+    """The rows of the largest table of an HTML file, as wide as its widest row."""
+    text, _ = decode_csv(path.read_bytes(), path)  # UTF-8, else GB18030 (GBK and GB2312 are part of it)
+    parser = _HtmlTables()
+    parser.feed(text)
+    parser.close()
+    if not parser.tables:
+        raise PipelineError(
+            f"{path}: not a readable spreadsheet (a web page without a table: a login or error page saved "
+            "instead of the export?); re-export it as .xlsx or CSV"
+        )
+    rows = max(parser.tables, key=len)
+    width = max(len(row) for row in rows)
+    return [[_INVISIBLE.sub("", cell) for cell in row] + [""] * (width - len(row)) for row in rows]
+
+
+def _read_html(path: Path, header_row: int = 1) -> RawExport:
+    rows = _html_rows(path)
+    export = _sheet_export(rows, path, header_row, f"html table named {path.suffix.lower()}")
+    export.preamble = preamble_of(rows[: header_row - 1])
+    return export
+
+
 def _read(path: Path, header_row: int = 1) -> RawExport:
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path, header_row)
-    if suffix in EXCEL_SUFFIXES:
+    if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
+        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+    kind = _kind(path)
+    if kind == "html":
+        return _read_html(path, header_row)
+    if kind == "workbook":
         return _read_excel(path, header_row)
-    raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+    export = _read_csv(path, header_row)
+    if suffix in EXCEL_SUFFIXES:
+        export.file_format += f" named {suffix}"
+    return export
 
 
 def preamble_of(rows: list[list[str]]) -> list[tuple[int, str]]:
@@ -569,16 +682,19 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]
     row in: exports from some systems put a title, the time they were taken or who took them
     above it. PipelineError for a file that cannot be read."""
     try:
-        if path.suffix.lower() in EXCEL_SUFFIXES:
-            return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count)]
-        if path.suffix.lower() in CSV_SUFFIXES:
-            text = _csv_text(path)[0]
-            return [[cell.strip() for cell in row] for row in _csv_records(text, count, delimiter_of(text))]
+        if path.suffix.lower() not in CSV_SUFFIXES | EXCEL_SUFFIXES:
+            return []
+        kind = _kind(path)
+        if kind == "html":
+            return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]
+        if kind == "workbook":
+            return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count)[0]]
+        text = _csv_text(path)[0]
+        return [[cell.strip() for cell in row] for row in _csv_records(text, count, delimiter_of(text))]
     except PipelineError:
         raise
     except Exception as error:  # noqa: BLE001 - read_export says what is wrong with the file
         raise PipelineError(f"{path}: the file cannot be read ({_one_line(error)})") from error
-    return []
 
 
 def read_export(path: Path, header_row: int = 1) -> RawExport:

@@ -337,8 +337,8 @@ def profiles_check(
             soft_wrap=True,
         )
         failed |= result.snapshot_date is None
-        if result.preamble:
-            console.print(result.preamble, soft_wrap=True)
+        for note in result.notes:
+            console.print(f"[yellow]{note}[/yellow]", soft_wrap=True)
         console.print(f"headers read: {', '.join(result.matched_headers) or '–'}", soft_wrap=True)
         if result.unused_headers:
             console.print(f"headers no column reads: {', '.join(result.unused_headers)}", soft_wrap=True)

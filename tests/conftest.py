@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -197,3 +198,20 @@ def daily_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 
     folder, planted = build_once(root, "daily_demo", build)
     return DemoRun(folder / "data", planted)
+
+
+def landed_work_orders(settings, file_name: str) -> list[tuple]:
+    """The raw rows of one file, without the columns that name the file or the load."""
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
+        columns = [
+            name
+            for (name,) in connection.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' "
+                "and table_name = 'hotline_work_orders' and column_name not in "
+                "('_file_id', '_file_name', '_snapshot_date', '_loaded_at', '_row_number') order by ordinal_position"
+            ).fetchall()
+        ]
+        return connection.execute(
+            f"select {', '.join(columns)} from raw.hotline_work_orders where _file_name = ? order by work_order_id",
+            [file_name],
+        ).fetchall()

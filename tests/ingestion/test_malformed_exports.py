@@ -241,6 +241,23 @@ def test_a_hidden_first_sheet_is_a_one_line_error_naming_it(tmp_path, state):
 def test_a_hidden_later_sheet_does_not_matter(tmp_path):
     path = _xlsx(tmp_path, [("工单", [["工单编号"], ["1"]], "visible"), ("旧数据", [["a"]], "hidden")])
     assert read_export(path).frame["工单编号"].tolist() == ["1"]
+    assert read_export(path).other_sheets == []
+
+
+def test_later_visible_sheets_with_data_are_named_not_read(tmp_path):
+    path = _xlsx(
+        tmp_path,
+        [
+            ("工单", [["工单编号"], ["1"]], "visible"),
+            ("工单(续)", [["工单编号"], ["2"]], "visible"),
+            ("空白", [], "visible"),
+            ("旧数据", [["a"]], "hidden"),
+            ("统计", [[None, "合计"], [None, 2]], "visible"),
+        ],
+    )
+    export = read_export(path)
+    assert export.frame["工单编号"].tolist() == ["1"]
+    assert export.other_sheets == ["工单(续)", "统计"]
 
 
 def test_a_workbook_without_sheets_is_a_one_line_error(tmp_path):

@@ -22,7 +22,7 @@ from ingestion.profile_check import check_file
 from ingestion.profiles import load_profiles
 from ingestion.readers import HEADER_SEARCH_ROWS
 from pipeline import steps
-from tests.conftest import export_row
+from tests.conftest import export_row, landed_work_orders
 
 ROWS = [
     export_row(),
@@ -32,6 +32,10 @@ TITLE = "启东市12345政务服务便民热线工单明细表"
 EXPORTED = ["导出时间：2023-01-03 08:00:00", "", "导出人：李明 13700002222"]
 # what the ledger says of the rows above the header (the exporter's phone masked)
 ABOVE = f"rows 1-2 above it not loaded: {TITLE} | 导出时间：2023-01-03 08:00:00 导出人：李明 [电话已隐去]"
+NOT_READ = (
+    "only the first sheet is loaded; sheet 统计 also holds data: if it is part of the export, put it "
+    "on the first sheet (or land it as a file of its own)"
+)
 
 
 def query(settings, sql: str) -> list[tuple]:
@@ -39,7 +43,7 @@ def query(settings, sql: str) -> list[tuple]:
         return connection.execute(sql).fetchall()
 
 
-def write_titled_workbook(path, rows: list[dict[str, str]]) -> None:
+def titled_workbook(rows: list[dict[str, str]]) -> openpyxl.Workbook:
     """A title merged across the columns, the export's time and who took it, a blank row, the
     header on row 4, the records, then a total row, as a city system's Excel export has them."""
     book = openpyxl.Workbook()
@@ -52,7 +56,7 @@ def write_titled_workbook(path, rows: list[dict[str, str]]) -> None:
     for row in rows:
         sheet.append([row[header] for header in EXPORT_HEADERS])
     sheet.append([f"合计：{len(rows)} 条"])
-    book.save(path)
+    return book
 
 
 def write_titled_csv(path, rows: list[dict[str, str]], title: list[str]) -> None:
@@ -64,25 +68,10 @@ def write_titled_csv(path, rows: list[dict[str, str]], title: list[str]) -> None
         writer.writerows([row[header] for header in EXPORT_HEADERS] for row in rows)
 
 
-def landed_work_orders(settings, file_name: str) -> list[tuple]:
-    """The raw rows of one file, without the columns that name the file or the load."""
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        columns = [
-            name
-            for (name,) in connection.execute(
-                "select column_name from information_schema.columns where table_schema = 'raw' "
-                "and table_name = 'hotline_work_orders' and column_name not in "
-                "('_file_id', '_file_name', '_snapshot_date', '_loaded_at', '_row_number') order by ordinal_position"
-            ).fetchall()
-        ]
-        return connection.execute(
-            f"select {', '.join(columns)} from raw.hotline_work_orders where _file_name = ? order by work_order_id",
-            [file_name],
-        ).fetchall()
-
-
 def test_a_workbook_with_a_title_above_its_header_loads_as_if_it_had_none(settings, land):
-    write_titled_workbook(settings.landing_dir / "12345_gongdan_20230103.xlsx", ROWS)
+    book = titled_workbook(ROWS)
+    book.create_sheet("统计").append(["合计", len(ROWS)])  # a summary on a sheet of its own
+    book.save(settings.landing_dir / "12345_gongdan_20230103.xlsx")
     land("12345_gongdan_20230104.xlsx", ROWS)  # the same records, header on row 1
 
     report = steps.ingest(settings)
@@ -93,7 +82,7 @@ def test_a_workbook_with_a_title_above_its_header_loads_as_if_it_had_none(settin
         settings,
         "select file_name, rows_read, rows_loaded, rows_quarantined, warnings from raw.load_ledger order by 1",
     ) == [
-        ("12345_gongdan_20230103.xlsx", 3, 2, 1, f"header on row 4; {ABOVE}"),
+        ("12345_gongdan_20230103.xlsx", 3, 2, 1, f"header on row 4; {ABOVE}; {NOT_READ}"),
         ("12345_gongdan_20230104.xlsx", 2, 2, 0, None),
     ]
     assert query(
@@ -151,7 +140,7 @@ def test_a_header_further_down_than_the_search_is_rejected_with_the_usual_reason
 
 def test_profiles_check_and_draft_read_the_header_below_the_title(settings, tmp_path):
     path = tmp_path / "gongdan_20230103.xlsx"
-    write_titled_workbook(path, ROWS)
+    titled_workbook(ROWS).save(path)
 
     report = draft(path)
     assert "# The header is on row 4" in report.text
@@ -164,4 +153,4 @@ def test_profiles_check_and_draft_read_the_header_below_the_title(settings, tmp_
     checked = check_file(path, drafted, as_of=dt.date(2023, 1, 3))
     assert checked.error is None, checked.error
     assert (checked.rows, checked.rows_quarantined) == (3, 1)  # the two records and the total row
-    assert checked.preamble == f"header on row 4; {ABOVE}"
+    assert checked.notes == [f"header on row 4; {ABOVE}"]
