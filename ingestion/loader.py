@@ -10,8 +10,9 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -250,16 +251,48 @@ def _profile_headers(profile: SourceProfile) -> set[str]:
     return {header for column in profile.columns for header in column.headers} | set(profile.headers_include)
 
 
+def header_key(header: str) -> str:
+    """A header as it is compared with a profile's: NFKC (full-width letters, digits and brackets
+    as half-width), without any whitespace (a line break typed in a header cell, a space between
+    two characters) and case-folded."""
+    return "".join(unicodedata.normalize("NFKC", header).split()).casefold()
+
+
 def header_row(rows: list[list[str]], profile: SourceProfile) -> int | None:
     """The row (numbered from 1) holding the profile's headers: the first with every header its
     match requires and the most of those it reads. None when no row has any."""
-    required, known = set(profile.headers_include), _profile_headers(profile)
+    required = {header_key(header) for header in profile.headers_include}
+    known = {header_key(header) for header in _profile_headers(profile)}
     best, most = None, 0
     for number, cells in enumerate(rows, 1):
-        present = set(cells)
+        present = {header_key(cell) for cell in cells}
         if required <= present and len(known & present) > most:
             best, most = number, len(known & present)
     return best
+
+
+def _spelled_as_profiles(export: RawExport, profiles: list[SourceProfile]) -> RawExport:
+    """The export with each header written as the profiles spell it, where they differ only as
+    header_key ignores (工单编号 with a line break typed in it, ＩＤ for ID); a header two of the file's
+    headers would take is left as it is."""
+    known = set().union(*(_profile_headers(profile) for profile in profiles))
+    header = export.header
+    unknown = [name for name in header if name not in known]
+    if not unknown:  # the usual export: nothing to compare
+        return export
+    spellings: dict[str, set[str]] = {}
+    for name in known:
+        spellings.setdefault(header_key(name), set()).add(name)
+    renamed = {}
+    for name in unknown:
+        found = spellings.get(header_key(name), set())
+        if len(found) == 1:
+            renamed[name] = next(iter(found))
+    taken = Counter(renamed.get(name, name) for name in header)
+    renamed = {old: new for old, new in renamed.items() if taken[new] == 1}
+    if renamed:
+        export.rename_headers(renamed)
+    return export
 
 
 def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
@@ -268,8 +301,10 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     The header is the first row, unless it holds none of the headers of the profiles the file's
     name matches: some systems put a title, the time of the export or who took it above the
     header. Then the header row is the first of the file's first rows with the headers a profile
-    requires and the most of those it reads; the rows above it are the export's `preamble`."""
-    export = read_export(path)
+    requires and the most of those it reads; the rows above it are the export's `preamble`.
+    Headers are compared as header_key says, and renamed to the profiles' spelling."""
+    by_name = [profile for profile in profiles if profile.matches_name(path.name)]
+    export = _spelled_as_profiles(read_export(path), by_name)
     try:
         profile = match_profile(path, export.header, profiles)
         if _profile_headers(profile) & set(export.header) or not _profile_headers(profile):
@@ -278,11 +313,11 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     except PipelineError as error:
         failure = error
     rows = None
-    for candidate in [profile for profile in profiles if profile.matches_name(path.name)]:
+    for candidate in by_name:
         rows = leading_rows(path) if rows is None else rows
         found = header_row(rows, candidate)
         if found is not None and found > 1:
-            return read_export(path, header_row=found), candidate
+            return _spelled_as_profiles(read_export(path, header_row=found), by_name), candidate
     if failure is None:  # the profile that matched, with none of its headers: its load says so
         return export, profile
     known = {header for profile in profiles for column in profile.columns for header in column.headers}

@@ -97,6 +97,16 @@ class RawExport:
     def frame(self) -> pd.DataFrame:
         return self.cells if isinstance(self.cells, pd.DataFrame) else arrow_frame(self.cells[1], self.cells[0])
 
+    def rename_headers(self, renamed: dict[str, str]) -> None:
+        """Headers renamed (old → new), in the cells and any frame made of them."""
+        header = [renamed.get(name, name) for name in self.header]
+        if isinstance(self.cells, pd.DataFrame):
+            self.cells.columns = header
+        else:
+            self.cells = (header, self.cells[1])
+        if "frame" in self.__dict__:
+            self.__dict__["frame"].columns = header
+
     def arrow_columns(self) -> list[pa.Array | pa.ChunkedArray]:
         """The cells as one Arrow large_string array per column (no copy where they already are)."""
         if not isinstance(self.cells, pd.DataFrame):
