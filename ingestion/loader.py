@@ -184,30 +184,34 @@ class LandedFile:
 
     @property
     def warnings(self) -> str | None:
-        found = []
-        if self.export.preamble:
-            found.append(preamble_warning(self.export))
+        found = reading_notes(self.export)
         if self.missing_headers:
             found.append(f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}")
-        if self.export.other_sheets:
-            found.append(other_sheets_warning(self.export))
         return "; ".join(found) or None
 
 
-def other_sheets_warning(export: RawExport) -> str:
-    return (
-        f"only the first sheet is loaded; sheet {', '.join(export.other_sheets)} also holds data: "
-        "if it is part of the export, put it on the first sheet (or land it as a file of its own)"
-    )
+def reading_notes(export: RawExport) -> list[str]:
+    """What of the file was read as no record, each on one line (masked: a title or a total may
+    quote a caller's number): rows above the header, total rows under the records, other sheets."""
 
+    def quoted(rows: list[tuple[int, str]]) -> tuple[str, str]:
+        numbers = f"row {rows[0][0]}" if len(rows) == 1 else f"rows {rows[0][0]}-{rows[-1][0]}"
+        texts = mask_text(pd.Series([" | ".join(text for _, text in rows)], dtype="string")).iloc[0]
+        return numbers, texts if len(texts) <= 120 else texts[:119] + "…"
 
-def preamble_warning(export: RawExport) -> str:
-    """What the rows above the header held (masked: a title may name a caller), on one line."""
-    rows = export.preamble
-    numbers = f"row {rows[0][0]}" if len(rows) == 1 else f"rows {rows[0][0]}-{rows[-1][0]}"
-    texts = mask_text(pd.Series([" | ".join(text for _, text in rows)], dtype="string")).iloc[0]
-    texts = texts if len(texts) <= 120 else texts[:119] + "…"
-    return f"header on row {export.header_row}; {numbers} above it not loaded: {texts}"
+    notes = []
+    if export.preamble:
+        numbers, texts = quoted(export.preamble)
+        notes.append(f"header on row {export.header_row}; {numbers} above it not loaded: {texts}")
+    if export.total_rows:
+        numbers, texts = quoted(export.total_rows)
+        notes.append(f"{numbers} under the records not loaded (a total): {texts}")
+    if export.other_sheets:
+        notes.append(
+            f"only the first sheet is loaded; sheet {', '.join(export.other_sheets)} also holds data: "
+            "if it is part of the export, put it on the first sheet (or land it as a file of its own)"
+        )
+    return notes
 
 
 def _snapshot_date(

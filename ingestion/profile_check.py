@@ -11,14 +11,7 @@ from pathlib import Path
 
 from core.errors import PipelineError
 from ingestion.contract import contract_for
-from ingestion.loader import (
-    _snapshot_date,
-    duplicate_problems,
-    map_columns,
-    other_sheets_warning,
-    preamble_warning,
-    read_matched,
-)
+from ingestion.loader import _snapshot_date, duplicate_problems, map_columns, read_matched, reading_notes
 from ingestion.profiles import SourceProfile
 from ingestion.validation import row_problems
 
@@ -40,7 +33,7 @@ class FileCheck:
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
     bad_rows: int = 0  # rows that would be quarantined, each once
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # rows above the header, sheets not read
+    notes: list[str] = field(default_factory=list)  # what was read as no record (reading_notes)
 
     @property
     def rows_quarantined(self) -> int:
@@ -60,8 +53,7 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
         result.error = str(error)
         return result
     result.profile = profile.name
-    result.notes = [preamble_warning(export)] if export.preamble else []
-    result.notes += [other_sheets_warning(export)] if export.other_sheets else []
+    result.notes = reading_notes(export)
     frame = export.frame
     result.rows = len(frame)
     result.malformed_rows = len(export.malformed_rows)

@@ -84,6 +84,8 @@ class RawExport:
     preamble: list[tuple[int, str]] = field(default_factory=list)
     header_row: int = 1  # where the header was read
     other_sheets: list[str] = field(default_factory=list)  # a workbook's other sheets with data: not read
+    # a total under the records (合计：N 条, Total): (row number, its cells joined); not a record
+    total_rows: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def header(self) -> list[str]:
@@ -707,12 +709,58 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]
         raise PipelineError(f"{path}: the file cannot be read ({_one_line(error)})") from error
 
 
+# the first cell of a total row under the records: 合计, 总计, 小计, 共计, 汇总, 共 N 条, Total, Sum
+TOTAL_ROW = re.compile(
+    r"(合\s*计|总\s*计|小\s*计|共\s*计|汇\s*总|共\s*[0-9,]+\s*[条件行项笔]|total\b|sum\b)", re.IGNORECASE
+)
+MAX_TOTAL_ROWS = 3
+
+
+def _total_rows_set_aside(export: RawExport) -> None:
+    """Move up to MAX_TOTAL_ROWS rows at the end of the export that are totals, not records, to
+    `total_rows`: the first cell that holds anything starts as TOTAL_ROW says, and at most half
+    of the cells hold anything (a record fills most). A malformed last line counts too."""
+    width = len(export.header)
+    cells = export.cells if isinstance(export.cells, pd.DataFrame) else None
+    rows = export.rows
+    for _ in range(MAX_TOTAL_ROWS):
+        last_good = export.row_numbers[rows - 1] if rows else 0
+        if export.malformed_rows and export.malformed_rows[-1][0] > last_good:
+            number, line = export.malformed_rows[-1]
+            text = " ".join(part.strip(' "') for part in re.split(r"[,\t;|]", line) if part.strip(' "'))
+            if not TOTAL_ROW.match(text):
+                break
+            export.malformed_rows.pop()
+            export.malformed_reasons.pop(number, None)
+        elif rows:
+            if cells is not None:
+                values = ["" if pd.isna(value) else str(value) for value in cells.iloc[rows - 1].tolist()]
+            else:
+                values = [column[rows - 1].as_py() or "" for column in export.cells[1]]
+            filled = [value.strip() for value in values if value.strip()]
+            if not filled or not TOTAL_ROW.match(filled[0]) or len(filled) > width // 2:
+                break
+            number, text, rows = last_good, " ".join(filled), rows - 1
+        else:
+            break
+        export.total_rows.insert(0, (number, text))
+    if rows < export.rows:
+        export.row_numbers = export.row_numbers[:rows]
+        if cells is not None:
+            export.cells = cells.iloc[:rows]
+        else:
+            export.cells = (export.cells[0], [column.slice(0, rows) for column in export.cells[1]])
+        export.__dict__.pop("frame", None)
+
+
 def read_export(path: Path, header_row: int = 1) -> RawExport:
     """Read one export, its header on row `header_row` (as a spreadsheet numbers rows; the rows
-    above it are its `preamble`); for a file that cannot be read, raise PipelineError and nothing else."""
+    above it are its `preamble`, a total under the records its `total_rows`); for a file that
+    cannot be read, raise PipelineError and nothing else."""
     try:
         export = _read(path, header_row)
         export.header_row = header_row
+        _total_rows_set_aside(export)
     except PipelineError:
         raise
     except OSError as error:
