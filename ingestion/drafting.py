@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from ingestion.contract import SEEDS_DIR, work_order_contract
-from ingestion.readers import leading_rows, read_export
+from ingestion.readers import leading_rows, read_export, refuse_repeated_headers
 
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
@@ -447,6 +447,7 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     matches = [len(_match_headers([cell for cell in row if cell], columns)[0]) for row in leading_rows(path)]
     header_row = 1 + max(range(len(matches)), key=lambda i: (matches[i], -i)) if matches else 1
     export = read_export(path, header_row=header_row)
+    refuse_repeated_headers(path, export.header)  # which of the two would the profile read?
     frame = export.frame.fillna("").astype(str)
     headers = [header for header in frame.columns if header.strip()]
     by_name = {column.name: column for column in columns}

@@ -28,7 +28,7 @@ from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
-from ingestion.readers import RawExport, arrow_frame, leading_rows, read_export
+from ingestion.readers import RawExport, arrow_frame, leading_rows, read_export, refuse_repeated_headers
 from ingestion.validation import parse_timestamps, row_problems
 
 log = logging.getLogger(__name__)
@@ -299,6 +299,11 @@ def _spelled_as_profiles(export: RawExport, profiles: list[SourceProfile]) -> Ra
     return export
 
 
+def _no_read_header_repeated(path: Path, export: RawExport, profile: SourceProfile) -> RawExport:
+    refuse_repeated_headers(path, export.header, _profile_headers(profile))
+    return export
+
+
 def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
     """Read one export and choose its profile; PipelineError when none fits.
 
@@ -312,7 +317,7 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     try:
         profile = match_profile(path, export.header, profiles)
         if _profile_headers(profile) & set(export.header) or not _profile_headers(profile):
-            return export, profile
+            return _no_read_header_repeated(path, export, profile), profile
         failure = None
     except PipelineError as error:
         failure = error
@@ -321,9 +326,10 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
         rows = leading_rows(path) if rows is None else rows
         found = header_row(rows, candidate)
         if found is not None and found > 1:
-            return _spelled_as_profiles(read_export(path, header_row=found), by_name), candidate
+            export = _spelled_as_profiles(read_export(path, header_row=found), by_name)
+            return _no_read_header_repeated(path, export, candidate), candidate
     if failure is None:  # the profile that matched, with none of its headers: its load says so
-        return export, profile
+        return _no_read_header_repeated(path, export, profile), profile
     known = {header for profile in profiles for column in profile.columns for header in column.headers}
     if (export.encoding or "").startswith("gb18030") and not known & set(export.header):
         # Big5 and other encodings decode as GB18030 without an error, into nonsense headers

@@ -465,6 +465,7 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
         )
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
+    formula_text = '="' in text
     del text
     previous_limit = csv.field_size_limit(max_field_chars())
     try:
@@ -472,7 +473,22 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
     finally:
         csv.field_size_limit(previous_limit)
     frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
+    if formula_text:
+        _formula_text_unwrapped(frame)
     return RawExport(frame, parsed.row_numbers, file_format, encoding, parsed.malformed, parsed.reasons, preamble)
+
+
+# ="0513..." : how many systems write a number that must stay text (a leading zero, an 18-digit
+# id) into a CSV, so that Excel shows 0513... and not 5.13E+9; Excel shows the text inside
+_FORMULA_TEXT = r'^="(.*)"$'
+
+
+def _formula_text_unwrapped(frame: pd.DataFrame) -> None:
+    """Each ="…" cell as the text Excel shows for it, in place."""
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        if column.str.startswith('="').any():
+            frame.isetitem(position, column.str.replace(_FORMULA_TEXT, r"\1", regex=True))
 
 
 def _cell_text(value: object) -> str:
@@ -778,8 +794,13 @@ def read_export(path: Path, header_row: int = 1) -> RawExport:
         raise PipelineError(
             f"{path}: not a readable spreadsheet (the reader failed: {_one_line(error)}); re-export it as .xlsx or CSV"
         ) from error
-    headers = [header for header in export.header if header]
-    repeated = sorted({header for header in headers if headers.count(header) > 1})
+    return export
+
+
+def refuse_repeated_headers(path: Path, header: list[str], read: set[str] | None = None) -> None:
+    """PipelineError when a non-empty header is there twice, among those `read` (all if None):
+    which of the two holds the value? A repeated header nothing reads (two 备注) does not matter."""
+    named = [name for name in header if name and (read is None or name in read)]
+    repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:
         raise PipelineError(f"{path}: column {', '.join(repeated)} appears twice; keep one and re-export")
-    return export

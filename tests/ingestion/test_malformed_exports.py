@@ -14,7 +14,10 @@ import openpyxl
 import pytest
 
 from core.errors import PipelineError
+from core.settings import PROJECT_DIR
 from ingestion import readers
+from ingestion.loader import read_matched
+from ingestion.profiles import load_profiles
 from ingestion.readers import MAX_CELL_LINES, MAX_FIELD_CHARS, max_field_chars, read_export
 
 HEADER = "工单编号,诉求类型,诉求内容"
@@ -225,7 +228,19 @@ def test_zero_width_characters_are_removed_from_xlsx_headers_and_cells(tmp_path)
 
 
 def test_zero_width_characters_make_repeated_headers_visible(tmp_path):
-    assert "appears twice" in _error(_csv(tmp_path, "工单编号,工单\u200b编号\n1,2\n"))
+    path = _csv(tmp_path, "工单编号,来电时间,诉求类型,工单状态,工单\u200b编号\n1,2,3,4,5\n")
+    with pytest.raises(PipelineError, match="column 工单编号 appears twice"):
+        read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+
+
+def test_formula_text_cells_read_as_the_text_excel_shows(tmp_path):
+    data = f'{HEADER}\n="0220102000020000",投诉,"电话=""0513"""\n2,="咨询",普通\n'
+    export = read_export(_csv(tmp_path, data))
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["0220102000020000", "2"],
+        "诉求类型": ["投诉", "咨询"],
+        "诉求内容": ['电话="0513"', "普通"],  # only a whole ="…" cell is a formula
+    }
 
 
 # 6. workbooks

@@ -346,6 +346,23 @@ def _trailing_commas() -> bytes:
     return gb(text)
 
 
+def _formula_text() -> str:
+    """Each row's 工单编号 and 来电号码 written as Excel formulas of text."""
+    lines = csv_text(rows(2)).splitlines(keepends=True)
+    number, phone = HEADERS.index("工单编号"), HEADERS.index("来电号码")
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = next(csv.reader([line]))
+        cells[number], cells[phone] = f'="{cells[number]}"', f'="{cells[phone]}"'
+        out.append(",".join(cells) + "\r\n")
+    return "".join(out)
+
+
+def _unread_header_twice() -> str:
+    headers = [*HEADERS, "备注", "备注"]
+    return csv_text([{**row, "备注": "无"} for row in rows(2)], headers)
+
+
 def _semicolons() -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -632,7 +649,13 @@ def _build() -> list[Case]:
             "a required header missing",
         ),
         Case("header", dated(), _missing_headers("标签"), loaded(2), "an optional header missing (a ledger warning)"),
-        Case("header", dated(), gb(ok(rows(2), header=False)), rejected("appears twice"), "no header row at all"),
+        Case(
+            "header",
+            dated(),
+            gb(ok(rows(2), header=False)),
+            rejected("column 工单编号, 来电时间, 诉求类型, 工单状态 missing for profile"),
+            "no header row at all",
+        ),
         Case(
             "header",
             dated(),
@@ -681,6 +704,15 @@ def _build() -> list[Case]:
             loaded(2),
             "semicolon-separated UTF-8, a quoted cell with a semicolon",
         ),
+        # what other systems put in cells and headers
+        Case(
+            "cells",
+            dated(),
+            gb(_formula_text()),
+            loaded(2),
+            'ids and phone numbers written ="0513…" so that Excel keeps them text (the text is loaded)',
+        ),
+        Case("cells", dated(), gb(_unread_header_twice()), loaded(2), "a header no column reads (备注) there twice"),
     ]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case file names must be unique"
