@@ -207,6 +207,10 @@ def test_detect_formats_orders_by_frequency_and_reports_what_fits_nothing():
     # day-first dates are told apart by a day above 12; without one the US order wins, flagged
     assert detect_formats(["13/01/2019", "02/01/2019"])[0] == ["%d/%m/%Y"]
     assert detect_formats(["01/02/2019"]) == (["%m/%d/%Y"], [], ["%d/%m/%Y"])
+    # what Chinese systems write: hours and minutes in characters, dots, Java's ".0" of a second
+    assert detect_formats(["2023年1月5日 8时10分", "2023年01月06日 09时05分"])[0] == ["%Y年%m月%d日 %H时%M分"]
+    assert detect_formats(["2023.01.06 08:00", "2023.1.7 9:30"])[0] == ["%Y.%m.%d %H:%M"]
+    assert detect_formats(["2023/01/09 10:00:00.0"])[0] == ["%Y/%m/%d %H:%M:%S.%f"]
 
 
 def test_name_can_be_given_and_a_missing_id_is_a_todo(tmp_path):
