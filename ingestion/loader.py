@@ -28,7 +28,14 @@ from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
-from ingestion.readers import RawExport, arrow_frame, leading_rows, read_export, refuse_repeated_headers
+from ingestion.readers import (
+    RawExport,
+    arrow_frame,
+    later_sheets,
+    leading_rows,
+    read_export,
+    refuse_repeated_headers,
+)
 from ingestion.validation import parse_timestamps, row_problems
 
 log = logging.getLogger(__name__)
@@ -191,8 +198,9 @@ class LandedFile:
 
 
 def reading_notes(export: RawExport) -> list[str]:
-    """What of the file was read as no record, each on one line (masked: a title or a total may
-    quote a caller's number): rows above the header, total rows under the records, other sheets."""
+    """Where the records were read, and what of the file was read as no record, each on one line
+    (masked: a title or a total may quote a caller's number): the sheet, when not the first;
+    rows above the header; total rows under the records; other sheets with data."""
 
     def quoted(rows: list[tuple[int, str]]) -> tuple[str, str]:
         numbers = f"row {rows[0][0]}" if len(rows) == 1 else f"rows {rows[0][0]}-{rows[-1][0]}"
@@ -200,6 +208,8 @@ def reading_notes(export: RawExport) -> list[str]:
         return numbers, texts if len(texts) <= 120 else texts[:119] + "…"
 
     notes = []
+    if export.sheet:
+        notes.append(f"read from sheet {export.sheet}: the first sheet holds no header row of the profile")
     if export.preamble:
         numbers, texts = quoted(export.preamble)
         notes.append(f"header on row {export.header_row}; {numbers} above it not loaded: {texts}")
@@ -208,8 +218,8 @@ def reading_notes(export: RawExport) -> list[str]:
         notes.append(f"{numbers} under the records not loaded (a total): {texts}")
     if export.other_sheets:
         notes.append(
-            f"only the first sheet is loaded; sheet {', '.join(export.other_sheets)} also holds data: "
-            "if it is part of the export, put it on the first sheet (or land it as a file of its own)"
+            f"sheet {', '.join(export.other_sheets)} also holds data and is not loaded (one sheet is): "
+            "if it is part of the export, put it on the sheet loaded (or land it as a file of its own)"
         )
     return notes
 
@@ -310,7 +320,8 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     The header is the first row, unless it holds none of the headers of the profiles the file's
     name matches: some systems put a title, the time of the export or who took it above the
     header. Then the header row is the first of the file's first rows with the headers a profile
-    requires and the most of those it reads; the rows above it are the export's `preamble`.
+    requires and the most of those it reads; the rows above it are the export's `preamble`. A
+    workbook with no such row on its first sheet is read from the first later sheet with one.
     Headers are compared as header_key says, and renamed to the profiles' spelling."""
     by_name = [profile for profile in profiles if profile.matches_name(path.name)]
     export = _spelled_as_profiles(read_export(path), by_name)
@@ -328,6 +339,15 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
         if found is not None and found > 1:
             export = _spelled_as_profiles(read_export(path, header_row=found), by_name)
             return _no_read_header_repeated(path, export, candidate), candidate
+    # a workbook whose first sheet holds something else (instructions, a summary): the first later
+    # sheet with a profile's header row
+    for sheet in later_sheets(path) if by_name else []:
+        rows = leading_rows(path, sheet=sheet)
+        for candidate in by_name:
+            found = header_row(rows, candidate)
+            if found is not None:
+                export = _spelled_as_profiles(read_export(path, header_row=found, sheet=sheet), by_name)
+                return _no_read_header_repeated(path, export, candidate), candidate
     if failure is None:  # the profile that matched, with none of its headers: its load says so
         return _no_read_header_repeated(path, export, profile), profile
     known = {header for profile in profiles for column in profile.columns for header in column.headers}

@@ -84,6 +84,7 @@ class RawExport:
     preamble: list[tuple[int, str]] = field(default_factory=list)
     header_row: int = 1  # where the header was read
     other_sheets: list[str] = field(default_factory=list)  # a workbook's other sheets with data: not read
+    sheet: str | None = None  # the sheet read, when not the first (which held no header)
     # a total under the records (合计：N 条, Total): (row number, its cells joined); not a record
     total_rows: list[tuple[int, str]] = field(default_factory=list)
 
@@ -507,9 +508,10 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _sheet_rows(path: Path, count: int | None = None) -> tuple[list[list[object]], list[str]]:
-    """The first sheet's rows from A1 (all of them, or the first `count`), and the names of the
-    other visible sheets that hold anything (when all rows are read): they are not loaded."""
+def _sheet_rows(path: Path, count: int | None = None, sheet: int = 0) -> tuple[list[list[object]], list[str], str]:
+    """A sheet's rows from A1 (all of them, or the first `count`; the first sheet unless `sheet`
+    says which), the names of the other visible sheets that hold anything (when all rows are
+    read: they are not loaded), and the sheet's name."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
@@ -522,15 +524,15 @@ def _sheet_rows(path: Path, count: int | None = None) -> tuple[list[list[object]
                     f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
                     "on a visible first sheet, and re-export"
                 )
-            rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False, nrows=count)
+            rows = workbook.get_sheet_by_index(sheet).to_python(skip_empty_area=False, nrows=count)
             others = []
-            for index, sheet in enumerate(sheets[1:] if count is None else [], start=1):
-                cells = (
-                    workbook.get_sheet_by_index(index).to_python() if sheet.visible == SheetVisibleEnum.Visible else []
-                )
+            for index, other in enumerate(sheets if count is None else []):
+                if index <= sheet or other.visible != SheetVisibleEnum.Visible:  # those before held no header
+                    continue
+                cells = workbook.get_sheet_by_index(index).to_python()
                 if any(str(cell).strip() for row in cells for cell in row):
-                    others.append(sheet.name)
-            return rows, others
+                    others.append(other.name)
+            return rows, others, sheets[sheet].name
     except (PipelineError, OSError):
         raise
     except Exception as error:  # calamine raises its own error types for unreadable files
@@ -539,12 +541,27 @@ def _sheet_rows(path: Path, count: int | None = None) -> tuple[list[list[object]
         ) from error
 
 
-def _read_excel(path: Path, header_row: int = 1) -> RawExport:
-    rows, others = _sheet_rows(path)
+def later_sheets(path: Path) -> list[int]:
+    """The visible sheets after the first of a workbook, by index ([] for any other file)."""
+    if path.suffix.lower() not in EXCEL_SUFFIXES or _kind(path) != "workbook":
+        return []
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    try:
+        with CalamineWorkbook.from_path(str(path)) as workbook:
+            sheets = workbook.sheets_metadata
+    except Exception:  # noqa: BLE001 - read_export says what is wrong with the file
+        return []
+    return [index for index, sheet in enumerate(sheets) if index and sheet.visible == SheetVisibleEnum.Visible]
+
+
+def _read_excel(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
+    rows, others, name = _sheet_rows(path, sheet=sheet)
     preamble = preamble_of([[_cell_text(cell) for cell in row] for row in rows[: header_row - 1]])
     if rows and len({len(row) for row in rows}) == 1:
         export = _sheet_export(rows, path, header_row)
         export.preamble, export.other_sheets = preamble, others
+        export.sheet = name if sheet else None
         return export
     numbered = []
     for number, row in enumerate(rows, start=1):
@@ -555,7 +572,9 @@ def _read_excel(path: Path, header_row: int = 1) -> RawExport:
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
-    return RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble, other_sheets=others)
+    export = RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble, other_sheets=others)
+    export.sheet = name if sheet else None
+    return export
 
 
 def _column_array(column: tuple) -> pa.Array:
@@ -684,7 +703,7 @@ def _read_html(path: Path, header_row: int = 1) -> RawExport:
     return export
 
 
-def _read(path: Path, header_row: int = 1) -> RawExport:
+def _read(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
@@ -692,7 +711,7 @@ def _read(path: Path, header_row: int = 1) -> RawExport:
     if kind == "html":
         return _read_html(path, header_row)
     if kind == "workbook":
-        return _read_excel(path, header_row)
+        return _read_excel(path, header_row, sheet)
     export = _read_csv(path, header_row)
     if suffix in EXCEL_SUFFIXES:
         export.file_format += f" named {suffix}"
@@ -705,10 +724,10 @@ def preamble_of(rows: list[list[str]]) -> list[tuple[int, str]]:
     return [(number, text) for number, text in joined if text]
 
 
-def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]:
+def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) -> list[list[str]]:
     """A file's first `count` rows as text cells (a blank row as it is), to look for the header
     row in: exports from some systems put a title, the time they were taken or who took them
-    above it. PipelineError for a file that cannot be read."""
+    above it (`sheet`: which sheet of a workbook). PipelineError for a file that cannot be read."""
     try:
         if path.suffix.lower() not in CSV_SUFFIXES | EXCEL_SUFFIXES:
             return []
@@ -716,7 +735,7 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS) -> list[list[str]]
         if kind == "html":
             return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]
         if kind == "workbook":
-            return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count)[0]]
+            return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count, sheet)[0]]
         text = _csv_text(path)[0]
         return [[cell.strip() for cell in row] for row in _csv_records(text, count, delimiter_of(text))]
     except PipelineError:
@@ -769,12 +788,13 @@ def _total_rows_set_aside(export: RawExport) -> None:
         export.__dict__.pop("frame", None)
 
 
-def read_export(path: Path, header_row: int = 1) -> RawExport:
+def read_export(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
     """Read one export, its header on row `header_row` (as a spreadsheet numbers rows; the rows
-    above it are its `preamble`, a total under the records its `total_rows`); for a file that
-    cannot be read, raise PipelineError and nothing else."""
+    above it are its `preamble`, a total under the records its `total_rows`), from a workbook's
+    first sheet or the one `sheet` says; for a file that cannot be read, raise PipelineError and
+    nothing else."""
     try:
-        export = _read(path, header_row)
+        export = _read(path, header_row, sheet)
         export.header_row = header_row
         _total_rows_set_aside(export)
     except PipelineError:

@@ -16,7 +16,7 @@ import pytest
 from core.errors import PipelineError
 from core.settings import PROJECT_DIR
 from ingestion import readers
-from ingestion.loader import read_matched
+from ingestion.loader import read_matched, reading_notes
 from ingestion.profiles import load_profiles
 from ingestion.readers import MAX_CELL_LINES, MAX_FIELD_CHARS, max_field_chars, read_export
 
@@ -257,6 +257,30 @@ def test_a_hidden_later_sheet_does_not_matter(tmp_path):
     path = _xlsx(tmp_path, [("工单", [["工单编号"], ["1"]], "visible"), ("旧数据", [["a"]], "hidden")])
     assert read_export(path).frame["工单编号"].tolist() == ["1"]
     assert read_export(path).other_sheets == []
+
+
+def test_a_first_sheet_of_instructions_is_passed_over_for_the_sheet_with_the_header(tmp_path):
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+    record = ["1", "2023-01-03 08:00:00", "投诉", "已办结"]
+    path = _xlsx(
+        tmp_path,
+        [
+            ("填表说明", [["说明：本表由系统导出"], ["请勿修改表头"]], "visible"),
+            ("旧表", [header, ["x"] * 4], "hidden"),
+            ("工单", [["工单明细"], header, record], "visible"),
+            ("统计", [["合计", 1]], "visible"),
+        ],
+    )
+    export, profile = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+    assert profile.name == "hotline_qidong_v2023"
+    assert (export.sheet, export.header_row, export.row_numbers) == ("工单", 2, [3])
+    assert export.frame.iloc[0].tolist() == record
+    assert reading_notes(export) == [
+        "read from sheet 工单: the first sheet holds no header row of the profile",
+        "header on row 2; row 1 above it not loaded: 工单明细",
+        "sheet 统计 also holds data and is not loaded (one sheet is): if it is part of the export, put it on "
+        "the sheet loaded (or land it as a file of its own)",
+    ]
 
 
 def test_later_visible_sheets_with_data_are_named_not_read(tmp_path):
