@@ -524,7 +524,9 @@ def _sheet_rows(path: Path, count: int | None = None, sheet: int = 0) -> tuple[l
                     f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
                     "on a visible first sheet, and re-export"
                 )
-            rows = workbook.get_sheet_by_index(sheet).to_python(skip_empty_area=False, nrows=count)
+            read = workbook.get_sheet_by_index(sheet)
+            rows = read.to_python(skip_empty_area=False, nrows=count)
+            _merged_down(rows, read.merged_cell_ranges or [])
             others = []
             for index, other in enumerate(sheets if count is None else []):
                 if index <= sheet or other.visible != SheetVisibleEnum.Visible:  # those before held no header
@@ -539,6 +541,19 @@ def _sheet_rows(path: Path, count: int | None = None, sheet: int = 0) -> tuple[l
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
+
+
+def _merged_down(rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """Fill, in place, the empty cells under the value of a range merged down a column (a register
+    that merges one member's name over the rows of their cases): Excel shows that value on each
+    of those rows. A range merged across columns (a title) is left as it is."""
+    for (top, column), (bottom, _) in merged:
+        if bottom <= top or top >= len(rows) or column >= len(rows[top]):
+            continue
+        value = rows[top][column]
+        for row in rows[top + 1 : bottom + 1]:
+            if column < len(row) and row[column] in ("", None):
+                row[column] = value
 
 
 def later_sheets(path: Path) -> list[int]:

@@ -283,6 +283,26 @@ def test_a_first_sheet_of_instructions_is_passed_over_for_the_sheet_with_the_hea
     ]
 
 
+def test_a_value_merged_down_a_column_is_read_on_each_of_its_rows(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    rows = (["工单明细"], ["工单编号", "承办单位", "诉求内容"], ["1", "城管局", "a"], ["2", None, "b"], ["3", None, ""])
+    for row in rows:
+        sheet.append(row)
+    sheet.merge_cells("A1:C1")  # a title across the columns: left as it is
+    sheet.merge_cells("B3:B5")  # one unit over three orders
+    sheet.merge_cells("C4:C5")  # and a text over the last two
+    path = tmp_path / "12345_gongdan_20230103.xlsx"
+    book.save(path)
+    export = read_export(path, header_row=2)
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "2", "3"],
+        "承办单位": ["城管局"] * 3,
+        "诉求内容": ["a", "b", "b"],
+    }
+    assert export.preamble == [(1, "工单明细")]
+
+
 def test_later_visible_sheets_with_data_are_named_not_read(tmp_path):
     path = _xlsx(
         tmp_path,
