@@ -312,6 +312,8 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1, delimiter: str
             if end == len(lines) and _ends_inside_quotes("".join(lines[start:end])):
                 set_aside(start, end, "an unclosed quote at the end of the file (was the file cut short?)")
                 continue
+            if len(cells) > columns and not "".join(cells[columns:]).strip():
+                cells = cells[:columns]  # empty cells after the last column (a stray separator) hold nothing
             if len(cells) == columns:
                 rows.append(cells)
                 numbers.append(number)
@@ -379,9 +381,13 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
     for number, line in wrong:
-        if line.strip(BLANK_CHARACTERS + delimiter):  # a blank row is skipped but keeps its number
-            malformed.append((number, line))
-            reasons[number] = f"row has {line.count(delimiter) + 1} cells, the header has {width}"
+        if not line.strip(BLANK_CHARACTERS + delimiter):  # a blank row is skipped but keeps its number
+            continue
+        cells = line.split(delimiter)
+        if len(cells) > width and not "".join(cells[width:]).strip():
+            return None  # empty cells after the last column: _parse_csv reads the row without them
+        malformed.append((number, line))
+        reasons[number] = f"row has {line.count(delimiter) + 1} cells, the header has {width}"
     numbers = np.arange(header_row + 1, len(table) + len(wrong) + header_row + 1)
     if wrong:
         numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)

@@ -152,6 +152,16 @@ def test_a_bad_field_limit_setting_is_a_one_line_error_naming_it(tmp_path, monke
 # 4. unbalanced quotes and rows of the wrong width
 
 
+@pytest.mark.parametrize("quoted", [False, True], ids=["no-quotes", "a-quoted-cell"])
+def test_empty_cells_after_the_last_column_are_dropped_and_others_are_not(tmp_path, quoted):
+    cell = '"门口积水"' if quoted else "门口积水"
+    text = f"{HEADER}\n1,投诉,噪音,\n2,咨询,路灯, , \n3,求助,{cell}\n4,投诉,噪音,多出来的\n"
+    export = read_export(_csv(tmp_path, text))
+    assert export.frame["工单编号"].tolist() == ["1", "2", "3"]
+    assert export.row_numbers == [2, 3, 4]
+    assert export.malformed_rows == [(5, "4,投诉,噪音,多出来的")]  # a cell with something in it: which column?
+
+
 def test_an_unclosed_quote_is_one_malformed_row_and_the_lines_after_it_still_load(tmp_path):
     text = f'{HEADER}\n1,投诉,"夜间施工噪音\n2,咨询,路灯不亮\n3,求助,"门口积水"\n'
     export = read_export(_csv(tmp_path, text.encode("gb18030")))

@@ -363,6 +363,11 @@ def _unread_header_twice() -> str:
     return csv_text([{**row, "备注": "无"} for row in rows(2)], headers)
 
 
+def _empty_cells_after_the_last_column() -> str:
+    lines = csv_text(rows(3)).splitlines(keepends=True)
+    return lines[0] + lines[1].replace("\r\n", ",,\r\n") + lines[2] + lines[3].replace("\r\n", ", \r\n")
+
+
 def _semicolons() -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -713,6 +718,13 @@ def _build() -> list[Case]:
             'ids and phone numbers written ="0513…" so that Excel keeps them text (the text is loaded)',
         ),
         Case("cells", dated(), gb(_unread_header_twice()), loaded(2), "a header no column reads (备注) there twice"),
+        Case(
+            "cells",
+            dated(),
+            gb(_empty_cells_after_the_last_column()),
+            loaded(3),
+            "empty cells after the last column on some lines (stray commas)",
+        ),
     ]
     names = [case.name for case in cases]
     assert len(names) == len(set(names)), "case file names must be unique"
