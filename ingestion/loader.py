@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -216,12 +217,42 @@ def reading_notes(export: RawExport) -> list[str]:
     if export.total_rows:
         numbers, texts = quoted(export.total_rows)
         notes.append(f"{numbers} under the records not loaded (a total): {texts}")
+        counted = _rows_counted(export.total_rows)
+        records = export.rows + len(export.malformed_rows)
+        if counted is not None and counted != records:
+            notes.append(f"the total says {counted} rows but the file holds {records}: is the export whole?")
+    if records_at_a_sheet_limit(export):
+        notes.append(
+            f"{export.rows + len(export.malformed_rows)} rows, as many as a sheet holds under its header: "
+            "the system may have cut the export there; export the period in parts"
+        )
     if export.other_sheets:
         notes.append(
             f"sheet {', '.join(export.other_sheets)} also holds data and is not loaded (one sheet is): "
             "if it is part of the export, put it on the sheet loaded (or land it as a file of its own)"
         )
     return notes
+
+
+# "共 261 条", "合计：261条", "Total: 261 rows": the number of records a total row states
+_COUNTED = re.compile(
+    r"^(?:共\s*计\s*[:：]?\s*|共\s*|合\s*计\s*[:：]?\s*|总\s*计\s*[:：]?\s*|total\s*[:：]?\s*)([0-9][0-9,]*)\s*(?:条|件|行|rows?\b|$)",
+    re.IGNORECASE,
+)
+# the most rows a sheet holds under a header row: .xls (and what systems cap their CSVs at to fit it), .xlsx
+SHEET_LIMITS = (65_535, 1_048_575)
+
+
+def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
+    for _, text in total_rows:
+        found = _COUNTED.match(text.strip())
+        if found:
+            return int(found[1].replace(",", ""))
+    return None
+
+
+def records_at_a_sheet_limit(export: RawExport) -> bool:
+    return export.rows + len(export.malformed_rows) in SHEET_LIMITS
 
 
 def _snapshot_date(

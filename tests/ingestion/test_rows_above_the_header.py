@@ -18,9 +18,10 @@ import pytest
 
 from demodata.hotline_exports import EXPORT_HEADERS
 from ingestion.drafting import draft
+from ingestion.loader import reading_notes
 from ingestion.profile_check import check_file
 from ingestion.profiles import load_profiles
-from ingestion.readers import HEADER_SEARCH_ROWS
+from ingestion.readers import HEADER_SEARCH_ROWS, read_export
 from pipeline import steps
 from tests.conftest import export_row, landed_work_orders
 
@@ -168,3 +169,29 @@ def test_a_last_record_is_never_taken_for_a_total(settings, land):
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (2, 1, 1)
     assert query(settings, "select work_order_id from raw.hotline_work_orders") == [("合计-0001",)]
     assert query(settings, "select warnings from raw.load_ledger") == [(None,)]
+
+
+def test_a_total_that_disagrees_with_the_rows_read_is_flagged(settings):
+    path = settings.landing_dir / "12345_gongdan_20230103.csv"
+    write_titled_csv(path, ROWS, [TITLE])
+    path.write_text(path.read_text(encoding="gb18030").replace("共 2 条", "共 3 条"), encoding="gb18030")
+
+    steps.ingest(settings)
+
+    [(warnings,)] = query(settings, "select warnings from raw.load_ledger")
+    assert warnings.endswith("(a total): 共 3 条; the total says 3 rows but the file holds 2: is the export whole?")
+
+
+@pytest.mark.parametrize("records", [65_534, 65_535])
+def test_an_export_as_long_as_an_xls_sheet_holds_is_flagged(tmp_path, records):
+    path = tmp_path / "cases.csv"
+    path.write_text("工单编号\n" + "\n".join(map(str, range(records))) + "\n", encoding="utf-8")
+    cut = [note for note in reading_notes(read_export(path)) if "as many as a sheet holds" in note]
+    assert cut == (
+        []
+        if records < 65_535
+        else [
+            "65535 rows, as many as a sheet holds under its header: the system may have cut the export there; "
+            "export the period in parts"
+        ]
+    )
