@@ -234,9 +234,11 @@ def reading_notes(export: RawExport) -> list[str]:
     return notes
 
 
-# "共 261 条", "合计：261条", "Total: 261 rows": the number of records a total row states
+# "共 261 条", "共 261", "合计：261条", "Total: 261 rows": the number of records a total row states
+# (after 合计 or Total a number needs its unit: it may be the sum of a column)
 _COUNTED = re.compile(
-    r"^(?:共\s*计\s*[:：]?\s*|共\s*|合\s*计\s*[:：]?\s*|总\s*计\s*[:：]?\s*|total\s*[:：]?\s*)([0-9][0-9,]*)\s*(?:条|件|行|rows?\b|$)",
+    r"^(?:共\s*计?\s*[:：]?\s*([0-9][0-9,]*)\s*(?:条|件|行|项|笔|rows?)?"
+    r"|(?:合\s*计|总\s*计|total)\s*[:：]?\s*([0-9][0-9,]*)\s*(?:条|件|行|项|笔|rows?))\s*$",
     re.IGNORECASE,
 )
 # the most rows a sheet holds under a header row: .xls (and what systems cap their CSVs at to fit it), .xlsx
@@ -247,7 +249,7 @@ def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
     for _, text in total_rows:
         found = _COUNTED.match(text.strip())
         if found:
-            return int(found[1].replace(",", ""))
+            return int((found[1] or found[2]).replace(",", ""))
     return None
 
 
@@ -355,40 +357,53 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     workbook with no such row on its first sheet is read from the first later sheet with one.
     Headers are compared as header_key says, and renamed to the profiles' spelling."""
     by_name = [profile for profile in profiles if profile.matches_name(path.name)]
-    export = _spelled_as_profiles(read_export(path), by_name)
+    export = profile = None
     try:
+        export = _spelled_as_profiles(read_export(path), by_name)
         profile = match_profile(path, export.header, profiles)
         if _profile_headers(profile) & set(export.header) or not _profile_headers(profile):
             return _no_read_header_repeated(path, export, profile), profile
         failure = None
-    except PipelineError as error:
+    except PipelineError as error:  # read with the header on row 1: maybe the title's fault
         failure = error
-    rows = None
-    for candidate in by_name:
-        rows = leading_rows(path) if rows is None else rows
-        found = header_row(rows, candidate)
-        if found is not None and found > 1:
-            export = _spelled_as_profiles(read_export(path, header_row=found), by_name)
-            return _no_read_header_repeated(path, export, candidate), candidate
-    # a workbook whose first sheet holds something else (instructions, a summary): the first later
-    # sheet with a profile's header row
-    for sheet in later_sheets(path) if by_name else []:
-        rows = leading_rows(path, sheet=sheet)
-        for candidate in by_name:
-            found = header_row(rows, candidate)
-            if found is not None:
-                export = _spelled_as_profiles(read_export(path, header_row=found, sheet=sheet), by_name)
-                return _no_read_header_repeated(path, export, candidate), candidate
+    try:
+        found = _header_below(path, by_name)
+    except PipelineError:  # the file cannot be read at all: the first error says why
+        found = None
+    if found is not None:
+        header, sheet, candidate = found
+        export = _spelled_as_profiles(read_export(path, header_row=header, sheet=sheet), by_name)
+        return _no_read_header_repeated(path, export, candidate), candidate
     if failure is None:  # the profile that matched, with none of its headers: its load says so
         return _no_read_header_repeated(path, export, profile), profile
     known = {header for profile in profiles for column in profile.columns for header in column.headers}
-    if (export.encoding or "").startswith("gb18030") and not known & set(export.header):
+    if export is not None and (export.encoding or "").startswith("gb18030") and not known & set(export.header):
         # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
         raise PipelineError(
             f"{failure}; no header of this file is known to any profile: if it was saved in another "
             "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
         ) from None
     raise failure
+
+
+def _header_below(path: Path, by_name: list[SourceProfile]) -> tuple[int, int, SourceProfile] | None:
+    """(header row, sheet, profile) of the first row of the first sheet below row 1, else of the
+    first later sheet of a workbook (instructions or a summary come first), that holds a header
+    row of one of these profiles; None when none does."""
+    if not by_name:
+        return None
+    rows = leading_rows(path)
+    for candidate in by_name:
+        found = header_row(rows, candidate)
+        if found is not None and found > 1:
+            return found, 0, candidate
+    for sheet in later_sheets(path):
+        rows = leading_rows(path, sheet=sheet)
+        for candidate in by_name:
+            found = header_row(rows, candidate)
+            if found is not None:
+                return found, sheet, candidate
+    return None
 
 
 def read_landed(

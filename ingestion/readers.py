@@ -187,15 +187,23 @@ class _LineFeed:
 
 def delimiter_of(text: str) -> str:
     """The cell separator of a text export: of DELIMITERS, the one that splits most of its first
-    lines into the same, largest number of cells (a title line above the header splits into
-    none); a comma when no other does better."""
-    lines = [line for line in text[: 1 << 16].splitlines()[:50] if line.strip()]
-    best, most = ",", 0
+    records into the same, largest number of cells (a title line above the header splits into
+    none); on a tie, the one that does so on more records, then the comma. Records are split as
+    the csv module reads them (a separator inside a quoted cell does not count); without a
+    quote in the first lines, counting the separators of each line gives the same, quicker."""
+    sample = text[: 1 << 14]  # enough for the first lines of any export
+    quoted = '"' in sample
+    lines = [] if quoted else [line for line in sample.splitlines()[:50] if line.strip()]
+    best, rank = ",", (0, 0)
     for delimiter in DELIMITERS:
-        counts = Counter(line.count(delimiter) for line in lines)
-        cells, lines_with = counts.most_common(1)[0] if counts else (0, 0)
-        if cells > most and 2 * lines_with >= len(lines):
-            best, most = delimiter, cells
+        if quoted:
+            records = _csv_records(sample, 50, delimiter)
+            separators = [len(cells) - 1 for cells in records if "".join(cells).strip()]
+        else:
+            separators = [line.count(delimiter) for line in lines]
+        cells, lines_with = Counter(separators).most_common(1)[0] if separators else (0, 0)
+        if cells and 2 * lines_with >= len(separators) and (cells, lines_with) > rank:
+            best, rank = delimiter, (cells, lines_with)
     return best
 
 
@@ -637,13 +645,17 @@ def _kind(path: Path) -> str:
     if path.suffix.lower() != ".xls":
         return "workbook"
     with path.open("rb") as handle:
-        start = handle.read(4096)
+        start = handle.read(1 << 16)  # Office's pages put a long <style> before the table
     if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (xlsx) or an OLE file (xls)
         return "workbook"
+    if start.startswith(tuple(UNICODE_BOMS)):  # Excel's "Unicode text" under a .xls name
+        return "text"
     head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<table" in head:
+    page = head.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<table" in head[:4096]
+    if page or (head.startswith(b"<?xml") and b"<html" in head):  # XHTML has a prologue
         return "html"
-    if b"\x00" not in start and any(d.encode() in start.split(b"\n")[0] for d in DELIMITERS):
+    lines = start.split(b"\n")[:5]  # a title line may come first
+    if b"\x00" not in start and any(d.encode() in line for line in lines for d in DELIMITERS):
         return "text"
     return "workbook"  # calamine says what is wrong with it
 
@@ -652,38 +664,47 @@ _HTML_SPACES = re.compile(r"[ \t\r\n\f]+")
 
 
 class _HtmlTables(HTMLParser):
-    """The rows of each <table> of an HTML page, as the text of their cells (a cell spanning
-    columns is followed by empty ones, as Excel shows it)."""
+    """The rows of each <table> of an HTML page, as the text of their cells: a cell spanning
+    columns is followed by empty ones, and one spanning rows puts its text in the rows below
+    (as _merged_down reads a sheet's merged cells)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.tables: list[list[list[str]]] = []
         self._open: list[list[list[str]]] = []  # tables being read (nested ones on top)
+        self._below: list[dict[int, list]] = []  # per open table: column -> [rows left, text]
         self._cell: list[str] | None = None
-        self._span = 1
+        self._span = (1, 1)  # the open cell's columns and rows
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
             self._open.append([])
+            self._below.append({})
         elif tag == "tr" and self._open:
-            self._end_cell()
+            self._end_row()
             self._open[-1].append([])
         elif tag in ("td", "th") and self._open:
             self._end_cell()
             if not self._open[-1]:
                 self._open[-1].append([])  # a cell before any <tr>
             self._cell = []
-            span = dict(attrs).get("colspan") or "1"
-            self._span = int(span) if span.strip().isdigit() else 1
+            found = dict(attrs)
+            self._span = tuple(
+                min(int(span), 1000) if span and span.strip().isdigit() and int(span) > 0 else 1
+                for span in (found.get("colspan"), found.get("rowspan"))
+            )
         elif tag == "br" and self._cell is not None:
             self._cell.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th", "tr"):
+        if tag in ("td", "th"):
             self._end_cell()
+        elif tag == "tr":
+            self._end_row()
         elif tag == "table" and self._open:
-            self._end_cell()
+            self._end_row()
             self.tables.append(self._open.pop())
+            self._below.pop()
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:  # spaces and line ends in the page show as one space
@@ -696,9 +717,31 @@ class _HtmlTables(HTMLParser):
 
     def _end_cell(self) -> None:
         if self._cell is not None and self._open and self._open[-1]:
+            row, below = self._open[-1][-1], self._below[-1]
+            self._spanned_from_above(row, below)
             text = "\n".join(line.strip() for line in "".join(self._cell).split("\n")).strip()
-            self._open[-1][-1] += [text] + [""] * (min(self._span, 1000) - 1)
+            columns, rows = self._span
+            if rows > 1:
+                below[len(row)] = [rows - 1, text]
+                below.update({len(row) + j: [rows - 1, ""] for j in range(1, columns)})
+            row += [text] + [""] * (columns - 1)
         self._cell = None
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self._open and self._open[-1]:
+            self._spanned_from_above(self._open[-1][-1], self._below[-1])
+
+    @staticmethod
+    def _spanned_from_above(row: list[str], below: dict[int, list]) -> None:
+        """The texts of cells above that span down into this row, where it has reached them."""
+        while len(row) in below:
+            left, text = below[len(row)]
+            row.append(text)
+            if left == 1:
+                del below[len(row) - 1]
+            else:
+                below[len(row) - 1][0] = left - 1
 
 
 def _html_rows(path: Path) -> list[list[str]]:
@@ -707,7 +750,7 @@ def _html_rows(path: Path) -> list[list[str]]:
     parser = _HtmlTables()
     parser.feed(text)
     parser.close()
-    if not parser.tables:
+    if not any(parser.tables):
         raise PipelineError(
             f"{path}: not a readable spreadsheet (a web page without a table: a login or error page saved "
             "instead of the export?); re-export it as .xlsx or CSV"

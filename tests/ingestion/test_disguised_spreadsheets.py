@@ -6,8 +6,10 @@ stays), a line break where the page has <br>."""
 from __future__ import annotations
 
 import duckdb
+import pytest
 
 from demodata.hotline_exports import EXPORT_HEADERS
+from ingestion.readers import read_export
 from pipeline import steps
 from tests.conftest import export_row, landed_work_orders
 
@@ -78,6 +80,34 @@ def test_tab_separated_text_saved_as_xls_loads(settings):
     assert query(settings, "select file_format, encoding from raw.load_ledger") == [
         ("csv (tab-separated) named .xls", "gb18030")
     ]
+
+
+def test_a_cell_spanning_rows_of_the_page_is_read_on_each_of_them(tmp_path):
+    page = (
+        "<table><tr><th>工单编号</th><th>诉求类型</th><th>诉求内容</th></tr>"
+        '<tr><td>1</td><td rowspan="2">咨询</td><td>a</td></tr>'
+        "<tr><td>2</td><td>b</td></tr>"
+        '<tr><td>3</td><td>投诉</td><td rowspan="3">c</td></tr><tr><td>4</td><td>求助</td></tr></table>'
+    )
+    (tmp_path / "cases.xls").write_text(page, encoding="utf-8")
+    export = read_export(tmp_path / "cases.xls")
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "2", "3", "4"],
+        "诉求类型": ["咨询", "咨询", "投诉", "求助"],
+        "诉求内容": ["a", "b", "c", "c"],  # a span past the last row ends with the table
+    }
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_text_saved_as_xls_with_a_title_line_or_in_utf16_is_read_as_text(tmp_path, encoding):
+    text = "某某热线工单导出\r\n工单编号\t来电时间\r\nA1\t2023-01-03 08:00:00\r\n"
+    (tmp_path / "cases.xls").write_bytes(text.encode(encoding))
+    export = read_export(tmp_path / "cases.xls", header_row=2)
+    assert (export.file_format, export.header, export.rows) == (
+        "csv (tab-separated) named .xls",
+        ["工单编号", "来电时间"],
+        1,
+    )
 
 
 def test_a_login_page_saved_as_xls_is_rejected_saying_so(settings):

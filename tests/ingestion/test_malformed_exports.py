@@ -87,6 +87,16 @@ def test_a_utf16_mark_before_bytes_that_are_not_utf16_is_a_one_line_error(tmp_pa
     assert "starts as UTF-16 but is not" in message and "\n" not in message
 
 
+def test_the_separator_is_told_by_whole_records_not_by_characters(tmp_path):
+    # a comma export whose phone numbers end in a tab (so that Excel keeps them text) and whose
+    # quoted texts hold commas; a semicolon export with decimal commas
+    rows = [f'{n},投诉,"噪音,夜间,{"很吵," * n}请处理",1381234567{n}\t' for n in range(6)]
+    commas = read_export(_csv(tmp_path, "工单编号,诉求类型,诉求内容,来电号码\n" + "\n".join(rows) + "\n"))
+    assert (commas.file_format, len(commas.header), commas.rows) == ("csv", 4, 6)
+    semicolons = read_export(_csv(tmp_path, "名称;数量;金额\n甲;1,5;2,5\n乙;3;4,25\n", name="b.csv"))
+    assert (semicolons.file_format, semicolons.frame["金额"].tolist()) == ("csv (semicolon-separated)", ["2,5", "4,25"])
+
+
 # 2. line ends
 
 
@@ -311,6 +321,13 @@ def test_a_value_merged_down_a_column_is_read_on_each_of_its_rows(tmp_path):
         "诉求内容": ["a", "b", "b"],
     }
     assert export.preamble == [(1, "工单明细")]
+
+
+def test_an_empty_first_sheet_is_passed_over_too(tmp_path):
+    header, record = ["工单编号", "来电时间", "诉求类型", "工单状态"], ["1", "2023-01-03 08:00:00", "投诉", "已办结"]
+    path = _xlsx(tmp_path, [("Sheet1", [], "visible"), ("工单", [header, record], "visible")])
+    export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+    assert (export.sheet, export.row_numbers, export.frame.iloc[0].tolist()) == ("工单", [2], record)
 
 
 def test_later_visible_sheets_with_data_are_named_not_read(tmp_path):
