@@ -209,6 +209,7 @@ def reading_notes(export: RawExport) -> list[str]:
         return numbers, texts if len(texts) <= 120 else texts[:119] + "…"
 
     notes = []
+    records = export.rows + len(export.malformed_rows)
     if export.sheet:
         notes.append(f"read from sheet {export.sheet}: the first sheet holds no header row of the profile")
     if export.preamble:
@@ -218,12 +219,11 @@ def reading_notes(export: RawExport) -> list[str]:
         numbers, texts = quoted(export.total_rows)
         notes.append(f"{numbers} under the records not loaded (a total): {texts}")
         counted = _rows_counted(export.total_rows)
-        records = export.rows + len(export.malformed_rows)
         if counted is not None and counted != records:
             notes.append(f"the total says {counted} rows but the file holds {records}: is the export whole?")
-    if records_at_a_sheet_limit(export):
+    if records in SHEET_LIMITS:
         notes.append(
-            f"{export.rows + len(export.malformed_rows)} rows, as many as a sheet holds under its header: "
+            f"{records} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
         )
     if export.other_sheets:
@@ -251,10 +251,6 @@ def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
         if found:
             return int((found[1] or found[2]).replace(",", ""))
     return None
-
-
-def records_at_a_sheet_limit(export: RawExport) -> bool:
-    return export.rows + len(export.malformed_rows) in SHEET_LIMITS
 
 
 def _snapshot_date(
@@ -342,11 +338,6 @@ def _spelled_as_profiles(export: RawExport, profiles: list[SourceProfile]) -> Ra
     return export
 
 
-def _no_read_header_repeated(path: Path, export: RawExport, profile: SourceProfile) -> RawExport:
-    refuse_repeated_headers(path, export.header, _profile_headers(profile))
-    return export
-
-
 def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
     """Read one export and choose its profile; PipelineError when none fits.
 
@@ -355,14 +346,21 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     header. Then the header row is the first of the file's first rows with the headers a profile
     requires and the most of those it reads; the rows above it are the export's `preamble`. A
     workbook with no such row on its first sheet is read from the first later sheet with one.
-    Headers are compared as header_key says, and renamed to the profiles' spelling."""
+    Headers are compared as header_key says, and renamed to the profiles' spelling. A header
+    the profile reads must not be there twice."""
+    export, profile = _read_and_choose(path, profiles)
+    refuse_repeated_headers(path, export.header, _profile_headers(profile))
+    return export, profile
+
+
+def _read_and_choose(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
     by_name = [profile for profile in profiles if profile.matches_name(path.name)]
     export = profile = None
     try:
         export = _spelled_as_profiles(read_export(path), by_name)
         profile = match_profile(path, export.header, profiles)
         if _profile_headers(profile) & set(export.header) or not _profile_headers(profile):
-            return _no_read_header_repeated(path, export, profile), profile
+            return export, profile
         failure = None
     except PipelineError as error:  # read with the header on row 1: maybe the title's fault
         failure = error
@@ -372,10 +370,9 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
         found = None
     if found is not None:
         header, sheet, candidate = found
-        export = _spelled_as_profiles(read_export(path, header_row=header, sheet=sheet), by_name)
-        return _no_read_header_repeated(path, export, candidate), candidate
+        return _spelled_as_profiles(read_export(path, header_row=header, sheet=sheet), by_name), candidate
     if failure is None:  # the profile that matched, with none of its headers: its load says so
-        return _no_read_header_repeated(path, export, profile), profile
+        return export, profile
     known = {header for profile in profiles for column in profile.columns for header in column.headers}
     if export is not None and (export.encoding or "").startswith("gb18030") and not known & set(export.header):
         # Big5 and other encodings decode as GB18030 without an error, into nonsense headers
