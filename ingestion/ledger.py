@@ -46,6 +46,7 @@ create table if not exists raw.quarantine (
     file_name varchar not null,
     source_profile varchar not null,
     row_number integer not null,      -- row in the file, header = 1
+    sheet varchar,                    -- the workbook sheet, when the file's rows come from several or not its first
     record_key varchar,               -- the row's own id (the profile's first required column), if it has one
     reason varchar not null,
     raw_values json,                  -- the row's cells by header, personal data hashed or masked
@@ -85,6 +86,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
     connection.execute(LEDGER_DDL)
     connection.execute(QUARANTINE_DDL)
     connection.execute("alter table raw.quarantine add column if not exists record_key varchar")
+    connection.execute("alter table raw.quarantine add column if not exists sheet varchar")
     connection.execute("alter table raw.load_ledger add column if not exists warnings varchar")
     connection.execute("alter table raw.load_ledger add column if not exists deadline_policy varchar")
     connection.execute(LEDGER_HISTORY_DDL)
@@ -97,11 +99,14 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
                 _file_id varchar not null,
                 _file_name varchar not null,
                 _row_number integer not null,
+                _sheet varchar,
                 _snapshot_date date,
                 _loaded_at timestamp not null
             )
             """
         )
+        # the sheet of a row (RawExport.row_sheets), since workbooks split over sheets load whole
+        connection.execute(f"alter table raw.{profile.table} add column if not exists _sheet varchar")
         # a profile that gains a column widens the table; older rows keep nulls there
         existing = {
             name

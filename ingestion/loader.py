@@ -31,11 +31,13 @@ from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.readers import (
     RawExport,
+    SheetPart,
     arrow_frame,
     later_sheets,
     leading_rows,
     read_export,
     refuse_repeated_headers,
+    with_sheets_appended,
 )
 from ingestion.validation import parse_timestamps, row_problems
 
@@ -208,28 +210,42 @@ def reading_notes(export: RawExport) -> list[str]:
         texts = mask_text(pd.Series([" | ".join(text for _, text in rows)], dtype="string")).iloc[0]
         return numbers, texts if len(texts) <= 120 else texts[:119] + "…"
 
-    notes = []
+    def set_aside(part: RawExport | SheetPart, rows: int, where: str = "") -> None:
+        """Notes on the rows of one sheet (or text file) that are not records."""
+        if part.preamble:
+            numbers, texts = quoted(part.preamble)
+            notes.append(f"{where}header on row {part.header_row}; {numbers} above it not loaded: {texts}")
+        if part.total_rows:
+            numbers, texts = quoted(part.total_rows)
+            notes.append(f"{where}{numbers} under the records not loaded (a total): {texts}")
+            counted = _rows_counted(part.total_rows)
+            if counted is not None and counted not in (rows, records):  # the sheet's, or the whole export's
+                notes.append(f"{where}the total says {counted} rows but the file holds {records}: is the export whole?")
+
+    notes: list[str] = []
     records = export.rows + len(export.malformed_rows)
+    parts = export.appended_sheets
     if export.sheet:
         notes.append(f"read from sheet {export.sheet}: the first sheet holds no header row of the profile")
-    if export.preamble:
-        numbers, texts = quoted(export.preamble)
-        notes.append(f"header on row {export.header_row}; {numbers} above it not loaded: {texts}")
-    if export.total_rows:
-        numbers, texts = quoted(export.total_rows)
-        notes.append(f"{numbers} under the records not loaded (a total): {texts}")
-        counted = _rows_counted(export.total_rows)
-        if counted is not None and counted != records:
-            notes.append(f"the total says {counted} rows but the file holds {records}: is the export whole?")
-    if records in SHEET_LIMITS:
+    if parts:
+        first = records - sum(part.rows for part in parts)
+        listed = ", ".join(f"{part.name} ({part.rows})" for part in parts)
+        notes.append(f"records read from {len(parts) + 1} sheets: {export.sheet_name} ({first}), {listed}")
+        set_aside(export, first, f"sheet {export.sheet_name}: ")
+        for part in parts:
+            set_aside(part, part.rows, f"sheet {part.name}: ")
+    else:
+        set_aside(export, records)
+    if (parts[-1].rows if parts else records) in SHEET_LIMITS:
         notes.append(
             f"{records} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
         )
     if export.other_sheets:
         notes.append(
-            f"sheet {', '.join(export.other_sheets)} also holds data and is not loaded (one sheet is): "
-            "if it is part of the export, put it on the sheet loaded (or land it as a file of its own)"
+            f"sheet {', '.join(export.other_sheets)} also holds data and is not loaded (it has no header row "
+            "with the columns of the sheet loaded): if it is part of the export, give it that header row "
+            "(or land it as a file of its own)"
         )
     return notes
 
@@ -345,12 +361,43 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     name matches: some systems put a title, the time of the export or who took it above the
     header. Then the header row is the first of the file's first rows with the headers a profile
     requires and the most of those it reads; the rows above it are the export's `preamble`. A
-    workbook with no such row on its first sheet is read from the first later sheet with one.
-    Headers are compared as header_key says, and renamed to the profiles' spelling. A header
-    the profile reads must not be there twice."""
+    workbook with no such row on its first sheet is read from the first later sheet with one,
+    and later sheets that continue it are appended (_with_later_sheets). Headers are compared as
+    header_key says, and renamed to the profiles' spelling. A header the profile reads must not
+    be there twice."""
     export, profile = _read_and_choose(path, profiles)
     refuse_repeated_headers(path, export.header, _profile_headers(profile))
-    return export, profile
+    return _with_later_sheets(path, export, profile), profile
+
+
+def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) -> RawExport:
+    """The export with the records of each later visible sheet that continues it appended, in
+    sheet order: a sheet with a header row of the profile whose headers the profile reads are
+    those of the sheet read first (a system splits a long export over sheets, one per month or
+    per 65,535 rows). Other sheets with data (a summary, another table) stay `other_sheets`,
+    named on the file's ledger row."""
+    if not export.other_sheets:
+        return export
+    read = _profile_headers(profile)
+    layout = read & set(export.header)
+    continuing, others = [], []
+    for index, name in later_sheets(path):
+        if name not in export.other_sheets:
+            continue
+        found = header_row(leading_rows(path, sheet=index), profile)
+        part = None
+        if found is not None:
+            part = _spelled_as_profiles(read_export(path, header_row=found, sheet=index, other_sheets=False), [profile])
+        if part is None or read & set(part.header) != layout:
+            others.append(name)
+            continue
+        refuse_repeated_headers(f"{path}, sheet {name}", part.header, read)
+        continuing.append(part)
+    if not continuing:
+        return export
+    merged = with_sheets_appended(export, continuing)
+    merged.other_sheets = others
+    return merged
 
 
 def _read_and_choose(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
@@ -394,7 +441,7 @@ def _header_below(path: Path, by_name: list[SourceProfile]) -> tuple[int, int, S
         found = header_row(rows, candidate)
         if found is not None and found > 1:
             return found, 0, candidate
-    for sheet in later_sheets(path):
+    for sheet, _ in later_sheets(path):
         rows = leading_rows(path, sheet=sheet)
         for candidate in by_name:
             found = header_row(rows, candidate)
@@ -606,6 +653,12 @@ def _mapped_batch(files: list[LandedFile]) -> pd.DataFrame:
         mapped["_row_number"] = pd.Series(
             [number for file in same for number in file.export.row_numbers], dtype="int32"
         )
+        sheets = [file.export.row_sheets() for file in same]
+        if any(sheets):  # a workbook read from more than one sheet, or not from its first
+            mapped["_sheet"] = pd.Series(
+                [name for file, names in zip(same, sheets, strict=True) for name in names or [None] * file.rows],
+                dtype="object",
+            )
         parts.append(mapped)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
@@ -649,6 +702,8 @@ def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Serie
     rows = mapped[shared]
     for _, group in rows.groupby(["_file_id", profile.key], sort=False):
         numbers = group["_row_number"].tolist()
+        if "_sheet" in group and group["_sheet"].notna().any():  # which sheet's row
+            numbers = [f"{number} of sheet {sheet}" for number, sheet in zip(numbers, group["_sheet"], strict=True)]
         if len(group.drop_duplicates(subset=columns)) == 1:
             for index in group.index[1:]:
                 problems[index] = f"duplicate of row {numbers[0]} (identical; row {numbers[0]} loaded)"
@@ -675,6 +730,7 @@ def _quarantine_rows(
             "file_name": bad["_file_id"].map(names),
             "source_profile": profile.name,
             "row_number": bad["_row_number"],
+            "sheet": bad.get("_sheet"),
             "record_key": bad[record_key].where(bad[record_key].ne(""), None) if record_key else None,
             # a bad value quoted in a reason, or a number typed into the wrong column, is masked too
             "reason": mask_text(reasons.astype("string")),
@@ -795,6 +851,8 @@ def prepare_batch(
     rows["_file_id"] = mapped["_file_id"]
     rows["_file_name"] = rows["_file_id"].map({file.file_id: file.relative for file in files})
     rows["_row_number"] = mapped["_row_number"]
+    if "_sheet" in mapped:
+        rows["_sheet"] = mapped["_sheet"]
     rows["_snapshot_date"] = rows["_file_id"].map({file.file_id: file.snapshot_date for file in files})
     rows["_loaded_at"] = loaded_at
     rows[_GOOD] = good.to_numpy(dtype=bool)

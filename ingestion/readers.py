@@ -62,6 +62,17 @@ _INVISIBLE_RE2 = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in INVISIBLE_CHARACTER
 
 
 @dataclass
+class SheetPart:
+    """A later sheet of a workbook whose records were appended to those of the sheet read first."""
+
+    name: str
+    rows: int
+    header_row: int
+    preamble: list[tuple[int, str]]  # as RawExport's, in this sheet
+    total_rows: list[tuple[int, str]]
+
+
+@dataclass
 class RawExport:
     """The cells of one export as text, with the row number each had in the file (header = 1).
 
@@ -85,6 +96,9 @@ class RawExport:
     header_row: int = 1  # where the header was read
     other_sheets: list[str] = field(default_factory=list)  # a workbook's other sheets with data: not read
     sheet: str | None = None  # the sheet read, when not the first (which held no header)
+    sheet_name: str | None = None  # a workbook's sheet read, whichever it is
+    # the later sheets whose records follow this sheet's (an export split over sheets), in order
+    appended_sheets: list[SheetPart] = field(default_factory=list)
     # a total under the records (合计：N 条, Total): (row number, its cells joined); not a record
     total_rows: list[tuple[int, str]] = field(default_factory=list)
 
@@ -109,6 +123,17 @@ class RawExport:
             self.cells = (header, self.cells[1])
         if "frame" in self.__dict__:
             self.__dict__["frame"].columns = header
+
+    def row_sheets(self) -> list[str] | None:
+        """The sheet each row was read from, when a workbook's rows come from more than one sheet
+        or not from its first; None otherwise (a CSV, the usual one-sheet workbook)."""
+        if self.appended_sheets:
+            first = self.rows - sum(part.rows for part in self.appended_sheets)
+            names = [self.sheet_name] * first
+            for part in self.appended_sheets:
+                names += [part.name] * part.rows
+            return names
+        return [self.sheet] * self.rows if self.sheet else None
 
     def arrow_columns(self) -> list[pa.Array | pa.ChunkedArray]:
         """The cells as one Arrow large_string array per column (no copy where they already are)."""
@@ -522,10 +547,12 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _sheet_rows(path: Path, count: int | None = None, sheet: int = 0) -> tuple[list[list[object]], list[str], str]:
+def _sheet_rows(
+    path: Path, count: int | None = None, sheet: int = 0, other_sheets: bool = True
+) -> tuple[list[list[object]], list[str], str]:
     """A sheet's rows from A1 (all of them, or the first `count`; the first sheet unless `sheet`
-    says which), the names of the other visible sheets that hold anything (when all rows are
-    read: they are not loaded), and the sheet's name."""
+    says which), the names of the later visible sheets that hold anything (when all rows are
+    read and `other_sheets`), and the sheet's name."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:
@@ -542,7 +569,7 @@ def _sheet_rows(path: Path, count: int | None = None, sheet: int = 0) -> tuple[l
             rows = read.to_python(skip_empty_area=False, nrows=count)
             _merged_down(rows, read.merged_cell_ranges or [])
             others = []
-            for index, other in enumerate(sheets if count is None else []):
+            for index, other in enumerate(sheets if count is None and other_sheets else []):
                 if index <= sheet or other.visible != SheetVisibleEnum.Visible:  # those before held no header
                     continue
                 cells = workbook.get_sheet_by_index(index).to_python()
@@ -570,8 +597,8 @@ def _merged_down(rows: list[list[object]], merged: list[tuple[tuple[int, int], t
                 row[column] = value
 
 
-def later_sheets(path: Path) -> list[int]:
-    """The visible sheets after the first of a workbook, by index ([] for any other file)."""
+def later_sheets(path: Path) -> list[tuple[int, str]]:
+    """The visible sheets after the first of a workbook, (index, name) ([] for any other file)."""
     if path.suffix.lower() not in EXCEL_SUFFIXES or _kind(path) != "workbook":
         return []
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
@@ -581,16 +608,18 @@ def later_sheets(path: Path) -> list[int]:
             sheets = workbook.sheets_metadata
     except Exception:  # noqa: BLE001 - read_export says what is wrong with the file
         return []
-    return [index for index, sheet in enumerate(sheets) if index and sheet.visible == SheetVisibleEnum.Visible]
+    return [
+        (index, sheet.name) for index, sheet in enumerate(sheets) if index and sheet.visible == SheetVisibleEnum.Visible
+    ]
 
 
-def _read_excel(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
-    rows, others, name = _sheet_rows(path, sheet=sheet)
+def _read_excel(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = True) -> RawExport:
+    rows, others, name = _sheet_rows(path, sheet=sheet, other_sheets=other_sheets)
     preamble = preamble_of([[_cell_text(cell) for cell in row] for row in rows[: header_row - 1]])
     if rows and len({len(row) for row in rows}) == 1:
         export = _sheet_export(rows, path, header_row)
         export.preamble, export.other_sheets = preamble, others
-        export.sheet = name if sheet else None
+        export.sheet, export.sheet_name = (name if sheet else None), name
         return export
     numbered = []
     for number, row in enumerate(rows, start=1):
@@ -602,7 +631,7 @@ def _read_excel(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
     export = RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble, other_sheets=others)
-    export.sheet = name if sheet else None
+    export.sheet, export.sheet_name = (name if sheet else None), name
     return export
 
 
@@ -767,7 +796,7 @@ def _read_html(path: Path, header_row: int = 1) -> RawExport:
     return export
 
 
-def _read(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
+def _read(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = True) -> RawExport:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
@@ -775,7 +804,7 @@ def _read(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
     if kind == "html":
         return _read_html(path, header_row)
     if kind == "workbook":
-        return _read_excel(path, header_row, sheet)
+        return _read_excel(path, header_row, sheet, other_sheets)
     export = _read_csv(path, header_row)
     if suffix in EXCEL_SUFFIXES:
         export.file_format += f" named {suffix}"
@@ -852,13 +881,13 @@ def _total_rows_set_aside(export: RawExport) -> None:
         export.__dict__.pop("frame", None)
 
 
-def read_export(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
+def read_export(path: Path, header_row: int = 1, sheet: int = 0, *, other_sheets: bool = True) -> RawExport:
     """Read one export, its header on row `header_row` (as a spreadsheet numbers rows; the rows
     above it are its `preamble`, a total under the records its `total_rows`), from a workbook's
-    first sheet or the one `sheet` says; for a file that cannot be read, raise PipelineError and
-    nothing else."""
+    first sheet or the one `sheet` says (and, unless `other_sheets` is false, name the later
+    sheets with data); for a file that cannot be read, raise PipelineError and nothing else."""
     try:
-        export = _read(path, header_row, sheet)
+        export = _read(path, header_row, sheet, other_sheets)
         export.header_row = header_row
         _total_rows_set_aside(export)
     except PipelineError:
@@ -881,7 +910,47 @@ def read_export(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
     return export
 
 
-def refuse_repeated_headers(path: Path, header: list[str], read: set[str] | None = None) -> None:
+def with_sheets_appended(export: RawExport, later: list[RawExport]) -> RawExport:
+    """One export of a workbook's sheet and the later sheets that continue it, their records in
+    sheet order. Each later sheet's columns are taken by header (the n-th of a repeated one for
+    the n-th); a header of the first sheet that a later one lacks is empty there. Headers only
+    a later sheet has are not kept: the caller appends sheets whose headers a profile reads are
+    the first's."""
+
+    def keyed(header: list[str]) -> list[tuple[str, int]]:
+        seen: Counter[str] = Counter()
+        keys = []
+        for name in header:
+            keys.append((name, seen[name]))
+            seen[name] += 1
+        return keys
+
+    keys = keyed(export.header)
+    columns: list[list[pa.Array | pa.ChunkedArray]] = [[column] for column in export.arrow_columns()]
+    for part in later:
+        position = {key: j for j, key in enumerate(keyed(part.header))}
+        arrays = part.arrow_columns()
+        empty = pa.array([""] * part.rows, type=pa.large_string())
+        for j, key in enumerate(keys):
+            columns[j].append(arrays[position[key]] if key in position else empty)
+    merged = RawExport(
+        (export.header, [pa.chunked_array(parts, type=pa.large_string()).combine_chunks() for parts in columns]),
+        [number for part in (export, *later) for number in part.row_numbers],
+        export.file_format,
+        export.encoding,
+        preamble=export.preamble,
+        header_row=export.header_row,
+        sheet=export.sheet,
+        sheet_name=export.sheet_name,
+        total_rows=export.total_rows,
+    )
+    merged.appended_sheets = [
+        SheetPart(part.sheet_name or "", part.rows, part.header_row, part.preamble, part.total_rows) for part in later
+    ]
+    return merged
+
+
+def refuse_repeated_headers(path: Path | str, header: list[str], read: set[str] | None = None) -> None:
     """PipelineError when a non-empty header is there twice, among those `read` (all if None):
     which of the two holds the value? A repeated header nothing reads (two 备注) does not matter."""
     named = [name for name in header if name and (read is None or name in read)]

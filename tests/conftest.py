@@ -207,8 +207,8 @@ def landed_work_orders(settings, file_name: str) -> list[tuple]:
             name
             for (name,) in connection.execute(
                 "select column_name from information_schema.columns where table_schema = 'raw' "
-                "and table_name = 'hotline_work_orders' and column_name not in "
-                "('_file_id', '_file_name', '_snapshot_date', '_loaded_at', '_row_number') order by ordinal_position"
+                "and table_name = 'hotline_work_orders' and column_name not in ('_file_id', '_file_name', "
+                "'_snapshot_date', '_loaded_at', '_row_number', '_sheet') order by ordinal_position"
             ).fetchall()
         ]
         return connection.execute(

@@ -201,6 +201,44 @@ def test_files_named_with_a_future_or_no_date_are_rejected_not_taken_as_the_data
     assert report.files_loaded == 1
 
 
+def test_an_export_split_over_sheets_loads_every_row_with_its_sheet(settings):
+    import openpyxl
+
+    from demodata.hotline_exports import EXPORT_HEADERS
+
+    headers = list(EXPORT_HEADERS)
+    book = openpyxl.Workbook()
+    first, second = book.active, book.create_sheet("续表")
+    first.title = "工单"
+    for sheet, rows in (
+        (first, [export_row(工单编号="A-1"), export_row(工单编号="A-2")]),
+        # the next sheet: a new order, a bad one, and a copy of the first sheet's first order
+        (
+            second,
+            [export_row(工单编号="B-1"), export_row(工单编号="B-2", 诉求类型="咨询类"), export_row(工单编号="A-1")],
+        ),
+    ):
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([row.get(name, "") for name in headers])
+    book.save(settings.landing_dir / "12345_gongdan_20230103.xlsx")
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (5, 3, 2)
+    assert query(settings, "select work_order_id, _sheet, _row_number from raw.hotline_work_orders order by 1") == [
+        ("A-1", "工单", 2),
+        ("A-2", "工单", 3),
+        ("B-1", "续表", 2),
+    ]
+    assert query(settings, "select sheet, row_number, reason from raw.quarantine order by row_number") == [
+        ("续表", 3, "诉求类型 '咨询类' is not one of the known values"),
+        ("续表", 4, "duplicate of row 2 of sheet 工单 (identical; row 2 of sheet 工单 loaded)"),
+    ]
+    [(warnings,)] = query(settings, "select warnings from raw.load_ledger")
+    assert warnings == "records read from 2 sheets: 工单 (2), 续表 (3)"
+
+
 def test_a_file_with_a_column_twice_is_rejected_with_the_column_named(settings):
     path = settings.landing_dir / "12345_gongdan_20230103.csv"
     path.write_text("工单编号,来电时间,诉求类型,工单状态,来电号码,来电号码\n1,2023-01-03 09:00:00,投诉,已受理,1,2\n")

@@ -298,8 +298,8 @@ def test_a_first_sheet_of_instructions_is_passed_over_for_the_sheet_with_the_hea
     assert reading_notes(export) == [
         "read from sheet 工单: the first sheet holds no header row of the profile",
         "header on row 2; row 1 above it not loaded: 工单明细",
-        "sheet 统计 also holds data and is not loaded (one sheet is): if it is part of the export, put it on "
-        "the sheet loaded (or land it as a file of its own)",
+        "sheet 统计 also holds data and is not loaded (it has no header row with the columns of the sheet "
+        "loaded): if it is part of the export, give it that header row (or land it as a file of its own)",
     ]
 
 
@@ -344,6 +344,61 @@ def test_later_visible_sheets_with_data_are_named_not_read(tmp_path):
     export = read_export(path)
     assert export.frame["工单编号"].tolist() == ["1"]
     assert export.other_sheets == ["工单(续)", "统计"]
+
+
+def test_an_export_split_over_sheets_is_read_whole_and_other_tables_are_named(tmp_path):
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态", "备注"]
+    path = _xlsx(
+        tmp_path,
+        [
+            ("1月", [["工单明细"], header, ["1", "2023-01-03 08:00:00", "投诉", "已办结", "a"]], "visible"),
+            # the next month: its columns in another order, one of them not read, and a total under it
+            (
+                "2月",
+                [
+                    ["工单状态", "工单编号", "来电时间", "诉求类型"],
+                    ["已受理", "2", "2023-02-01 08:00:00", "咨询"],
+                    ["已办结", "3", "2023-02-02 08:00:00", "求助"],
+                    ["合计：3 条"],
+                ],
+                "visible",
+            ),
+            ("旧数据", [header, ["x"] * 5], "hidden"),
+            # another table: the profile's header row, but other columns (a summary of returns)
+            ("退单", [["工单编号", "来电时间"], ["1", "2023-01-03 08:00:00"]], "visible"),
+            ("统计", [["月份", "件数"], ["1月", 1]], "visible"),
+        ],
+    )
+    export, profile = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+    assert profile.name == "hotline_qidong_v2023"
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "2", "3"],
+        "来电时间": ["2023-01-03 08:00:00", "2023-02-01 08:00:00", "2023-02-02 08:00:00"],
+        "诉求类型": ["投诉", "咨询", "求助"],
+        "工单状态": ["已办结", "已受理", "已办结"],
+        "备注": ["a", "", ""],
+    }
+    assert (export.row_numbers, export.row_sheets()) == ([3, 2, 3], ["1月", "2月", "2月"])
+    assert reading_notes(export) == [
+        "records read from 2 sheets: 1月 (1), 2月 (2)",
+        "sheet 1月: header on row 2; row 1 above it not loaded: 工单明细",
+        "sheet 2月: row 4 under the records not loaded (a total): 合计：3 条",
+        "sheet 退单, 统计 also holds data and is not loaded (it has no header row with the columns of the sheet "
+        "loaded): if it is part of the export, give it that header row (or land it as a file of its own)",
+    ]
+
+
+def test_a_later_sheet_with_a_header_read_twice_is_a_one_line_error_naming_it(tmp_path):
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+    path = _xlsx(
+        tmp_path,
+        [
+            ("1月", [header, ["1", "2023-01-03 08:00:00", "投诉", "已办结"]], "visible"),
+            ("2月", [[*header, "工单状态"], ["2", "2023-02-01 08:00:00", "咨询", "已受理", "已办结"]], "visible"),
+        ],
+    )
+    with pytest.raises(PipelineError, match=r"12345_gongdan_20230103.xlsx, sheet 2月: column 工单状态 appears twice"):
+        read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
 
 
 def test_a_workbook_without_sheets_is_a_one_line_error(tmp_path):

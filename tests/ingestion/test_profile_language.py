@@ -23,7 +23,7 @@ from pipeline import steps
 
 DATE_IN_NAME = r"from_filename: '(\d{4})-(\d{2})-(\d{2})'"
 LOCAL_FORMAT = 'timestamp_formats: ["%Y-%m-%d %H:%M:%S"]'
-META_COLUMNS = ["_file_id", "_file_name", "_row_number", "_snapshot_date", "_loaded_at"]
+META_COLUMNS = ["_file_id", "_file_name", "_row_number", "_sheet", "_snapshot_date", "_loaded_at"]
 
 
 def profile_text(

@@ -35,8 +35,8 @@ EXPORTED = ["导出时间：2023-01-03 08:00:00", "", "导出人：李明 137000
 ABOVE = f"rows 1-2 above it not loaded: {TITLE} | 导出时间：2023-01-03 08:00:00 导出人：李明 [电话已隐去]"
 TOTAL = "row 7 under the records not loaded (a total): 合计：2 条"
 NOT_READ = (
-    "sheet 统计 also holds data and is not loaded (one sheet is): if it is part of the export, put it "
-    "on the sheet loaded (or land it as a file of its own)"
+    "sheet 统计 also holds data and is not loaded (it has no header row with the columns of the sheet loaded): "
+    "if it is part of the export, give it that header row (or land it as a file of its own)"
 )
 
 

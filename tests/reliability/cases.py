@@ -569,6 +569,19 @@ def _build() -> list[Case]:
             loaded(2),
             "an empty first sheet, the export on the second (read from there)",
         ),
+        Case(
+            "xlsx",
+            dated("xlsx"),
+            workbook(
+                [
+                    ("1-65535", table(rows(2)), "visible"),
+                    ("65536-", table(rows(2, 诉求类型="咨询类") + rows(1)), "visible"),
+                    ("统计", [["月份", "件数"], ["2023-01", 5]], "visible"),
+                ]
+            ),
+            quarantined(2, "诉求类型 '咨询类' is not one of the known values", loaded=3),
+            "an export split over two sheets, a header on each (both loaded), and a summary sheet",
+        ),
         Case("xlsx", dated("xlsx"), workbook_without_sheets, rejected("no sheets"), "a workbook with no sheets"),
         Case(
             "xlsx",
