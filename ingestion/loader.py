@@ -30,6 +30,7 @@ from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.readers import (
+    UNDECODABLE,
     RawExport,
     SheetPart,
     arrow_frame,
@@ -225,6 +226,11 @@ def reading_notes(export: RawExport) -> list[str]:
     notes: list[str] = []
     records = export.rows + len(export.malformed_rows)
     parts = export.appended_sheets
+    if export.undecodable_lines:
+        notes.append(
+            f"{export.undecodable_lines} line(s) hold bytes that are not {export.encoding} (read as U+FFFD): "
+            "their rows are quarantined where a column read other than free text has them"
+        )
     if export.sheet:
         notes.append(f"read from sheet {export.sheet}: the first sheet holds no header row of the profile")
     if parts:
@@ -333,7 +339,7 @@ def header_row(rows: list[list[str]], profile: SourceProfile) -> int | None:
 def _spelled_as_profiles(export: RawExport, profiles: list[SourceProfile]) -> RawExport:
     """The export with each header written as the profiles spell it, where they differ only as
     header_key ignores (工单编号 with a line break typed in it, ＩＤ for ID); a header two of the file's
-    headers would take is left as it is."""
+    headers would take is left as it is (and the file rejected if the profile reads it)."""
     known = set().union(*(_profile_headers(profile) for profile in profiles))
     header = export.header
     unknown = [name for name in header if name not in known]
@@ -366,8 +372,24 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     header_key says, and renamed to the profiles' spelling. A header the profile reads must not
     be there twice."""
     export, profile = _read_and_choose(path, profiles)
-    refuse_repeated_headers(path, export.header, _profile_headers(profile))
+    _refuse_headers_read_twice(path, export.header, profile)
     return _with_later_sheets(path, export, profile), profile
+
+
+def _refuse_headers_read_twice(where: Path | str, header: list[str], profile: SourceProfile) -> None:
+    """PipelineError when a header the profile reads is there twice, as it is or written another
+    way that header_key does not tell apart (工单编号 and 工单 编号): which of the two holds the value?"""
+    read = _profile_headers(profile)
+    refuse_repeated_headers(where, header, read)
+    keys = {header_key(name) for name in read}
+    spellings: dict[str, list[str]] = {}
+    for name in header:
+        if name and header_key(name) in keys:
+            spellings.setdefault(header_key(name), []).append(name)
+    alike = [names for names in spellings.values() if len(names) > 1]
+    if alike:
+        listed = " and ".join(repr(name) for name in alike[0])
+        raise PipelineError(f"{where}: columns {listed} are one header written two ways; keep one and re-export")
 
 
 def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) -> RawExport:
@@ -391,7 +413,7 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
         if part is None or read & set(part.header) != layout:
             others.append(name)
             continue
-        refuse_repeated_headers(f"{path}, sheet {name}", part.header, read)
+        _refuse_headers_read_twice(f"{path}, sheet {name}", part.header, profile)
         continuing.append(part)
     if not continuing:
         return export
@@ -688,6 +710,30 @@ def _masked(
     return masked
 
 
+def undecodable_problems(mapped: pd.DataFrame, files: list[LandedFile]) -> pd.Series:
+    """Rows of text exports with bytes their encoding cannot decode (read as U+FFFD: readers._decoded)
+    in a column the profile reads, other than free text: what was the id, the number, the name?
+    Free text with a character cut in half (where a system cut a long cell) loads as it is."""
+    problems = pd.Series("", index=mapped.index, dtype="object")
+    encodings = {file.file_id: file.export.encoding for file in files if file.export.undecodable_lines}
+    if not encodings:
+        return problems
+    in_files = mapped["_file_id"].isin(encodings)
+    for column in files[0].profile.columns:
+        if column.personal == "mask_text":
+            continue
+        hit = in_files & mapped[column.name].str.contains(UNDECODABLE, regex=False).fillna(False).astype(bool)
+        if hit.any():
+            said = mapped["_file_id"][hit].map(
+                lambda file_id, header=column.header: (
+                    f"{header} holds bytes that are not {encodings[file_id]} (a character cut in half?); "
+                    "fix the export and reload it"
+                )
+            )
+            problems[hit] = problems[hit].where(problems[hit].eq(""), problems[hit] + "; ") + said
+    return problems
+
+
 def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Series:
     """Rows sharing one id inside one export: an identical copy is set aside (the first is kept);
     rows that differ are all quarantined, each naming the others, since nobody can tell which is right."""
@@ -841,8 +887,8 @@ def prepare_batch(
     mapped = _mapped_batch(files)
     masked = _masked(mapped, profile, key, digests)
     typed, problems = row_problems(masked, profile)
-    duplicates = duplicate_problems(mapped, profile)
-    problems = problems.where(duplicates.eq(""), problems.where(problems.eq(""), problems + "; ") + duplicates)
+    for more in (undecodable_problems(mapped, files), duplicate_problems(mapped, profile)):
+        problems = problems.where(more.eq(""), problems.where(problems.eq(""), problems + "; ") + more)
     good = problems.eq("")
 
     # every row goes to DuckDB, which keeps the good ones as it inserts (a copy of the good rows

@@ -101,6 +101,7 @@ class RawExport:
     appended_sheets: list[SheetPart] = field(default_factory=list)
     # a total under the records (合计：N 条, Total): (row number, its cells joined); not a record
     total_rows: list[tuple[int, str]] = field(default_factory=list)
+    undecodable_lines: int = 0  # lines of a text export with bytes its encoding cannot decode (_decoded)
 
     @property
     def header(self) -> list[str]:
@@ -155,16 +156,34 @@ def remove_invisible(text: str) -> str:
     return text
 
 
+# A text export whose bytes do not all decode is still read when one line, or at most this share
+# of its lines (and not its first), hold bytes that do not: a system that cuts a long cell at a
+# number of bytes may cut a character in half. Those bytes read as U+FFFD; a row with one in a
+# column its profile reads (but free text) is quarantined (loader.undecodable_problems). More,
+# and the file is in another encoding.
+MAX_UNDECODABLE_LINE_SHARE = 0.05
+UNDECODABLE = "\ufffd"
+
+
 def decode_csv(data: bytes, path: Path) -> tuple[str, str]:
     """Decode CSV bytes: UTF-8 if it decodes cleanly, else GB18030; a UTF-8 BOM is dropped first.
-    UTF-16 and UTF-32 are read by their byte-order mark.
+    UTF-16 and UTF-32 are read by their byte-order mark. (Text with a few undecodable bytes:
+    _decoded.)"""
+    text, encoding, _ = _decoded(data, path)
+    return text, encoding
+
+
+def _decoded(data: bytes, path: Path) -> tuple[str, str, int]:
+    """decode_csv's text and encoding, and how many lines hold bytes the encoding cannot decode
+    (read as U+FFFD): when neither UTF-8 nor GB18030 decodes the whole file, the one that decodes
+    all but at most MAX_UNDECODABLE_LINE_SHARE of its lines, the first line included.
 
     Some tools put a UTF-8 BOM in front of a GB18030 body; that body is read as GB18030.
     """
     for mark, encoding in UNICODE_BOMS.items():
         if data.startswith(mark):
             try:
-                return data.decode(encoding).removeprefix("\ufeff"), encoding
+                return data.decode(encoding).removeprefix("\ufeff"), encoding, 0
             except UnicodeDecodeError as error:
                 raise PipelineError(
                     f"{path}: starts as {encoding.upper()} but is not ({_one_line(error)}); "
@@ -172,18 +191,30 @@ def decode_csv(data: bytes, path: Path) -> tuple[str, str]:
                 ) from error
     bom = data.startswith(UTF8_BOM)
     body = data[len(UTF8_BOM) :] if bom else data
+    labels = {"utf-8": "utf-8-sig" if bom else "utf-8", "gb18030": "gb18030 (after a UTF-8 BOM)" if bom else "gb18030"}
     try:
-        return body.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
+        return body.decode("utf-8"), labels["utf-8"], 0
     except UnicodeDecodeError:
         pass
     try:
-        return body.decode("gb18030"), "gb18030 (after a UTF-8 BOM)" if bom else "gb18030"
+        return body.decode("gb18030"), labels["gb18030"], 0
     except UnicodeDecodeError as error:
-        where = f"byte {error.start + (len(UTF8_BOM) if bom else 0)}"
-        after = " after its UTF-8 BOM" if bom else ""
-        raise PipelineError(
-            f"{path}: neither UTF-8 nor GB18030{after} ({where}); re-export the file as UTF-8 or GB18030 CSV"
-        ) from error
+        failure = error
+    best = None
+    for encoding in ("utf-8", "gb18030"):  # UTF-8 first: its bytes often read as GB18030, not the reverse
+        text = body.decode(encoding, errors="replace")
+        lines = text.splitlines()
+        bad = sum(UNDECODABLE in line for line in lines)
+        fits = lines and UNDECODABLE not in lines[0] and bad <= max(1, len(lines) * MAX_UNDECODABLE_LINE_SHARE)
+        if fits and (best is None or bad < best[2]):
+            best = (text, labels[encoding], bad)
+    if best is not None:
+        return best
+    where = f"byte {failure.start + (len(UTF8_BOM) if bom else 0)}"
+    after = " after its UTF-8 BOM" if bom else ""
+    raise PipelineError(
+        f"{path}: neither UTF-8 nor GB18030{after} ({where}); re-export the file as UTF-8 or GB18030 CSV"
+    ) from failure
 
 
 class _LineFeed:
@@ -468,9 +499,9 @@ def arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _csv_text(path: Path) -> tuple[str, str]:
-    text, encoding = decode_csv(path.read_bytes(), path)
-    return remove_invisible(text), encoding
+def _csv_text(path: Path) -> tuple[str, str, int]:
+    text, encoding, undecodable = _decoded(path.read_bytes(), path)
+    return remove_invisible(text), encoding, undecodable
 
 
 def _csv_records(text: str, count: int, delimiter: str) -> list[list[str]]:
@@ -488,20 +519,16 @@ def _csv_records(text: str, count: int, delimiter: str) -> list[list[str]]:
 
 
 def _read_csv(path: Path, header_row: int = 1) -> RawExport:
-    text, encoding = _csv_text(path)
+    text, encoding, undecodable = _csv_text(path)
     delimiter = delimiter_of(text)
     file_format = "csv" if delimiter == "," else f"csv ({DELIMITERS[delimiter]}-separated)"
     preamble = preamble_of(_csv_records(text, header_row - 1, delimiter)) if header_row > 1 else []
+    read = {"file_format": file_format, "encoding": encoding, "preamble": preamble, "undecodable_lines": undecodable}
     parsed = _parse_unquoted(text, header_row, delimiter)
     if parsed is not None:
+        cells = (parsed.header, parsed.rows)
         return RawExport(
-            (parsed.header, parsed.rows),
-            parsed.row_numbers,
-            file_format,
-            encoding,
-            parsed.malformed,
-            parsed.reasons,
-            preamble,
+            cells, parsed.row_numbers, malformed_rows=parsed.malformed, malformed_reasons=parsed.reasons, **read
         )
     # universal line ends (\r\n, \n, and old Mac \r) split the lines; each keeps its own line end
     lines = io.StringIO(text, newline="").readlines()
@@ -515,7 +542,9 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
     frame = pd.DataFrame(parsed.rows, columns=parsed.header, dtype="string")
     if formula_text:
         _formula_text_unwrapped(frame)
-    return RawExport(frame, parsed.row_numbers, file_format, encoding, parsed.malformed, parsed.reasons, preamble)
+    return RawExport(
+        frame, parsed.row_numbers, malformed_rows=parsed.malformed, malformed_reasons=parsed.reasons, **read
+    )
 
 
 # ="0513..." : how many systems write a number that must stay text (a leading zero, an 18-digit

@@ -30,14 +30,13 @@ def test_headers_with_line_breaks_and_spaces_typed_in_them_load_by_the_profile(s
     assert typed == landed_work_orders(settings, "12345_gongdan_20230104.xlsx") and len(typed) == 1
 
 
-def test_a_header_two_columns_would_take_is_left_alone(settings, land):
+def test_two_columns_that_read_as_one_header_reject_the_file_naming_both(settings, land):
     rows = [{**export_row(), "工单 编号": "另一个编号"}]  # the real 工单编号 and a look-alike
     land("12345_gongdan_20230103.csv", rows)
 
     report = steps.ingest(settings)
 
-    assert report.rows_loaded == 1
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as connection:
-        assert connection.execute("select work_order_id from raw.hotline_work_orders").fetchall() == [
-            ("230103000000001-01",)
-        ]
+    assert report.rows_loaded == 0
+    [(name, reason)] = report.rejected
+    assert name == "12345_gongdan_20230103.csv"
+    assert reason.endswith("columns '工单编号' and '工单 编号' are one header written two ways; keep one and re-export")

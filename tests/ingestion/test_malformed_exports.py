@@ -69,8 +69,16 @@ def test_a_utf8_bom_before_a_utf8_body_is_still_utf8_sig(tmp_path):
 
 
 def test_a_bom_before_bytes_neither_utf8_nor_gb18030_is_a_one_line_error(tmp_path):
-    message = _error(_csv(tmp_path, b"\xef\xbb\xbf" + HEADER.encode() + b"\n1,\xff\xfe,x\n"))
+    message = _error(_csv(tmp_path, b"\xef\xbb\xbf" + HEADER.encode() + b"\n1,\xff\xfe,x\n2,\xff,y\n"))
     assert "neither UTF-8 nor GB18030 after its UTF-8 BOM" in message
+
+
+def test_a_character_cut_in_half_reads_as_a_replacement_in_the_encoding_of_the_rest(tmp_path):
+    # a system cut a UTF-8 appeal at a number of bytes: the last character lost its last byte
+    lines = [HEADER.encode(), "1,投诉,夜间施工".encode(), "2,投诉,噪音扰民".encode()[:-1], "3,求助,路灯".encode()]
+    export = read_export(_csv(tmp_path, b"\n".join(lines) + b"\n"))
+    assert (export.encoding, export.undecodable_lines) == ("utf-8", 1)
+    assert export.frame["诉求内容"].tolist() == ["夜间施工", "噪音扰\ufffd", "路灯"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])

@@ -331,6 +331,23 @@ def _mixed_encodings() -> bytes:
     return (header + "\r\n").encode("utf-8") + gb(rest)
 
 
+def _cut_in_half() -> bytes:
+    """40 GB18030 rows: one appeal's last character cut to its first byte (a system cutting a long
+    cell at a number of bytes), and a stray byte in another row's id."""
+    body = rows(40)
+    lines = [gb(line) for line in lines_of(body)]
+    appeal = gb(body[0]["诉求内容"])
+    lines[1] = lines[1].replace(appeal, appeal[:-1])
+    order = body[1]["工单编号"].encode()
+    lines[2] = lines[2].replace(order, order + b"\xff")
+    return b"\r\n".join(lines) + b"\r\n"
+
+
+def _header_cut_in_half() -> bytes:
+    header, rest = gb(csv_text(rows(2))).split(b"\r\n", 1)
+    return header.replace(gb("工单编号"), gb("工单编号")[:-1]) + b"\r\n" + rest
+
+
 def _missing_headers(drop: str) -> bytes:
     headers = [name for name in HEADERS if name != drop]
     return gb(csv_text(rows(2), headers))
@@ -432,6 +449,20 @@ def _build() -> list[Case]:
             random_bytes(1, 4096),
             rejected("neither UTF-8 nor GB18030"),
             "4 KB of random bytes as .csv",
+        ),
+        Case(
+            "encoding",
+            dated(),
+            _cut_in_half(),
+            quarantined(1, "工单编号 holds bytes that are not gb18030", loaded=39),
+            "GB18030, an appeal's last character cut in half (loaded as it is) and a stray byte in an id",
+        ),
+        Case(
+            "encoding",
+            dated(),
+            _header_cut_in_half(),
+            rejected("neither UTF-8 nor GB18030"),
+            "GB18030 with a character of the header cut in half",
         ),
         Case(
             "encoding",
