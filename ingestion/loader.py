@@ -37,6 +37,7 @@ from ingestion.readers import (
     later_sheets,
     leading_rows,
     read_export,
+    reads_kept,
     refuse_repeated_headers,
     with_sheets_appended,
 )
@@ -371,9 +372,10 @@ def read_matched(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, 
     and later sheets that continue it are appended (_with_later_sheets). Headers are compared as
     header_key says, and renamed to the profiles' spelling. A header the profile reads must not
     be there twice."""
-    export, profile = _read_and_choose(path, profiles)
-    _refuse_headers_read_twice(path, export.header, profile)
-    return _with_later_sheets(path, export, profile), profile
+    with reads_kept():  # the first rows looked at are decoded or parsed once with the rest
+        export, profile = _read_and_choose(path, profiles)
+        _refuse_headers_read_twice(path, export.header, profile)
+        return _with_later_sheets(path, export, profile), profile
 
 
 def _refuse_headers_read_twice(where: Path | str, header: list[str], profile: SourceProfile) -> None:
@@ -424,6 +426,10 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
 
 def _read_and_choose(path: Path, profiles: list[SourceProfile]) -> tuple[RawExport, SourceProfile]:
     by_name = [profile for profile in profiles if profile.matches_name(path.name)]
+    titled = _header_below_a_title(path, by_name)
+    if titled is not None:  # read once, from its header row
+        header, candidate = titled
+        return _spelled_as_profiles(read_export(path, header_row=header), by_name), candidate
     export = profile = None
     try:
         export = _spelled_as_profiles(read_export(path), by_name)
@@ -450,6 +456,26 @@ def _read_and_choose(path: Path, profiles: list[SourceProfile]) -> tuple[RawExpo
             "encoding (Big5, Shift-JIS), re-export it as UTF-8 or GB18030"
         ) from None
     raise failure
+
+
+def _header_below_a_title(path: Path, by_name: list[SourceProfile]) -> tuple[int, SourceProfile] | None:
+    """(header row, profile) when the first row holds no header row of these profiles and a row
+    below does, as _header_below finds it: known from the first rows, so that the file is read
+    whole once, from that row, not first from row 1. None otherwise, or when the file cannot be
+    read (read_export then says why)."""
+    if not by_name:
+        return None
+    try:
+        rows = leading_rows(path)
+    except PipelineError:
+        return None
+    if not rows or any(header_row(rows[:1], candidate) is not None for candidate in by_name):
+        return None
+    for candidate in by_name:
+        found = header_row(rows, candidate)
+        if found is not None:
+            return found, candidate
+    return None
 
 
 def _header_below(path: Path, by_name: list[SourceProfile]) -> tuple[int, int, SourceProfile] | None:

@@ -12,8 +12,10 @@ import csv
 import datetime as dt
 import io
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from html.parser import HTMLParser
@@ -499,14 +501,25 @@ def arrow_frame(columns: list[pa.Array], header: list[str]) -> pd.DataFrame:
     return frame
 
 
-def _csv_text(path: Path) -> tuple[str, str, int]:
+def _csv_text(path: Path, *, whole_read: bool = True) -> tuple[str, str, int]:
+    kept = _take(path, 0, whole_read=whole_read)
+    if kept is not None:
+        return kept
     text, encoding, undecodable = _decoded(path.read_bytes(), path)
-    return remove_invisible(text), encoding, undecodable
+    decoded = (remove_invisible(text), encoding, undecodable)
+    if not whole_read:
+        _keep(path, 0, decoded)
+    return decoded
 
 
 def _csv_records(text: str, count: int, delimiter: str) -> list[list[str]]:
     """The first `count` records of a CSV text (a blank line is a record of no cells), as far as
-    they can be read."""
+    they can be read: from its first 256 KB when they hold one record more (the last may be cut
+    there), else from the whole text (a StringIO copies the text it is given)."""
+    if len(text) > 1 << 18:
+        records = _csv_records(text[: 1 << 18], count + 1, delimiter)
+        if len(records) > count:
+            return records[:count]
     records = []
     try:
         for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
@@ -576,16 +589,78 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+# Within `reads_kept()`, a file's decoded text and each sheet's rows, from a first look at its
+# first rows (leading_rows) to the read of the whole file that follows (read_export takes them
+# out): calamine parses a whole sheet, and a text file is decoded whole, even for 20 rows.
+# (per thread: a thread's reads are its own)
+_reads = threading.local()
+
+
+def _kept() -> dict[tuple[Path, int], object] | None:
+    return getattr(_reads, "kept", None)
+
+
+@contextmanager
+def reads_kept() -> Iterator[None]:
+    """Keep what leading_rows decodes or parses for the read_export of the same file or sheet."""
+    _reads.kept = {}
+    try:
+        yield
+    finally:
+        workbooks = [value for (_, part), value in _reads.kept.items() if part == _WORKBOOK]
+        _reads.kept = None
+        for workbook in workbooks:
+            workbook.close()
+
+
+_WORKBOOK = -1  # the part under which an open workbook is kept
+
+
+@contextmanager
+def _workbook(path: Path) -> Iterator[object]:
+    """The workbook open (calamine reads its shared strings on opening): within reads_kept(),
+    opened once and closed at its end."""
+    from python_calamine import CalamineWorkbook
+
+    kept = _take(path, _WORKBOOK, whole_read=False)
+    if kept is not None:
+        yield kept
+        return
+    workbook = CalamineWorkbook.from_path(str(path))
+    if _kept() is not None:
+        _keep(path, _WORKBOOK, workbook)
+        yield workbook
+        return
+    try:
+        yield workbook
+    finally:
+        workbook.close()
+
+
+def _keep(path: Path, part: int, value: object) -> None:
+    kept = _kept()
+    if kept is not None:
+        kept[(path, part)] = value
+
+
+def _take(path: Path, part: int, *, whole_read: bool) -> object | None:
+    """What was kept of a file (or sheet `part`), taken out by the read of the whole of it."""
+    kept = _kept()
+    if kept is None:
+        return None
+    return kept.pop((path, part), None) if whole_read else kept.get((path, part))
+
+
 def _sheet_rows(
     path: Path, count: int | None = None, sheet: int = 0, other_sheets: bool = True
 ) -> tuple[list[list[object]], list[str], str]:
     """A sheet's rows from A1 (all of them, or the first `count`; the first sheet unless `sheet`
     says which), the names of the later visible sheets that hold anything (when all rows are
     read and `other_sheets`), and the sheet's name."""
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    from python_calamine import SheetVisibleEnum
 
     try:
-        with CalamineWorkbook.from_path(str(path)) as workbook:
+        with _workbook(path) as workbook:
             sheets = workbook.sheets_metadata
             if not sheets:
                 raise PipelineError(f"{path}: the workbook has no sheets; put the export on its first sheet")
@@ -594,9 +669,15 @@ def _sheet_rows(
                     f"{path}: the first sheet {sheets[0].name!r} is hidden; unhide it, or put the export "
                     "on a visible first sheet, and re-export"
                 )
-            read = workbook.get_sheet_by_index(sheet)
-            rows = read.to_python(skip_empty_area=False, nrows=count)
-            _merged_down(rows, read.merged_cell_ranges or [])
+            rows = _take(path, sheet, whole_read=count is None)
+            if rows is None:
+                read = workbook.get_sheet_by_index(sheet)  # parses the whole sheet, whatever `count`
+                rows = read.to_python(skip_empty_area=False, nrows=None if _kept() is not None else count)
+                _merged_down(rows, read.merged_cell_ranges or [])
+                if count is not None:
+                    _keep(path, sheet, rows)
+            if count is not None:
+                rows = rows[:count]
             others = []
             for index, other in enumerate(sheets if count is None and other_sheets else []):
                 if index <= sheet or other.visible != SheetVisibleEnum.Visible:  # those before held no header
@@ -630,10 +711,10 @@ def later_sheets(path: Path) -> list[tuple[int, str]]:
     """The visible sheets after the first of a workbook, (index, name) ([] for any other file)."""
     if path.suffix.lower() not in EXCEL_SUFFIXES or _kind(path) != "workbook":
         return []
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    from python_calamine import SheetVisibleEnum
 
     try:
-        with CalamineWorkbook.from_path(str(path)) as workbook:
+        with _workbook(path) as workbook:
             sheets = workbook.sheets_metadata
     except Exception:  # noqa: BLE001 - read_export says what is wrong with the file
         return []
@@ -858,7 +939,7 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) ->
             return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]
         if kind == "workbook":
             return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count, sheet)[0]]
-        text = _csv_text(path)[0]
+        text = _csv_text(path, whole_read=False)[0]
         return [[cell.strip() for cell in row] for row in _csv_records(text, count, delimiter_of(text))]
     except PipelineError:
         raise
