@@ -424,7 +424,9 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
 
     if not body:  # Arrow takes no data as no CSV at all
         return _ParsedCsv(header, [pa.array([], type=pa.large_string()) for _ in range(width)], [], [], {})
-    names = [str(j) for j in range(width)]
+    # a stray separator at the end of every row (the header has none): read, then dropped
+    extra = _trailing_empty_cells(body, delimiter, width)
+    names = [str(j) for j in range(width + extra)]
     table = pa_csv.read_csv(
         pa.py_buffer(body.encode("utf-8")),
         read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
@@ -439,7 +441,12 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
             column_types=dict.fromkeys(names, pa.large_string()), strings_can_be_null=False, check_utf8=False
         ),
     )
-    columns = [table.column(j).combine_chunks() for j in range(width)]
+    columns = [table.column(j).combine_chunks() for j in range(width + extra)]
+    if extra:
+        blank = [pc.all(pc.match_substring_regex(column, _BLANK_CELL)).as_py() for column in columns[width:]]
+        if False in blank:  # something beyond the header's width: the csv parser quarantines those rows
+            return None
+        columns = columns[:width]
     if len(text) > max_field_chars() and any(
         (pc.max(pc.utf8_length(column)).as_py() or 0) > max_field_chars() for column in columns
     ):
@@ -449,6 +456,8 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
     for number, line in wrong:
         if not line.strip(BLANK_CHARACTERS + delimiter):  # a blank row is skipped but keeps its number
             continue
+        if extra:  # a row without the stray separators: the csv parser reads both kinds
+            return None
         cells = line.split(delimiter)
         if len(cells) > width and not "".join(cells[width:]).strip():
             return None  # empty cells after the last column: _parse_csv reads the row without them
@@ -462,6 +471,19 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
         columns = [column.filter(pa.array(~blank)) for column in columns]
         numbers = numbers[~blank]
     return _ParsedCsv(header, columns, numbers.tolist(), malformed, reasons)
+
+
+def _trailing_empty_cells(body: str, delimiter: str, width: int) -> int:
+    """How many empty cells the first row that is not blank has after the header's width: a
+    system that ends every row with a separator (0 for a row as wide as the header)."""
+    for line in body[: 1 << 16].split("\n")[:50]:
+        if not line.strip(BLANK_CHARACTERS + delimiter):
+            continue
+        cells = line.removesuffix("\r").split(delimiter)
+        if len(cells) > width and not "".join(cells[width:]).strip():
+            return len(cells) - width
+        return 0
+    return 0
 
 
 def _blank_rows(columns: list[pa.Array]) -> np.ndarray:

@@ -27,6 +27,8 @@ TEXTS = {
     "blank lines only after the header": "a,b\n\n\r\n , \n\n",
     "malformed lines between blank ones": "a,b\n1,2\n\n3\n\n4,5,6\n7,8\n",
     "Chinese cells": "编号,内容\n１,王小明说：你好\n2,启东市，汇龙镇\n",
+    "a stray separator at the end of every row": "a,b,c\r\n1,2,3,\r\n\r\n4,5,6, \r\n,,,\r\n7,8,9,\r\n",
+    "two stray separators, and a blank row as wide": "a,b\n1,2,,\n,,,\n3,4,,\n",
 }
 
 
@@ -48,8 +50,24 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
 
 @pytest.mark.parametrize(
     "text",
-    ['a,b\n"1,2",3\n', "a,b\r1,2\r", "\na,b\n1,2\n", "", "  ,\na,b\n"],
-    ids=["quotes", "lone CR", "blank first line", "empty", "blank header"],
+    [
+        'a,b\n"1,2",3\n',
+        "a,b\r1,2\r",
+        "\na,b\n1,2\n",
+        "",
+        "  ,\na,b\n",
+        "a,b\n1,2,\n3,4\n",
+        "a,b\n1,2,\n3,4,x\n",
+    ],
+    ids=[
+        "quotes",
+        "lone CR",
+        "blank first line",
+        "empty",
+        "blank header",
+        "a stray separator on some rows only",
+        "a cell beyond the header after rows with a stray separator",
+    ],
 )
 def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text):
     assert readers._parse_unquoted(text) is None
