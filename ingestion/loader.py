@@ -736,23 +736,24 @@ def _masked(
     return masked
 
 
-def undecodable_problems(mapped: pd.DataFrame, files: list[LandedFile]) -> pd.Series:
-    """Rows of text exports with bytes their encoding cannot decode (read as U+FFFD: readers._decoded)
-    in a column the profile reads, other than free text: what was the id, the number, the name?
-    Free text with a character cut in half (where a system cut a long cell) loads as it is."""
+def undecodable_problems(mapped: pd.DataFrame, profile: SourceProfile, exports: dict[str, RawExport]) -> pd.Series:
+    """Rows of text exports (by file id) with bytes their encoding cannot decode (read as U+FFFD:
+    readers._decoded) in a column the profile reads, other than free text: what was the id, the
+    number, the name? Free text with a character cut in half (where a system cut a long cell)
+    loads as it is."""
     problems = pd.Series("", index=mapped.index, dtype="object")
-    encodings = {file.file_id: file.export.encoding for file in files if file.export.undecodable_lines}
+    encodings = {file_id: export.encoding for file_id, export in exports.items() if export.undecodable_lines}
     if not encodings:
         return problems
     in_files = mapped["_file_id"].isin(encodings)
-    for column in files[0].profile.columns:
+    for column in profile.columns:
         if column.personal == "mask_text":
             continue
         hit = in_files & mapped[column.name].str.contains(UNDECODABLE, regex=False).fillna(False).astype(bool)
         if hit.any():
             said = mapped["_file_id"][hit].map(
                 lambda file_id, header=column.header: (
-                    f"{header} holds bytes that are not {encodings[file_id]} (a character cut in half?); "
+                    f"{header} holds bytes that are not {encodings[file_id]} (a character cut in half?), "
                     "fix the export and reload it"
                 )
             )
@@ -913,7 +914,8 @@ def prepare_batch(
     mapped = _mapped_batch(files)
     masked = _masked(mapped, profile, key, digests)
     typed, problems = row_problems(masked, profile)
-    for more in (undecodable_problems(mapped, files), duplicate_problems(mapped, profile)):
+    exports = {file.file_id: file.export for file in files}
+    for more in (undecodable_problems(mapped, profile, exports), duplicate_problems(mapped, profile)):
         problems = problems.where(more.eq(""), problems.where(problems.eq(""), problems + "; ") + more)
     good = problems.eq("")
 

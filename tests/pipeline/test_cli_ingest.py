@@ -223,6 +223,25 @@ def test_profiles_check_counts_a_row_with_two_problems_once(settings, invoke, ci
     assert "profile check_city: 2 rows → 1 would load, 1 would be quarantined" in one_line(result.output)
 
 
+def test_profiles_check_quarantines_what_the_load_would_for_bytes_cut_in_half(settings, invoke, tmp_path):
+    # one id with a stray byte in a GB18030 export: the check and the load both quarantine that row
+    from demodata.hotline_exports import EXPORT_HEADERS
+
+    rows = [[export_row(工单编号=f"2301030000{n:05d}-01").get(h, "") for h in EXPORT_HEADERS] for n in range(30)]
+    lines = [",".join(row).encode("gb18030") for row in [list(EXPORT_HEADERS), *rows]]
+    lines[3] = lines[3].replace(b"-01,", b"-01\xff,", 1)
+    export = tmp_path / "12345_gongdan_20230103.csv"
+    export.write_bytes(b"\r\n".join(lines) + b"\r\n")
+
+    output = one_line(invoke("profiles", "check", str(export)).output)
+
+    assert "30 rows → 29 would load, 1 would be quarantined" in output
+    assert "quarantined ×1: 工单编号 holds bytes that are not gb18030 (a character cut in half?)" in output
+    settings.landing_dir.mkdir(parents=True, exist_ok=True)
+    (settings.landing_dir / export.name).write_bytes(export.read_bytes())
+    assert "1 files loaded (30 rows read: 29 loaded, 1 quarantined)" in one_line(invoke("ingest").output)
+
+
 def test_profiles_check_finds_the_export_date_of_a_from_path_profile_in_the_date_folder(settings, invoke, profiles_dir):
     (profiles_dir / "path_city.yaml").write_text(
         CHECK_PROFILE.replace("name: check_city", "name: path_city")
