@@ -426,9 +426,13 @@ def _quote(name: str) -> str:
 def _key(columns: list[str], table_type: str) -> tuple[list[str], list[str]]:
     """(SQL expressions, labels) that name a row in a report: its file and row, its id, its row."""
     present = set(columns)
-    for file_column, row_column in (("_file_name", "_row_number"), ("file_name", "row_number")):
+    for file_column, sheet_column, row_column in (
+        ("_file_name", "_sheet", "_row_number"),
+        ("file_name", "sheet", "row_number"),
+    ):
         if file_column in present and row_column in present:
-            return [_quote(file_column), _quote(row_column)], [file_column, row_column]
+            named = [file_column, *([sheet_column] if sheet_column in present else []), row_column]
+            return [_quote(column) for column in named], named
     for column in columns:
         if column == "id" or (column.endswith("_id") and column not in ("_file_id", "file_id")):
             return [_quote(column)], [column]
@@ -475,7 +479,8 @@ def _scan_table(
             result.findings += 1
             result.sample = result.sample or []
             if len(result.sample) < SAMPLE_ROWS:
-                named = {label: redact(str(part)) for label, part in zip(labels, key, strict=True)}
+                # (a row's sheet is named only where its workbook was read from several)
+                named = {label: redact(str(part)) for label, part in zip(labels, key, strict=True) if part is not None}
                 named["found"] = ", ".join(f"{finding.kind} {finding.masked}" for finding in findings)
                 result.sample.append(named)
     return [result for result in results if result.findings]

@@ -186,9 +186,11 @@ def _warehouse(path, *, planted: bool):
              "2023-01-05 10:02:00 来电，工单230103000000001-01", "汇龙镇", HEX, "a.csv", 3),
         ],
     )  # fmt: skip
-    connection.execute("create table raw.quarantine (file_name varchar, row_number integer, raw_values json)")
     connection.execute(
-        "insert into raw.quarantine values ('a.csv', 4, ?)",
+        "create table raw.quarantine (file_name varchar, sheet varchar, row_number integer, raw_values json)"
+    )
+    connection.execute(
+        "insert into raw.quarantine values ('a.xlsx', '续表', 4, ?)",  # a workbook read from two sheets
         [json.dumps({"诉求内容": "回电 +86 139 8765 4321" if planted else "回电[电话已隐去]"}, ensure_ascii=False)],
     )
     connection.execute(
@@ -237,7 +239,7 @@ def test_a_phone_number_in_a_published_mart_fails_the_gate_without_being_shown(t
         {"topic_id": "T01", "found": "id_card 320***********877X"}
     ]
     assert failing["raw.quarantine.raw_values"].sample == [
-        {"file_name": "a.csv", "row_number": "4", "found": "mobile 139****4321"}
+        {"file_name": "a.xlsx", "sheet": "续表", "row_number": "4", "found": "mobile 139****4321"}
     ]
     assert failing["marts.v_notes.note"].sample == [{"row": "1", "found": "mobile 139****4321"}]
     report = json.dumps([asdict(check) for check in checks], ensure_ascii=False)
@@ -253,7 +255,7 @@ def test_a_clean_warehouse_passes_with_one_line_saying_what_was_scanned(tmp_path
     assert [(check.passed, check.check) for check in checks] == [(True, "no clear phone or ID numbers in text columns")]
     # raw: work orders (6 text columns) and quarantine (2); staging: a view (2); marts: 2 tables and a view (8);
     # reference is not scanned (it is not built from exports)
-    assert checks[0].message.startswith("no clear phone or ID numbers in 18 text columns of 6 tables")
+    assert checks[0].message.startswith("no clear phone or ID numbers in 19 text columns of 6 tables")
 
 
 def test_dbt_invocation_ids_are_no_phone_numbers_but_a_landline_beside_them_is(tmp_path):
