@@ -779,7 +779,7 @@ def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Serie
             numbers = [f"{number} of sheet {sheet}" for number, sheet in zip(numbers, group["_sheet"], strict=True)]
         if len(group.drop_duplicates(subset=columns)) == 1:
             for index in group.index[1:]:
-                problems[index] = f"duplicate of row {numbers[0]} (identical; row {numbers[0]} loaded)"
+                problems[index] = f"duplicate of row {numbers[0]} (identical, row {numbers[0]} loaded)"
         else:
             listed = ", ".join(map(str, numbers))
             for index in group.index:

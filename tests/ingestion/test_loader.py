@@ -233,7 +233,7 @@ def test_an_export_split_over_sheets_loads_every_row_with_its_sheet(settings):
     ]
     assert query(settings, "select sheet, row_number, reason from raw.quarantine order by row_number") == [
         ("续表", 3, "诉求类型 '咨询类' is not one of the known values"),
-        ("续表", 4, "duplicate of row 2 of sheet 工单 (identical; row 2 of sheet 工单 loaded)"),
+        ("续表", 4, "duplicate of row 2 of sheet 工单 (identical, row 2 of sheet 工单 loaded)"),
     ]
     [(warnings,)] = query(settings, "select warnings from raw.load_ledger")
     assert warnings == "records read from 2 sheets: 工单 (2), 续表 (3)"

@@ -53,8 +53,8 @@ def test_an_identical_copy_of_a_row_is_quarantined_as_a_duplicate_and_the_first_
     ]
     quarantined = query(settings, "select row_number, record_key, reason from raw.quarantine order by row_number")
     assert quarantined == [
-        (3, "230103000000001-01", "duplicate of row 2 (identical; row 2 loaded)"),
-        (5, "230103000000001-01", "duplicate of row 2 (identical; row 2 loaded)"),
+        (3, "230103000000001-01", "duplicate of row 2 (identical, row 2 loaded)"),
+        (5, "230103000000001-01", "duplicate of row 2 (identical, row 2 loaded)"),
     ]
     assert ledger_adds_up(settings)
 
