@@ -5,6 +5,7 @@ would be quarantined and why, and which KPIs the export can and cannot support."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,8 +49,10 @@ class FileCheck:
 
 
 def _reason_kind(reason: str) -> str:
-    """A reason without the row's own value, so that reasons can be counted."""
-    return reason.split(": '")[0].split(" '")[0] if "'" in reason else reason
+    """A reason without the row's own value, id or row numbers, so that reasons can be counted."""
+    reason = re.sub(r":? '[^']*'", "", reason)  # a value quoted
+    reason = re.sub(r"^(\S+) \S+ appears in rows", r"\1 … appears in rows", reason)  # the id shared
+    return re.sub(r"\b(rows?) \d+(?:, \d+)*", r"\1 …", reason)
 
 
 def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | None = None) -> FileCheck:

@@ -242,6 +242,22 @@ def test_profiles_check_quarantines_what_the_load_would_for_bytes_cut_in_half(se
     assert "1 files loaded (30 rows read: 29 loaded, 1 quarantined)" in one_line(invoke("ingest").output)
 
 
+def test_profiles_check_counts_reasons_by_kind_not_by_row_or_value(settings, invoke, tmp_path):
+    from demodata.hotline_exports import EXPORT_HEADERS
+
+    rows = [export_row(工单编号=order) for order in ("A", "A", "B", "B", "C")]
+    rows += [export_row(工单编号="D", 诉求类型="咨询类"), export_row(工单编号="E", 诉求类型="其它类")]
+    export = tmp_path / "12345_gongdan_20230103.csv"
+    lines = [list(EXPORT_HEADERS)] + [[row.get(h, "") for h in EXPORT_HEADERS] for row in rows]
+    export.write_bytes("\r\n".join(",".join(line) for line in lines).encode("gb18030"))
+
+    output = one_line(invoke("profiles", "check", str(export)).output)
+
+    assert "7 rows → 3 would load, 4 would be quarantined" in output
+    assert "quarantined ×2: duplicate of row … (identical, row … loaded)" in output
+    assert "quarantined ×2: 诉求类型 is not one of the known values" in output
+
+
 def test_profiles_check_finds_the_export_date_of_a_from_path_profile_in_the_date_folder(settings, invoke, profiles_dir):
     (profiles_dir / "path_city.yaml").write_text(
         CHECK_PROFILE.replace("name: check_city", "name: path_city")
