@@ -243,9 +243,10 @@ def reading_notes(export: RawExport) -> list[str]:
             set_aside(part, part.rows, f"sheet {part.name}: ")
     else:
         set_aside(export, records)
-    if (parts[-1].rows if parts else records) in SHEET_LIMITS:
+    last = parts[-1].rows if parts else records  # a sheet cut at its limit is the last read
+    if last in SHEET_LIMITS:
         notes.append(
-            f"{records} rows, as many as a sheet holds under its header: "
+            f"{last} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
         )
     if export.other_sheets:
