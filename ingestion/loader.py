@@ -37,6 +37,7 @@ from ingestion.readers import (
     later_sheets,
     leading_rows,
     read_export,
+    read_headerless_sheet,
     reads_kept,
     refuse_repeated_headers,
     with_sheets_appended,
@@ -239,12 +240,19 @@ def reading_notes(export: RawExport) -> list[str]:
         listed = ", ".join(f"{part.name} ({part.rows})" for part in parts)
         notes.append(f"records read from {len(parts) + 1} sheets: {export.sheet_name} ({first}), {listed}")
         set_aside(export, first, f"sheet {export.sheet_name}: ")
+        before = export.sheet_name
         for part in parts:
+            if not part.header_row:
+                notes.append(
+                    f"sheet {part.name} has no header row: it follows sheet {before}, filled to the last row a "
+                    f"sheet has, and its columns were read in that sheet's order"
+                )
             set_aside(part, part.rows, f"sheet {part.name}: ")
+            before = part.name
     else:
         set_aside(export, records)
     last = parts[-1].rows if parts else records  # a sheet cut at its limit is the last read
-    if last in SHEET_LIMITS:
+    if last in SHEET_LIMITS or (export.row_numbers and export.row_numbers[-1] in SHEET_LAST_ROWS):
         notes.append(
             f"{last} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
@@ -267,6 +275,7 @@ _COUNTED = re.compile(
 )
 # the most rows a sheet holds under a header row: .xls (and what systems cap their CSVs at to fit it), .xlsx
 SHEET_LIMITS = (65_535, 1_048_575)
+SHEET_LAST_ROWS = tuple(limit + 1 for limit in SHEET_LIMITS)  # a sheet's last row, in each format
 
 
 def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
@@ -399,13 +408,16 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
     """The export with the records of each later visible sheet that continues it appended, in
     sheet order: a sheet with a header row of the profile whose headers the profile reads are
     those of the sheet read first (a system splits a long export over sheets, one per month or
-    per 65,535 rows). Other sheets with data (a summary, another table) stay `other_sheets`,
-    named on the file's ledger row."""
+    per 65,535 rows), or a sheet with no header row at all that follows a sheet filled to the
+    last row its format has (65,536 in .xls, 1,048,576 in .xlsx), read in the first sheet's
+    column order. Other sheets with data (a summary, another table) stay `other_sheets`, named
+    on the file's ledger row."""
     if not export.other_sheets:
         return export
     read = _profile_headers(profile)
     layout = read & set(export.header)
     continuing, others = [], []
+    previous: RawExport | None = export  # the sheet before, when its records were read
     for index, name in later_sheets(path):
         if name not in export.other_sheets:
             continue
@@ -413,11 +425,19 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
         part = None
         if found is not None:
             part = _spelled_as_profiles(read_export(path, header_row=found, sheet=index, other_sheets=False), [profile])
-        if part is None or read & set(part.header) != layout:
+            if read & set(part.header) != layout:
+                part = None
+            else:
+                _refuse_headers_read_twice(f"{path}, sheet {name}", part.header, profile)
+        elif previous is not None and previous.row_numbers and previous.row_numbers[-1] in SHEET_LAST_ROWS:
+            # no header row, after a sheet filled to the format's last row: the system went on
+            # with the records on the next sheet, as .xls exports of over 65,535 rows do
+            part = read_headerless_sheet(path, index, export.header)
+        previous = part
+        if part is None:
             others.append(name)
-            continue
-        _refuse_headers_read_twice(f"{path}, sheet {name}", part.header, profile)
-        continuing.append(part)
+        else:
+            continuing.append(part)
     if not continuing:
         return export
     merged = with_sheets_appended(export, continuing)

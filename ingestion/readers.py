@@ -69,7 +69,7 @@ class SheetPart:
 
     name: str
     rows: int
-    header_row: int
+    header_row: int  # 0: none, the sheet continues the one before it (read_headerless_sheet)
     preamble: list[tuple[int, str]]  # as RawExport's, in this sheet
     total_rows: list[tuple[int, str]]
 
@@ -1039,6 +1039,26 @@ def read_export(path: Path, header_row: int = 1, sheet: int = 0, *, other_sheets
         raise PipelineError(
             f"{path}: not a readable spreadsheet (the reader failed: {_one_line(error)}); re-export it as .xlsx or CSV"
         ) from error
+    return export
+
+
+def read_headerless_sheet(path: Path, sheet: int, header: list[str]) -> RawExport | None:
+    """A later sheet of a workbook with records from its first row and no header row, read under
+    `header` (the sheet it continues), column by column; None when it holds a cell beyond that
+    header's width (then it is not laid out as that sheet). Blank rows are skipped but keep their
+    number; a total under the records is set aside, as read_export does."""
+    rows, _, name = _sheet_rows(path, sheet=sheet, other_sheets=False)
+    width = len(header)
+    if any(str(cell).strip() for row in rows for cell in row[width:] if cell is not None):
+        return None
+    rows = [[*row[:width], *[""] * (width - len(row))] for row in rows]
+    columns = [_column_array(column) for column in zip(*rows, strict=True)] if rows else []
+    kept = np.flatnonzero(~_blank_rows(columns)) if columns else np.array([], dtype=np.int64)
+    if not len(kept):
+        return None
+    export = RawExport((header, [column.take(pa.array(kept)) for column in columns]), (kept + 1).tolist(), "xlsx", None)
+    export.header_row, export.sheet, export.sheet_name = 0, name, name
+    _total_rows_set_aside(export)
     return export
 
 

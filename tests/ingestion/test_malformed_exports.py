@@ -396,6 +396,46 @@ def test_an_export_split_over_sheets_is_read_whole_and_other_tables_are_named(tm
     ]
 
 
+def test_a_sheet_without_a_header_row_after_a_full_sheet_continues_it(tmp_path):
+    """An .xls-era export of more than 65,535 rows: the system fills the first sheet to its last
+    row (65,536) and goes on with the records on the next, with no header row there."""
+    import xlsxwriter
+
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+    path = tmp_path / "12345_gongdan_20230103.xlsx"
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    first = workbook.add_worksheet("工单")
+    first.write_row(0, 0, header)
+    for row in range(1, 65_536):
+        first.write_row(row, 0, [f"A{row}", "2023-01-03 08:00:00", "投诉", "已办结"])
+    second = workbook.add_worksheet("Sheet2")  # its rows 1, 2 and 4 hold records; row 3 is blank
+    second.write_row(0, 0, ["B1", "2023-01-03 09:00:00", "咨询"])
+    second.write_row(1, 0, ["B2", "2023-01-03 10:00:00", "求助", "已受理"])
+    second.write_row(3, 0, ["B3", "2023-01-03 11:00:00", "投诉", "已受理"])
+    summary = workbook.add_worksheet("统计")  # no header row either, but after a sheet that is not full
+    summary.write_row(0, 0, ["1月", 65_538])
+    workbook.close()
+
+    export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+
+    assert export.rows == 65_538
+    assert export.row_numbers[-4:] == [65_536, 1, 2, 4]
+    assert export.row_sheets()[-4:] == ["工单", "Sheet2", "Sheet2", "Sheet2"]
+    assert export.frame.iloc[-3:].to_dict("list") == {
+        "工单编号": ["B1", "B2", "B3"],
+        "来电时间": ["2023-01-03 09:00:00", "2023-01-03 10:00:00", "2023-01-03 11:00:00"],
+        "诉求类型": ["咨询", "求助", "投诉"],
+        "工单状态": ["", "已受理", "已受理"],  # a row shorter than the header: its last cells are empty
+    }
+    assert reading_notes(export) == [
+        "records read from 2 sheets: 工单 (65535), Sheet2 (3)",
+        "sheet Sheet2 has no header row: it follows sheet 工单, filled to the last row a sheet has, "
+        "and its columns were read in that sheet's order",
+        "sheet 统计 also holds data and is not loaded (it has no header row with the columns of the sheet "
+        "loaded): if it is part of the export, give it that header row (or land it as a file of its own)",
+    ]
+
+
 def test_a_later_sheet_with_a_header_read_twice_is_a_one_line_error_naming_it(tmp_path):
     header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
     path = _xlsx(
