@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -798,9 +799,10 @@ def _one_line(error: BaseException) -> str:
 
 
 def _kind(path: Path) -> str:
-    """What a file is: "text" (CSV and such), "workbook", or "html": many systems' "Excel"
-    exports are an HTML table (or tab-separated text) saved with a .xls name, which Excel opens
-    as a sheet. Told by the bytes a .xls file starts with (Excel opens an .xlsx only if it is one)."""
+    """What a file is: "text" (CSV and such), "workbook", "html" or "spreadsheetml": many
+    systems' "Excel" exports are an HTML table, tab-separated text or Excel 2003's XML
+    Spreadsheet saved with a .xls name, which Excel opens as a sheet. Told by the bytes a .xls
+    file starts with (Excel opens an .xlsx only if it is one)."""
     if path.suffix.lower() in CSV_SUFFIXES:
         return "text"
     if path.suffix.lower() != ".xls":
@@ -812,6 +814,8 @@ def _kind(path: Path) -> str:
     if start.startswith(tuple(UNICODE_BOMS)):  # Excel's "Unicode text" under a .xls name
         return "text"
     head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<?xml") and SPREADSHEET_ML.encode() in head:  # its rows are in a <Table> too
+        return "spreadsheetml"
     page = head.startswith((b"<html", b"<!doctype html", b"<table", b"<meta")) or b"<table" in head[:4096]
     if page or (head.startswith(b"<?xml") and b"<html" in head):  # XHTML has a prologue
         return "html"
@@ -928,6 +932,113 @@ def _read_html(path: Path, header_row: int = 1) -> RawExport:
     return export
 
 
+# Excel 2003's "XML Spreadsheet", which many older systems still write under a .xls name
+SPREADSHEET_ML = "urn:schemas-microsoft-com:office:spreadsheet"
+_SS = "{" + SPREADSHEET_ML + "}"
+
+
+def _spreadsheetml_rows(path: Path, sheet: int = 0) -> tuple[list[list[object]], list[str], str]:
+    """A worksheet's rows of an XML Spreadsheet 2003 file (the first unless `sheet` says which),
+    as _sheet_rows gives a workbook's: ss:Index skips rows and cells, a cell merged across
+    columns is followed by empty ones, one merged down puts its value in the rows below (as
+    Excel shows it, and _merged_down reads a workbook), numbers and times become values; with
+    the names of the later worksheets that hold anything, and the worksheet's name.
+    (Python's expat reads no external entity and caps entity expansion: a hostile file cannot
+    make it fetch or blow up.)"""
+    sheets: list[tuple[str, list[list[object]]]] = []
+    rows: list[list[object]] = []
+    row: list[object] = []
+    down: dict[int, tuple[int, object]] = {}  # column → (rows still under it, value) of a cell merged down
+
+    def pad(width: int) -> None:
+        """Cells up to `width`: empty, or under a cell merged down, its value."""
+        while len(row) < width:
+            left, value = down.pop(len(row), (0, ""))
+            if left > 1:
+                down[len(row)] = (left - 1, value)
+            row.append(value)
+
+    # decoded here, not by expat: it reads no multi-byte encoding (GBK, GB2312) but UTF-8 and UTF-16
+    text, _ = decode_csv(path.read_bytes(), path)
+    parser = ElementTree.XMLPullParser(events=("start", "end"))
+
+    def events() -> Iterator[tuple[str, ElementTree.Element]]:
+        for start in range(0, len(text), 1 << 20):
+            parser.feed(text[start : start + (1 << 20)])
+            yield from parser.read_events()
+        parser.close()
+        yield from parser.read_events()
+
+    try:
+        for event, element in events():
+            tag = element.tag
+            if event == "start":
+                if tag == _SS + "Worksheet":
+                    rows, down = [], {}
+                    sheets.append((element.get(_SS + "Name") or f"Sheet{len(sheets) + 1}", rows))
+                elif tag == _SS + "Row":
+                    rows.extend([] for _ in range(int(element.get(_SS + "Index") or len(rows) + 1) - len(rows) - 1))
+                    row = []
+            elif tag == _SS + "Cell":
+                pad(int(element.get(_SS + "Index") or len(row) + 1) - 1)
+                data = element.find(_SS + "Data")
+                row.append(_spreadsheetml_value(data) if data is not None else "")
+                if int(element.get(_SS + "MergeDown") or 0):
+                    down[len(row) - 1] = (int(element.get(_SS + "MergeDown")), row[-1])
+                row.extend("" for _ in range(int(element.get(_SS + "MergeAcross") or 0)))
+                element.clear()
+            elif tag == _SS + "Row":
+                pad(max(down, default=-1) + 1)
+                rows.append(row)
+                element.clear()
+    except ElementTree.ParseError as error:
+        problem = f"not a readable XML spreadsheet ({error})"
+        raise PipelineError(f"{path}: {problem}; re-export it as .xlsx or CSV") from error
+    if not sheets:
+        raise PipelineError(f"{path}: the XML spreadsheet has no worksheet; put the export on its first sheet")
+    if sheet >= len(sheets):
+        raise PipelineError(f"{path}: the XML spreadsheet has no sheet {sheet + 1}")
+    others = [name for name, cells in sheets[sheet + 1 :] if any(str(cell).strip() for line in cells for cell in line)]
+    name, rows = sheets[sheet]
+    width = max((len(line) for line in rows), default=0)
+    return [[*line, *[""] * (width - len(line))] for line in rows], others, name
+
+
+def _spreadsheetml_value(data: ElementTree.Element) -> object:
+    """A cell's value as calamine gives a workbook's: text, a number or a time (ss:Type)."""
+    text = "".join(data.itertext())  # rich text (ss:Data with html:Font inside) is its text
+    kind = data.get(_SS + "Type")
+    try:
+        if kind == "Number":
+            return float(text)
+        if kind == "DateTime":
+            return dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass  # kept as written: the checks say what is wrong with it
+    return text
+
+
+def _spreadsheetml_kept(path: Path, sheet: int = 0, *, whole_read: bool) -> tuple[list[list[object]], list[str], str]:
+    """_spreadsheetml_rows, parsed once within reads_kept() for the first look and the whole read."""
+    kept = _take(path, sheet, whole_read=whole_read)
+    if kept is None:
+        kept = _spreadsheetml_rows(path, sheet)
+        if not whole_read:
+            _keep(path, sheet, kept)
+    return kept
+
+
+def _read_spreadsheetml(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
+    rows, others, name = _spreadsheetml_kept(path, sheet, whole_read=True)
+    texts = [[_cell_text(cell) for cell in row] for row in rows]
+    if not texts or not any("".join(row).strip() for row in texts[header_row - 1 :]):
+        raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
+    export = _sheet_export(texts, path, header_row, f"xml spreadsheet named {path.suffix.lower()}")
+    export.preamble, export.other_sheets = preamble_of(texts[: header_row - 1]), others
+    export.sheet, export.sheet_name = (name if sheet else None), name
+    return export
+
+
 def _read(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = True) -> RawExport:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
@@ -935,6 +1046,8 @@ def _read(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = 
     kind = _kind(path)
     if kind == "html":
         return _read_html(path, header_row)
+    if kind == "spreadsheetml":
+        return _read_spreadsheetml(path, header_row, sheet)
     if kind == "workbook":
         return _read_excel(path, header_row, sheet, other_sheets)
     export = _read_csv(path, header_row)
@@ -959,6 +1072,9 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) ->
         kind = _kind(path)
         if kind == "html":
             return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]
+        if kind == "spreadsheetml":
+            rows = _spreadsheetml_kept(path, sheet, whole_read=False)[0][:count]
+            return [[_cell_text(cell).strip() for cell in row] for row in rows]
         if kind == "workbook":
             return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count, sheet)[0]]
         text = _csv_text(path, whole_read=False)[0]

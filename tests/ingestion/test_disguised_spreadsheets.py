@@ -1,9 +1,11 @@
-""" "Excel" exports that are not workbooks: many systems save an HTML table, or tab-separated
-text, under a .xls name, which Excel opens as a sheet. They load as Excel shows them: the
+""" "Excel" exports that are not workbooks: many systems save an HTML table, tab-separated
+text or Excel 2003's XML Spreadsheet under a .xls name, which Excel opens as a sheet. They load as Excel shows them: the
 table's rows, a cell spanning columns followed by empty ones, text kept as text (a leading zero
 stays), a line break where the page has <br>."""
 
 from __future__ import annotations
+
+from xml.sax.saxutils import escape
 
 import duckdb
 import pytest
@@ -65,6 +67,121 @@ def test_an_html_table_saved_as_xls_loads_as_excel_shows_it(settings, land):
         settings, "select appeal_text from raw.hotline_work_orders where work_order_id = '230103000000002-01' limit 1"
     )
     assert text == "路灯不亮\n已报修 & 待处理"
+
+
+TIMES = {"来电时间", "派单时间"}
+
+
+def xml_cell(header: str, text: str, **attributes: str) -> str:
+    """A cell as Excel 2003 writes it: times as DateTime, a phone number as Number, the rest as
+    String; ss:Index, ss:MergeAcross and ss:MergeDown as given (ss_index="3")."""
+    extra = "".join(
+        f' ss:{name.removeprefix("ss_").title().replace("_", "")}="{value}"' for name, value in attributes.items()
+    )
+    if not text:
+        return f"<Cell{extra}/>"
+    if header in TIMES:
+        return f'<Cell{extra} ss:StyleID="s21"><Data ss:Type="DateTime">{text.replace(" ", "T")}.000</Data></Cell>'
+    if header == "来电号码":
+        return f'<Cell{extra}><Data ss:Type="Number">{text}</Data></Cell>'
+    return f'<Cell{extra}><Data ss:Type="String">{escape(text).replace(chr(10), "&#10;")}</Data></Cell>'
+
+
+def xml_spreadsheet(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
+    """The file such a system writes: the XML prologue, Office's processing instruction and
+    namespaces, styles, a title merged across the columns above the header, and a worksheet
+    after the export's."""
+    header_cells = "".join(xml_cell("", header) for header in EXPORT_HEADERS)
+    records = "".join(
+        "<Row>" + "".join(xml_cell(header, row[header]) for header in EXPORT_HEADERS) + "</Row>\n" for row in rows
+    )
+    text = f"""<?xml version="1.0" encoding="{encoding}"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:o="urn:schemas-microsoft-com:office:office"
+ xmlns:x="urn:schemas-microsoft-com:office:excel" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:html="http://www.w3.org/TR/REC-html40">
+ <Styles><Style ss:ID="s21"><NumberFormat ss:Format="yyyy/m/d h:mm"/></Style></Styles>
+ <Worksheet ss:Name="工单明细">
+  <Table ss:ExpandedColumnCount="{len(EXPORT_HEADERS)}" x:FullColumns="1" x:FullRows="1">
+   <Row>{xml_cell("", "启东市12345工单明细", ss_merge_across=str(len(EXPORT_HEADERS) - 1))}</Row>
+   <Row>{header_cells}</Row>
+{records}  </Table>
+  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Selected/></WorksheetOptions>
+ </Worksheet>
+ <Worksheet ss:Name="统计"><Table><Row><Cell><Data ss:Type="String">合计</Data></Cell></Row></Table></Worksheet>
+</Workbook>
+"""
+    return text.encode(encoding)
+
+
+def test_an_xml_spreadsheet_saved_as_xls_loads_as_excel_shows_it(settings, land):
+    (settings.landing_dir / "12345_gongdan_20230103.xls").write_bytes(xml_spreadsheet(ROWS, "gb2312"))
+    land("12345_gongdan_20230104.xlsx", ROWS)  # the same records in a real workbook
+
+    report = steps.ingest(settings)
+
+    assert (report.rejected, report.rows_read, report.rows_loaded) == ([], 4, 4)
+    assert query(settings, "select file_name, file_format, warnings from raw.load_ledger order by 1") == [
+        (
+            "12345_gongdan_20230103.xls",
+            "xml spreadsheet named .xls",
+            "header on row 2; row 1 above it not loaded: 启东市12345工单明细; sheet 统计 also holds data and is not "
+            "loaded (it has no header row with the columns of the sheet loaded): if it is part of the export, give "
+            "it that header row (or land it as a file of its own)",
+        ),
+        ("12345_gongdan_20230104.xlsx", "xlsx", None),
+    ]
+    assert query(
+        settings, "select _row_number from raw.hotline_work_orders where _file_name like '%.xls' order by 1"
+    ) == [(3,), (4,)]
+    assert landed_work_orders(settings, "12345_gongdan_20230103.xls") == landed_work_orders(
+        settings, "12345_gongdan_20230104.xlsx"
+    )
+
+
+def test_xml_spreadsheet_cells_skipped_and_merged_are_read_where_excel_shows_them(tmp_path):
+    rows = [
+        ["工单编号", "诉求类型", "诉求内容", "来电号码"],
+        ["1", "咨询", "a", "13812345678"],
+        ["2", "咨询", "b", ""],  # 诉求类型 merged down from the row above; no phone
+        ["", "", "", ""],  # a row skipped by ss:Index
+        ["4", "投诉", "c", "051383123456"],
+    ]
+    cells = [
+        "".join(xml_cell(header, header) for header in rows[0]),
+        xml_cell("", "1")
+        + xml_cell("", "咨询", ss_merge_down="1")
+        + xml_cell("", "a")
+        + xml_cell("来电号码", "13812345678"),
+        xml_cell("", "2") + xml_cell("", "b", ss_index="3"),
+        "".join(xml_cell("", text) for text in rows[4]),
+    ]
+    skip = ' ss:Index="5"'  # the last row's number: row 4 has no Row element
+    body = "".join(f"<Row{skip if n == 3 else ''}>{row}</Row>" for n, row in enumerate(cells))
+    (tmp_path / "cases.xls").write_text(
+        f'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{body}'
+        "</Table></Worksheet></Workbook>",
+        encoding="utf-8",
+    )
+    export = read_export(tmp_path / "cases.xls")
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "2", "4"],
+        "诉求类型": ["咨询", "咨询", "投诉"],
+        "诉求内容": ["a", "b", "c"],
+        "来电号码": ["13812345678", "", "051383123456"],
+    }
+    assert export.row_numbers == [2, 3, 5]
+
+
+def test_an_xml_spreadsheet_cut_short_is_rejected_in_one_line(settings):
+    whole = xml_spreadsheet(ROWS)
+    (settings.landing_dir / "12345_gongdan_20230103.xls").write_bytes(whole[: len(whole) // 2])
+
+    [(_, reason)] = steps.ingest(settings).rejected
+
+    assert "12345_gongdan_20230103.xls: not a readable XML spreadsheet (" in reason
+    assert reason.endswith("; re-export it as .xlsx or CSV") and "\n" not in reason
 
 
 def test_tab_separated_text_saved_as_xls_loads(settings):
