@@ -782,6 +782,43 @@ def undecodable_problems(mapped: pd.DataFrame, profile: SourceProfile, exports: 
     return problems
 
 
+# how Excel writes a number of more than 11 digits into a CSV it saves: 2.30103E+14, the digits lost
+_SCIENTIFIC = r"^[0-9](?:\.[0-9]+)?E\+[0-9]+$"
+
+
+def lost_digits_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Series:
+    """Rows whose id Excel turned into a number in scientific notation (an export opened and saved
+    in Excel): the id's digits are gone, so the row cannot be told from another order's."""
+    problems = pd.Series("", index=mapped.index, dtype="object")
+    if profile.key is None or mapped.empty:
+        return problems
+    hit = mapped[profile.key].str.fullmatch(_SCIENTIFIC, case=False).fillna(False).astype(bool)
+    if hit.any():
+        header = next(column.header for column in profile.columns if column.name == profile.key)
+        problems[hit] = mapped[profile.key][hit].map(
+            lambda value: (
+                f"{header} '{value}' is a number Excel wrote in scientific notation, its digits lost (was the "
+                "export opened and saved in Excel?); land the export as the system wrote it"
+            )
+        )
+    return problems
+
+
+def export_problems(mapped: pd.DataFrame, profile: SourceProfile, exports: dict[str, RawExport]) -> pd.Series:
+    """What is wrong with rows beyond their own values (row_problems), by file id of `exports`:
+    undecodable bytes, ids whose digits Excel lost, ids shared inside one export."""
+    problems = undecodable_problems(mapped, profile, exports)
+    lost = lost_digits_problems(mapped, profile)
+    for more in (lost, duplicate_problems(mapped[lost.eq("")], profile).reindex(mapped.index, fill_value="")):
+        problems = joined_problems(problems, more)
+    return problems
+
+
+def joined_problems(problems: pd.Series, more: pd.Series) -> pd.Series:
+    """Each row's problems, then `more` of them, joined by '; '."""
+    return problems.where(more.eq(""), problems.where(problems.eq(""), problems + "; ") + more)
+
+
 def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Series:
     """Rows sharing one id inside one export: an identical copy is set aside (the first is kept);
     rows that differ are all quarantined, each naming the others, since nobody can tell which is right."""
@@ -936,8 +973,7 @@ def prepare_batch(
     masked = _masked(mapped, profile, key, digests)
     typed, problems = row_problems(masked, profile)
     exports = {file.file_id: file.export for file in files}
-    for more in (undecodable_problems(mapped, profile, exports), duplicate_problems(mapped, profile)):
-        problems = problems.where(more.eq(""), problems.where(problems.eq(""), problems + "; ") + more)
+    problems = joined_problems(problems, export_problems(mapped, profile, exports))
     good = problems.eq("")
 
     # every row goes to DuckDB, which keeps the good ones as it inserts (a copy of the good rows

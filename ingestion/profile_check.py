@@ -14,11 +14,11 @@ from core.errors import PipelineError
 from ingestion.contract import contract_for
 from ingestion.loader import (
     _snapshot_date,
-    duplicate_problems,
+    export_problems,
+    joined_problems,
     map_columns,
     read_matched,
     reading_notes,
-    undecodable_problems,
 )
 from ingestion.profiles import SourceProfile
 from ingestion.validation import row_problems
@@ -99,12 +99,9 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
         mapped["_sheet"] = sheets
     _, problems = row_problems(mapped, profile)
     # as the load finds them (loader.prepare_batch)
-    more = [undecodable_problems(mapped, profile, {"check": export}), duplicate_problems(mapped, profile)]
-    bad = problems.ne("")
-    for found in more:
-        bad |= found.ne("")
-    result.bad_rows = int(bad.sum())
-    for reason in [*problems[problems.ne("")].tolist(), *(r for found in more for r in found[found.ne("")].tolist())]:
+    problems = joined_problems(problems, export_problems(mapped, profile, {"check": export}))
+    result.bad_rows = int(problems.ne("").sum())
+    for reason in problems[problems.ne("")].tolist():
         for part in reason.split("; "):
             result.quarantine_reasons[_reason_kind(part)] += 1
     return result

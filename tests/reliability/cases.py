@@ -761,6 +761,14 @@ def _build() -> list[Case]:
             loaded(2),
             'ids and phone numbers written ="0513…" so that Excel keeps them text (the text is loaded)',
         ),
+        Case(
+            "cells",
+            dated(),
+            # two orders whose 15-digit ids Excel showed, and saved, as one number; a third intact
+            gb(csv_text([{**row, "工单编号": "2.30103E+14"} for row in rows(2)] + rows(1))),
+            quarantined(2, "工单编号 '2.30103E+14' is a number Excel wrote in scientific notation", loaded=1),
+            "work-order ids Excel wrote in scientific notation (an export opened and saved in Excel)",
+        ),
         Case("cells", dated(), gb(_unread_header_twice()), loaded(2), "a header no column reads (备注) there twice"),
         Case(
             "cells",
