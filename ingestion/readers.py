@@ -731,8 +731,15 @@ def _merged_down(rows: list[list[object]], merged: list[tuple[tuple[int, int], t
 
 
 def later_sheets(path: Path) -> list[tuple[int, str]]:
-    """The visible sheets after the first of a workbook, (index, name) ([] for any other file)."""
-    if path.suffix.lower() not in EXCEL_SUFFIXES or _kind(path) != "workbook":
+    """The visible sheets after the first of a workbook or XML spreadsheet, (index, name) ([] for
+    any other file)."""
+    kind = _kind(path) if path.suffix.lower() in EXCEL_SUFFIXES else "text"
+    if kind == "spreadsheetml":
+        try:
+            return [(index, name) for index, (name, _) in enumerate(_spreadsheetml_sheets_kept(path)) if index]
+        except PipelineError:  # read_export says what is wrong with the file
+            return []
+    if kind != "workbook":
         return []
     from python_calamine import SheetVisibleEnum
 
@@ -935,20 +942,20 @@ def _read_html(path: Path, header_row: int = 1) -> RawExport:
 # Excel 2003's "XML Spreadsheet", which many older systems still write under a .xls name
 SPREADSHEET_ML = "urn:schemas-microsoft-com:office:spreadsheet"
 _SS = "{" + SPREADSHEET_ML + "}"
+_EXCEL = "{urn:schemas-microsoft-com:office:excel}"  # WorksheetOptions: a sheet hidden
 
 
-def _spreadsheetml_rows(path: Path, sheet: int = 0) -> tuple[list[list[object]], list[str], str]:
-    """A worksheet's rows of an XML Spreadsheet 2003 file (the first unless `sheet` says which),
-    as _sheet_rows gives a workbook's: ss:Index skips rows and cells, a cell merged across
-    columns is followed by empty ones, one merged down puts its value in the rows below (as
-    Excel shows it, and _merged_down reads a workbook), numbers and times become values; with
-    the names of the later worksheets that hold anything, and the worksheet's name.
-    (Python's expat reads no external entity and caps entity expansion: a hostile file cannot
-    make it fetch or blow up.)"""
+def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
+    """The worksheets of an XML Spreadsheet 2003 file, (name, rows), their rows as _sheet_rows
+    gives a workbook's: ss:Index skips rows and cells, a cell merged across columns is followed
+    by empty ones, one merged down puts its value in the rows below (as Excel shows it, and
+    _merged_down reads a workbook), numbers and times become values. (Python's expat reads no
+    external entity and caps entity expansion: a hostile file cannot make it fetch or blow up.)"""
     sheets: list[tuple[str, list[list[object]]]] = []
     rows: list[list[object]] = []
     row: list[object] = []
     down: dict[int, tuple[int, object]] = {}  # column → (rows still under it, value) of a cell merged down
+    hidden: set[int] = set()  # sheets by position
 
     def pad(width: int) -> None:
         """Cells up to `width`: empty, or under a cell merged down, its value."""
@@ -991,17 +998,46 @@ def _spreadsheetml_rows(path: Path, sheet: int = 0) -> tuple[list[list[object]],
                 pad(max(down, default=-1) + 1)
                 rows.append(row)
                 element.clear()
+            elif tag == _EXCEL + "Visible" and (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden"):
+                hidden.add(len(sheets) - 1)
     except ElementTree.ParseError as error:
         problem = f"not a readable XML spreadsheet ({error})"
         raise PipelineError(f"{path}: {problem}; re-export it as .xlsx or CSV") from error
     if not sheets:
         raise PipelineError(f"{path}: the XML spreadsheet has no worksheet; put the export on its first sheet")
+    if 0 in hidden:
+        raise PipelineError(
+            f"{path}: the first sheet {sheets[0][0]!r} is hidden; unhide it, or put the export "
+            "on a visible first sheet, and re-export"
+        )
+    return [  # the visible ones, as a workbook's hidden sheets are not read
+        (name, [[*line, *[""] * (max(map(len, rows), default=0) - len(line))] for line in rows])
+        for index, (name, rows) in enumerate(sheets)
+        if index not in hidden
+    ]
+
+
+_SPREADSHEETML = -2  # the part under which an XML spreadsheet's worksheets are kept
+
+
+def _spreadsheetml_sheets_kept(path: Path) -> list[tuple[str, list[list[object]]]]:
+    sheets = _take(path, _SPREADSHEETML, whole_read=False)
+    if sheets is None:
+        sheets = _spreadsheetml_sheets(path)
+        _keep(path, _SPREADSHEETML, sheets)
+    return sheets
+
+
+def _spreadsheetml_rows(path: Path, sheet: int = 0) -> tuple[list[list[object]], list[str], str]:
+    """A worksheet's rows (the first unless `sheet` says which), the names of the later ones that
+    hold anything, and its name. Within reads_kept(), the file is parsed once for every look at
+    it (its first rows, each worksheet's whole read)."""
+    sheets = _spreadsheetml_sheets_kept(path)
     if sheet >= len(sheets):
         raise PipelineError(f"{path}: the XML spreadsheet has no sheet {sheet + 1}")
     others = [name for name, cells in sheets[sheet + 1 :] if any(str(cell).strip() for line in cells for cell in line)]
     name, rows = sheets[sheet]
-    width = max((len(line) for line in rows), default=0)
-    return [[*line, *[""] * (width - len(line))] for line in rows], others, name
+    return rows, others, name
 
 
 def _spreadsheetml_value(data: ElementTree.Element) -> object:
@@ -1018,18 +1054,8 @@ def _spreadsheetml_value(data: ElementTree.Element) -> object:
     return text
 
 
-def _spreadsheetml_kept(path: Path, sheet: int = 0, *, whole_read: bool) -> tuple[list[list[object]], list[str], str]:
-    """_spreadsheetml_rows, parsed once within reads_kept() for the first look and the whole read."""
-    kept = _take(path, sheet, whole_read=whole_read)
-    if kept is None:
-        kept = _spreadsheetml_rows(path, sheet)
-        if not whole_read:
-            _keep(path, sheet, kept)
-    return kept
-
-
 def _read_spreadsheetml(path: Path, header_row: int = 1, sheet: int = 0) -> RawExport:
-    rows, others, name = _spreadsheetml_kept(path, sheet, whole_read=True)
+    rows, others, name = _spreadsheetml_rows(path, sheet)
     texts = [[_cell_text(cell) for cell in row] for row in rows]
     if not texts or not any("".join(row).strip() for row in texts[header_row - 1 :]):
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
@@ -1073,7 +1099,7 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) ->
         if kind == "html":
             return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]
         if kind == "spreadsheetml":
-            rows = _spreadsheetml_kept(path, sheet, whole_read=False)[0][:count]
+            rows = _spreadsheetml_rows(path, sheet)[0][:count]
             return [[_cell_text(cell).strip() for cell in row] for row in rows]
         if kind == "workbook":
             return [[_cell_text(cell).strip() for cell in row] for row in _sheet_rows(path, count, sheet)[0]]

@@ -10,7 +10,10 @@ from xml.sax.saxutils import escape
 import duckdb
 import pytest
 
+from core.settings import PROJECT_DIR
 from demodata.hotline_exports import EXPORT_HEADERS
+from ingestion.loader import read_matched
+from ingestion.profiles import load_profiles
 from ingestion.readers import read_export
 from pipeline import steps
 from tests.conftest import export_row, landed_work_orders
@@ -172,6 +175,31 @@ def test_xml_spreadsheet_cells_skipped_and_merged_are_read_where_excel_shows_the
         "来电号码": ["13812345678", "", "051383123456"],
     }
     assert export.row_numbers == [2, 3, 5]
+
+
+def test_an_xml_spreadsheet_split_over_worksheets_loads_the_visible_ones_that_continue_it(tmp_path):
+    def worksheet(name: str, rows: list[list[str]], hidden: bool = False) -> str:
+        body = "".join("<Row>" + "".join(xml_cell("", text) for text in row) + "</Row>" for row in rows)
+        options = '<WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible>'
+        return f'<Worksheet ss:Name="{name}"><Table>{body}</Table>{options + "</WorksheetOptions>" if hidden else ""}'
+
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+    sheets = [
+        worksheet("1月", [header, ["1", "2023-01-03 08:00:00", "投诉", "已办结"]]),
+        worksheet("旧数据", [header, ["9", "2022-01-03 08:00:00", "投诉", "已办结"]], hidden=True),
+        worksheet("2月", [header, ["2", "2023-02-01 08:00:00", "咨询", "已受理"]]),
+    ]
+    path = tmp_path / "12345_gongdan_20230103.xls"
+    path.write_text(
+        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">{"</Worksheet>".join(sheets)}</Worksheet></Workbook>',
+        encoding="utf-8",
+    )
+
+    export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+
+    assert export.frame["工单编号"].tolist() == ["1", "2"]
+    assert export.row_sheets() == ["1月", "2月"]
 
 
 def test_an_xml_spreadsheet_cut_short_is_rejected_in_one_line(settings):
