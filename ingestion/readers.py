@@ -712,9 +712,22 @@ def _sheet_rows(
     except (PipelineError, OSError):
         raise
     except Exception as error:  # calamine raises its own error types for unreadable files
+        if error.__class__.__name__ == "PasswordError" or _encrypted(path):  # Excel's "Encrypt with Password"
+            raise PipelineError(
+                f"{path}: the workbook is protected by a password; remove it (Excel: File > Info > Protect "
+                "Workbook > Encrypt with Password, clear the password) and land the file again, or re-export it"
+            ) from error
         raise PipelineError(
             f"{path}: not a readable spreadsheet ({error.__class__.__name__}); re-export it as .xlsx or CSV"
         ) from error
+
+
+def _encrypted(path: Path) -> bool:
+    """An OLE container holding an encrypted Office document (what Excel writes for a workbook
+    with a password, whatever its name's suffix)."""
+    with path.open("rb") as handle:
+        data = handle.read()
+    return data.startswith(b"\xd0\xcf\x11\xe0") and "EncryptedPackage".encode("utf-16-le") in data
 
 
 def _merged_down(rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:

@@ -163,6 +163,21 @@ def truncated_workbook(body: list[dict[str, str]], keep: int) -> Writer:
     return write
 
 
+def encrypted_workbook(body: list[dict[str, str]]) -> Writer:
+    """The demo workbook protected by a password (Excel's "Encrypt with Password": the file is an
+    OLE container holding the encrypted workbook)."""
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    def write(path: Path) -> None:
+        scratch = path.with_name(".scratch.xlsx")
+        demo_workbook(body)(scratch)
+        with scratch.open("rb") as plain, path.open("wb") as target:
+            OOXMLFile(plain).encrypt("12345", target)
+        scratch.unlink()
+
+    return write
+
+
 def workbook_bytes_named(body: list[dict[str, str]]) -> Writer:
     """A real workbook's bytes under whatever name (e.g. .csv)."""
 
@@ -614,6 +629,13 @@ def _build() -> list[Case]:
             "an export split over two sheets, a header on each (both loaded), and a summary sheet",
         ),
         Case("xlsx", dated("xlsx"), workbook_without_sheets, rejected("no sheets"), "a workbook with no sheets"),
+        Case(
+            "xlsx",
+            dated("xlsx"),
+            encrypted_workbook(rows(2)),
+            rejected("the workbook is protected by a password"),
+            "a workbook encrypted with a password",
+        ),
         Case(
             "xlsx",
             dated("xlsx"),
