@@ -32,7 +32,7 @@ from core import settings
 from core.errors import PipelineError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}  # .ods: LibreOffice, and WPS where set to it
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # text with a byte-order mark, as Excel's "Unicode text" (UTF-16 LE, tab-separated) is written
@@ -770,7 +770,7 @@ def _read_excel(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: b
     rows, others, name = _sheet_rows(path, sheet=sheet, other_sheets=other_sheets)
     preamble = preamble_of([[_cell_text(cell) for cell in row] for row in rows[: header_row - 1]])
     if rows and len({len(row) for row in rows}) == 1:
-        export = _sheet_export(rows, path, header_row)
+        export = _sheet_export(rows, path, header_row, path.suffix.lstrip(".").lower())
         export.preamble, export.other_sheets = preamble, others
         export.sheet, export.sheet_name = (name if sheet else None), name
         return export
@@ -783,7 +783,8 @@ def _read_excel(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: b
         raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
     (_, header), body = numbered[0], numbered[1:]
     frame = pd.DataFrame([texts for _, texts in body], columns=[cell.strip() for cell in header], dtype="string")
-    export = RawExport(frame, [number for number, _ in body], "xlsx", None, preamble=preamble, other_sheets=others)
+    file_format = path.suffix.lstrip(".").lower()  # xlsx, xlsm, xls or ods
+    export = RawExport(frame, [number for number, _ in body], file_format, None, preamble=preamble, other_sheets=others)
     export.sheet, export.sheet_name = (name if sheet else None), name
     return export
 
@@ -1081,7 +1082,7 @@ def _read_spreadsheetml(path: Path, header_row: int = 1, sheet: int = 0) -> RawE
 def _read(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = True) -> RawExport:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
-        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv or .xlsx")
+        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv, .xlsx, .xls or .ods")
     kind = _kind(path)
     if kind == "html":
         return _read_html(path, header_row)

@@ -436,6 +436,67 @@ def test_a_sheet_without_a_header_row_after_a_full_sheet_continues_it(tmp_path):
     ]
 
 
+def _ods(path: Path, sheets: list[tuple[str, list[list[str]]]]) -> Path:
+    """An OpenDocument spreadsheet as LibreOffice writes one: a zip whose first entry is its
+    mimetype, stored; cells typed (a time as office:date-value, its text as shown)."""
+
+    def cell(value: str) -> str:
+        if value[:4].isdigit() and value[4:5] == "-":
+            return (
+                f'<table:table-cell office:value-type="date" office:date-value="{value.replace(" ", "T")}">'
+                f"<text:p>{value[:16]}</text:p></table:table-cell>"
+            )
+        return f'<table:table-cell office:value-type="string"><text:p>{value}</text:p></table:table-cell>'
+
+    tables = "".join(
+        f'<table:table table:name="{name}">'
+        + "".join("<table:table-row>" + "".join(map(cell, row)) + "</table:table-row>" for row in rows)
+        + "</table:table>"
+        for name, rows in sheets
+    )
+    namespaces = " ".join(
+        f'xmlns:{prefix}="urn:oasis:names:tc:opendocument:xmlns:{prefix}:1.0"' for prefix in ("office", "table", "text")
+    )
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {namespaces} office:version="1.2">'
+        f"<office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("META-INF/manifest.xml", manifest)
+        archive.writestr("content.xml", content)
+    return path
+
+
+def test_an_opendocument_spreadsheet_is_read_as_a_workbook(tmp_path):
+    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+    path = _ods(
+        tmp_path / "cases.ods",
+        [
+            ("工单", [["启东市12345工单明细"], header, ["1", "2023-01-03 08:00:00", "投诉", "已办结"]]),
+            ("统计", [["合计", "1"]]),
+        ],
+    )
+
+    export = read_export(path, header_row=2)
+
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1"],
+        "来电时间": ["2023-01-03 08:00:00"],  # the time, not the text shown
+        "诉求类型": ["投诉"],
+        "工单状态": ["已办结"],
+    }
+    assert (export.file_format, export.row_numbers, export.preamble) == ("ods", [3], [(1, "启东市12345工单明细")])
+    assert export.other_sheets == ["统计"]
+
+
 def test_a_later_sheet_with_a_header_read_twice_is_a_one_line_error_naming_it(tmp_path):
     header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
     path = _xlsx(
