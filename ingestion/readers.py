@@ -294,7 +294,7 @@ def _raw(lines: list[str], start: int, end: int) -> str:
 @dataclass
 class _ParsedCsv:
     header: list[str]
-    rows: list[list[str]] | list[pa.Array]  # _parse_unquoted gives the columns, as Arrow arrays
+    rows: list[list[str]] | list[pa.Array]  # _parse_by_lines gives the columns, as Arrow arrays
     row_numbers: list[int]
     malformed: list[tuple[int, str]]
     reasons: dict[int, str]
@@ -391,17 +391,21 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1, delimiter: str
     return _ParsedCsv(header, rows, numbers, malformed, reasons)
 
 
-def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _ParsedCsv | None:
-    """The same parse as _parse_csv for the common export, with no per-row Python work: no
-    quote character anywhere (so one physical line is one record), no line ended by a lone \r,
-    no cell over the field-size limit and a header on line `header_row`. None for any other file,
-    which _parse_csv reads.
+def _parse_by_lines(text: str, header_row: int = 1, delimiter: str = ",") -> _ParsedCsv | None:
+    """The same parse as _parse_csv for the common export, with no per-row Python work: one
+    physical line is one record (no quote character anywhere, or every line a run of plain and
+    quoted cells, each quoted cell closed on its line: _well_quoted_lines), no line ended by a
+    lone \r, no cell over the field-size limit and a header on line `header_row`. None for any
+    other file, which _parse_csv reads.
 
     Arrow's CSV reader splits the lines after the header (quoting off, every cell text); a line
     with the wrong number of cells, an empty one included, comes to `wrong_width`, which keeps
     its line number: the good rows' numbers are the others. A row of commas and spaces is blank:
     skipped, keeping its number, as _parse_csv does."""
-    if '"' in text or text.count("\r") != text.count("\r\n"):
+    if text.count("\r") != text.count("\r\n"):
+        return None
+    quoted = '"' in text
+    if quoted and not _well_quoted_lines(text, delimiter):  # the preamble's too: rows count records
         return None
     if header_row > 1:  # the preamble's lines go (_read_csv keeps their text)
         start = 0
@@ -415,7 +419,7 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
     first = first.removesuffix("\r")
     if not first.replace(delimiter, "").strip():
         return None
-    header = [cell.strip() for cell in first.split(delimiter)]
+    header = [cell.strip() for cell in _cells(first, delimiter)]
     width = len(header)
     wrong: list[tuple[int, str]] = []  # (line number, text) of lines without `width` cells
 
@@ -433,7 +437,9 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
         read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 30),
         parse_options=pa_csv.ParseOptions(
             delimiter=delimiter,
-            quote_char=False,
+            quote_char='"' if quoted else False,
+            double_quote=True,
+            newlines_in_values=False,
             escape_char=False,
             ignore_empty_lines=False,
             invalid_row_handler=wrong_width,
@@ -459,11 +465,11 @@ def _parse_unquoted(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
             continue
         if extra:  # a row without the stray separators: the csv parser reads both kinds
             return None
-        cells = line.split(delimiter)
+        cells = _cells(line, delimiter)
         if len(cells) > width and not "".join(cells[width:]).strip():
             return None  # empty cells after the last column: _parse_csv reads the row without them
         malformed.append((number, line))
-        reasons[number] = f"row has {line.count(delimiter) + 1} cells, the header has {width}"
+        reasons[number] = f"row has {len(cells)} cells, the header has {width}"
     numbers = np.arange(header_row + 1, len(table) + len(wrong) + header_row + 1)
     if wrong:
         numbers = np.setdiff1d(numbers, [number for number, _ in wrong], assume_unique=True)
@@ -480,11 +486,28 @@ def _trailing_empty_cells(body: str, delimiter: str, width: int) -> int:
     for line in body[: 1 << 16].split("\n")[:50]:
         if not line.strip(BLANK_CHARACTERS + delimiter):
             continue
-        cells = line.removesuffix("\r").split(delimiter)
+        cells = _cells(line.removesuffix("\r"), delimiter)
         if len(cells) > width and not "".join(cells[width:]).strip():
             return len(cells) - width
         return 0
     return 0
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    """The cells of one physical line that is a whole record."""
+    return next(csv.reader([line], delimiter=delimiter), []) if '"' in line else line.split(delimiter)
+
+
+def _well_quoted_lines(text: str, delimiter: str) -> bool:
+    """Whether every line is a run of cells that are plain (no quote) or quoted from their first
+    character to their last, a quote inside doubled, so that each line is one record and Arrow's
+    reader with quoting reads it as the csv module does. A quote anywhere else (inside a plain
+    cell, after a closing one, a cell running over lines) sends the file to _parse_csv.
+    One RE2 match over the lines, in Arrow."""
+    d = re.escape(delimiter)
+    cell = f'(?:[^"{d}\\r\\n]*|"(?:[^"\\r\\n]|"")*")'
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
+    return bool(pc.all(pc.match_substring_regex(lines, f"^{cell}(?:{d}{cell})*\\r?$")).as_py())
 
 
 def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
@@ -560,9 +583,12 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
     file_format = "csv" if delimiter == "," else f"csv ({DELIMITERS[delimiter]}-separated)"
     preamble = preamble_of(_csv_records(text, header_row - 1, delimiter)) if header_row > 1 else []
     read = {"file_format": file_format, "encoding": encoding, "preamble": preamble, "undecodable_lines": undecodable}
-    parsed = _parse_unquoted(text, header_row, delimiter)
+    parsed = _parse_by_lines(text, header_row, delimiter)
     if parsed is not None:
-        cells = (parsed.header, parsed.rows)
+        columns = parsed.rows
+        if '="' in text:  # quoted, so read by lines only since quoted cells are
+            columns = [_formula_text_unwrapped_column(column) for column in columns]
+        cells = (parsed.header, columns)
         return RawExport(
             cells, parsed.row_numbers, malformed_rows=parsed.malformed, malformed_reasons=parsed.reasons, **read
         )
@@ -586,6 +612,13 @@ def _read_csv(path: Path, header_row: int = 1) -> RawExport:
 # ="0513..." : how many systems write a number that must stay text (a leading zero, an 18-digit
 # id) into a CSV, so that Excel shows 0513... and not 5.13E+9; Excel shows the text inside
 _FORMULA_TEXT = r'^="(.*)"$'
+
+
+def _formula_text_unwrapped_column(column: pa.Array) -> pa.Array:
+    """_formula_text_unwrapped of one Arrow column."""
+    if not pc.any(pc.starts_with(column, '="')).as_py():
+        return column
+    return pc.replace_substring_regex(column, _FORMULA_TEXT, r"\1")
 
 
 def _formula_text_unwrapped(frame: pd.DataFrame) -> None:

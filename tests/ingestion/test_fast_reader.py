@@ -1,6 +1,7 @@
-"""The one-pass reader of exports without quotes reads exactly what the row-by-row csv parser
-reads: same header, cells, row numbers and malformed rows with their reasons; files it cannot
-read exactly (quotes, lone \\r line ends) go to the csv parser."""
+"""The one-pass reader of exports whose lines are records (no quotes, or every quoted cell closed
+on its line) reads exactly what the row-by-row csv parser reads: same header, cells, row
+numbers and malformed rows with their reasons; files it cannot read exactly (a cell over lines,
+a quote inside a plain cell, lone \\r line ends) go to the csv parser."""
 
 from __future__ import annotations
 
@@ -29,6 +30,12 @@ TEXTS = {
     "Chinese cells": "编号,内容\n１,王小明说：你好\n2,启东市，汇龙镇\n",
     "a stray separator at the end of every row": "a,b,c\r\n1,2,3,\r\n\r\n4,5,6, \r\n,,,\r\n7,8,9,\r\n",
     "two stray separators, and a blank row as wide": "a,b\n1,2,,\n,,,\n3,4,,\n",
+    "quoted cells: separators and doubled quotes inside": 'a,b,c\r\n"1,5","x""y",3\r\n"",2,"启东市，汇龙镇"\r\n',
+    "every cell quoted, the header too": '"a","b"\n"1","2"\n"3",""\n',
+    "quoted cells in rows of the wrong width": 'a,b,c\n"1,2",3\n"4","5","6","7"\n8,9,10\n',
+    "quoted blank rows": 'a,b\n"",""\n" ",\n1,"2"\n',
+    "quoted cells and a stray separator on every row": 'a,b\n"1",2,\n"3,4",4,\n',
+    "a quote that is a whole cell's text": 'a,b\n"""",1\n"x""",2\n',
 }
 
 
@@ -39,7 +46,7 @@ def _exact(text: str) -> readers._ParsedCsv:
 @pytest.mark.parametrize("name", TEXTS)
 def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
     text = TEXTS[name]
-    fast, exact = readers._parse_unquoted(text), _exact(text)
+    fast, exact = readers._parse_by_lines(text), _exact(text)
     assert fast is not None
     assert fast.header == exact.header
     assert [list(row) for row in zip(*[column.to_pylist() for column in fast.rows], strict=True)] == [
@@ -51,7 +58,11 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
 @pytest.mark.parametrize(
     "text",
     [
-        'a,b\n"1,2",3\n',
+        'a,b\n"1\n2",3\n',
+        'a,b\n1"2,3\n',
+        'a,b\n"1"2,3\n',
+        'a,b\n "1",2\n',
+        'a,b\n"1,2\n3,4\n',
         "a,b\r1,2\r",
         "\na,b\n1,2\n",
         "",
@@ -60,7 +71,11 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
         "a,b\n1,2,\n3,4,x\n",
     ],
     ids=[
-        "quotes",
+        "a quoted cell over two lines",
+        "a quote inside a plain cell",
+        "text after a closing quote",
+        "a space before an opening quote",
+        "an unclosed quote",
         "lone CR",
         "blank first line",
         "empty",
@@ -70,19 +85,19 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
     ],
 )
 def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text):
-    assert readers._parse_unquoted(text) is None
+    assert readers._parse_by_lines(text) is None
 
 
 def test_a_file_with_a_cell_over_the_limit_goes_to_the_csv_parser(monkeypatch):
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
-    assert readers._parse_unquoted("a,b\n1,2\n3,4\n12345678901,5\n") is None
+    assert readers._parse_by_lines("a,b\n1,2\n3,4\n12345678901,5\n") is None
 
 
 def test_a_file_longer_than_the_cell_limit_with_short_cells_is_read_in_one_pass(monkeypatch):
     """A big daily export (millions of characters) is longer than the cell limit; its cells are not."""
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
     text = "a,b\n" + "".join(f"{n},x{n}\n" for n in range(100))
-    fast, exact = readers._parse_unquoted(text), _exact(text)
+    fast, exact = readers._parse_by_lines(text), _exact(text)
     assert fast is not None
     assert [column.to_pylist() for column in fast.rows] == [list(column) for column in zip(*exact.rows, strict=True)]
     assert fast.row_numbers == exact.row_numbers

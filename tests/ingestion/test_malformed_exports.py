@@ -589,7 +589,7 @@ def test_an_unexpected_error_while_reading_is_a_one_line_error_naming_it(tmp_pat
         raise ValueError("something\nunforeseen")
 
     monkeypatch.setattr(readers, "_parse_csv", fail)
-    monkeypatch.setattr(readers, "_parse_unquoted", fail)  # the fast path for files without quotes
+    monkeypatch.setattr(readers, "_parse_by_lines", fail)  # the fast path for files whose lines are records
     message = _error(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n"))
     assert "unexpected ValueError" in message and "something unforeseen" in message
 
