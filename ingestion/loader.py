@@ -794,14 +794,19 @@ def lost_digits_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Ser
         return problems
     hit = mapped[profile.key].str.fullmatch(_SCIENTIFIC, case=False).fillna(False).astype(bool)
     if hit.any():
-        header = next(column.header for column in profile.columns if column.name == profile.key)
+        header = _key_header(profile)
         problems[hit] = mapped[profile.key][hit].map(
             lambda value: (
-                f"{header} '{value}' is a number Excel wrote in scientific notation, its digits lost (was the "
-                "export opened and saved in Excel?); land the export as the system wrote it"
+                f"{header} '{value}' is a number Excel wrote in scientific notation, its digits lost: land the "
+                "export as the system wrote it, not opened and saved in Excel"
             )
         )
     return problems
+
+
+def _key_header(profile: SourceProfile) -> str:
+    """The header of the profile's key column, as the export's rows name it."""
+    return next(column.header for column in profile.columns if column.name == profile.key)
 
 
 def export_problems(mapped: pd.DataFrame, profile: SourceProfile, exports: dict[str, RawExport]) -> pd.Series:
@@ -842,7 +847,7 @@ def duplicate_problems(mapped: pd.DataFrame, profile: SourceProfile) -> pd.Serie
             listed = ", ".join(map(str, numbers))
             for index in group.index:
                 problems[index] = (
-                    f"{profile.key} {ids[index]} appears in rows {listed} with different values; "
+                    f"{_key_header(profile)} {ids[index]} appears in rows {listed} with different values, "
                     "fix the export and reload it"
                 )
     return problems

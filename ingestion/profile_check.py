@@ -50,7 +50,9 @@ class FileCheck:
 
 def _reason_kind(reason: str) -> str:
     """A reason without the row's own value, id or row numbers, so that reasons can be counted."""
-    reason = re.sub(r":? '[^']*'", "", reason)  # a value quoted
+    # a value quoted: to the quote that ends the reason or comes before its next words (a value
+    # may hold a quote itself: O'Brien)
+    reason = re.sub(r":? '.*?'(?=$| is | with |;)", "", reason)
     reason = re.sub(r"^(\S+) \S+ appears in rows", r"\1 … appears in rows", reason)  # the id shared
     return re.sub(r"\b(rows?) \d+(?:, \d+)*", r"\1 …", reason)
 

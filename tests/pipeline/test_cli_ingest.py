@@ -247,15 +247,23 @@ def test_profiles_check_counts_reasons_by_kind_not_by_row_or_value(settings, inv
 
     rows = [export_row(工单编号=order) for order in ("A", "A", "B", "B", "C")]
     rows += [export_row(工单编号="D", 诉求类型="咨询类"), export_row(工单编号="E", 诉求类型="其它类")]
+    rows += [export_row(工单编号="F", 诉求类型="求'助")]  # a value with a quote in it
+    rows += [export_row(工单编号="G", 诉求内容=text) for text in ("路灯不亮", "路灯已修好")]
+    rows += [export_row(工单编号="2.30103E+14"), export_row(工单编号="2.30103E+14", 诉求内容="别的")]
     export = tmp_path / "12345_gongdan_20230103.csv"
     lines = [list(EXPORT_HEADERS)] + [[row.get(h, "") for h in EXPORT_HEADERS] for row in rows]
     export.write_bytes("\r\n".join(",".join(line) for line in lines).encode("gb18030"))
 
     output = one_line(invoke("profiles", "check", str(export)).output)
 
-    assert "7 rows → 3 would load, 4 would be quarantined" in output
+    assert "12 rows → 3 would load, 9 would be quarantined" in output
     assert "quarantined ×2: duplicate of row … (identical, row … loaded)" in output
-    assert "quarantined ×2: 诉求类型 is not one of the known values" in output
+    assert "quarantined ×3: 诉求类型 is not one of the known values" in output
+    assert "quarantined ×2: 工单编号 … appears in rows … with different values, fix the export and reload it" in output
+    assert (
+        "quarantined ×2: 工单编号 is a number Excel wrote in scientific notation, its digits lost: "
+        "land the export as the system wrote it, not opened and saved in Excel"
+    ) in output
 
 
 def test_profiles_check_finds_the_export_date_of_a_from_path_profile_in_the_date_folder(settings, invoke, profiles_dir):
