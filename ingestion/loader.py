@@ -240,19 +240,20 @@ def reading_notes(export: RawExport) -> list[str]:
         listed = ", ".join(f"{part.name} ({part.rows})" for part in parts)
         notes.append(f"records read from {len(parts) + 1} sheets: {export.sheet_name} ({first}), {listed}")
         set_aside(export, first, f"sheet {export.sheet_name}: ")
-        before = export.sheet_name
+        before, read = export.sheet_name, first  # the sheet before, and the records up to its end
         for part in parts:
             if not part.header_row:
                 notes.append(
-                    f"sheet {part.name} has no header row: it follows sheet {before}, filled to the last row a "
-                    f"sheet has, and its columns were read in that sheet's order"
+                    f"sheet {part.name} has no header row: it follows sheet {before}, whose records run to row "
+                    f"{export.row_numbers[read - 1]}, the last a sheet holds; its columns were read in that "
+                    "sheet's order"
                 )
             set_aside(part, part.rows, f"sheet {part.name}: ")
-            before = part.name
+            before, read = part.name, read + part.rows
     else:
         set_aside(export, records)
     last = parts[-1].rows if parts else records  # a sheet cut at its limit is the last read
-    if last in SHEET_LIMITS or (export.row_numbers and export.row_numbers[-1] in SHEET_LAST_ROWS):
+    if last in SHEET_LIMITS or _filled_to_the_last_row(export):
         notes.append(
             f"{last} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
@@ -275,7 +276,23 @@ _COUNTED = re.compile(
 )
 # the most rows a sheet holds under a header row: .xls (and what systems cap their CSVs at to fit it), .xlsx
 SHEET_LIMITS = (65_535, 1_048_575)
-SHEET_LAST_ROWS = tuple(limit + 1 for limit in SHEET_LIMITS)  # a sheet's last row, in each format
+# a sheet's last row, by the workbook's format (RawExport.file_format)
+SHEET_LAST_ROW = {
+    **dict.fromkeys(["xls", "xml spreadsheet named .xls"], 65_536),
+    **dict.fromkeys(["xlsx", "xlsm", "ods"], 1_048_576),
+}
+
+
+def _filled(export: RawExport, row: int) -> int:
+    """How many cells of one row hold anything."""
+    return sum(bool((column[row].as_py() or "").strip()) for column in export.arrow_columns())
+
+
+def _filled_to_the_last_row(export: RawExport) -> bool:
+    """Whether a workbook's sheet (the last read of `export`) has a record on its format's last
+    row, or on .xls's in a newer format (systems that cap an export at what .xls holds)."""
+    last = SHEET_LAST_ROW.get(export.file_format)
+    return last is not None and bool(export.row_numbers) and export.row_numbers[-1] in (65_536, last)
 
 
 def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
@@ -429,10 +446,12 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
                 part = None
             else:
                 _refuse_headers_read_twice(f"{path}, sheet {name}", part.header, profile)
-        elif previous is not None and previous.row_numbers and previous.row_numbers[-1] in SHEET_LAST_ROWS:
+        elif previous is not None and _filled_to_the_last_row(previous):
             # no header row, after a sheet filled to the format's last row: the system went on
             # with the records on the next sheet, as .xls exports of over 65,535 rows do
-            part = read_headerless_sheet(path, index, export.header)
+            part = read_headerless_sheet(path, index, export.header, export.file_format)
+            if part is not None and _filled(part, 0) * 2 < _filled(previous, previous.rows - 1):
+                part = None  # a note under the export ("导出人：…"), not a record as full as the last one
         previous = part
         if part is None:
             others.append(name)

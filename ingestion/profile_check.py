@@ -53,7 +53,8 @@ def _reason_kind(reason: str) -> str:
     # a value quoted: to the quote that ends the reason or comes before its next words (a value
     # may hold a quote itself: O'Brien)
     reason = re.sub(r":? '.*?'(?=$| is | with |;)", "", reason)
-    reason = re.sub(r"^(\S+) \S+ appears in rows", r"\1 … appears in rows", reason)  # the id shared
+    # the id shared, after its header (which may hold spaces: Unique Key)
+    reason = re.sub(r"^(.+) \S+ appears in rows", r"\1 … appears in rows", reason)
     return re.sub(r"\b(rows?) \d+(?:, \d+)*", r"\1 …", reason)
 
 

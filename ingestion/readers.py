@@ -276,10 +276,10 @@ def _looks_like_a_record(line: str, columns: int, delimiter: str) -> bool:
         return False
 
 
-def _ends_inside_quotes(text: str) -> bool:
+def _ends_inside_quotes(text: str, delimiter: str = ",") -> bool:
     """Whether the text ends inside a quoted cell (csv alone reads such a cell to the end, quietly)."""
     try:
-        for _ in csv.reader(io.StringIO(text, newline=""), strict=True):
+        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
             pass
     except csv.Error as error:
         return "unexpected end of data" in str(error)
@@ -354,7 +354,7 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1, delimiter: str
             if header is None:
                 if not "".join(cells).strip() or number < header_row:
                     continue
-                if end - start > 1 or (end == len(lines) and _ends_inside_quotes(lines[start])):
+                if end - start > 1 or (end == len(lines) and _ends_inside_quotes(lines[start], delimiter)):
                     raise PipelineError(
                         f"{path}: the header row (line {start + 1}) has an unclosed quote; fix it and re-export"
                     )
@@ -376,7 +376,7 @@ def _parse_csv(lines: list[str], path: Path, header_row: int = 1, delimiter: str
                     continue
             if not "".join(cells).strip():
                 continue
-            if end == len(lines) and _ends_inside_quotes("".join(lines[start:end])):
+            if end == len(lines) and _ends_inside_quotes("".join(lines[start:end]), delimiter):
                 set_aside(start, end, "an unclosed quote at the end of the file (was the file cut short?)")
                 continue
             if len(cells) > columns and not "".join(cells[columns:]).strip():
@@ -407,6 +407,8 @@ def _parse_by_lines(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
     quoted = '"' in text
     if quoted and not _well_quoted_lines(text, delimiter):  # the preamble's too: rows count records
         return None
+    if len(text) > max_field_chars() and _longest_line(text) > max_field_chars():
+        return None  # a cell may be over the limit: the csv parser says which row, or header
     if header_row > 1:  # the preamble's lines go (_read_csv keeps their text)
         start = 0
         for _ in range(header_row - 1):
@@ -417,7 +419,7 @@ def _parse_by_lines(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
     end = text.find("\n")
     first, body = (text, "") if end < 0 else (text[:end], text[end + 1 :])
     first = first.removesuffix("\r")
-    if not first.replace(delimiter, "").strip():
+    if _blank_line(first, delimiter):
         return None
     header = [cell.strip() for cell in _cells(first, delimiter)]
     width = len(header)
@@ -454,14 +456,10 @@ def _parse_by_lines(text: str, header_row: int = 1, delimiter: str = ",") -> _Pa
         if False in blank:  # something beyond the header's width: the csv parser quarantines those rows
             return None
         columns = columns[:width]
-    if len(text) > max_field_chars() and any(
-        (pc.max(pc.utf8_length(column)).as_py() or 0) > max_field_chars() for column in columns
-    ):
-        return None  # the csv parser quarantines the row with the over-long cell
     malformed: list[tuple[int, str]] = []
     reasons: dict[int, str] = {}
     for number, line in wrong:
-        if not line.strip(BLANK_CHARACTERS + delimiter):  # a blank row is skipped but keeps its number
+        if _blank_line(line, delimiter):  # a blank row is skipped but keeps its number
             continue
         if extra:  # a row without the stray separators: the csv parser reads both kinds
             return None
@@ -484,7 +482,7 @@ def _trailing_empty_cells(body: str, delimiter: str, width: int) -> int:
     """How many empty cells the first row that is not blank has after the header's width: a
     system that ends every row with a separator (0 for a row as wide as the header)."""
     for line in body[: 1 << 16].split("\n")[:50]:
-        if not line.strip(BLANK_CHARACTERS + delimiter):
+        if _blank_line(line.removesuffix("\r"), delimiter):
             continue
         cells = _cells(line.removesuffix("\r"), delimiter)
         if len(cells) > width and not "".join(cells[width:]).strip():
@@ -496,6 +494,16 @@ def _trailing_empty_cells(body: str, delimiter: str, width: int) -> int:
 def _cells(line: str, delimiter: str) -> list[str]:
     """The cells of one physical line that is a whole record."""
     return next(csv.reader([line], delimiter=delimiter), []) if '"' in line else line.split(delimiter)
+
+
+def _blank_line(line: str, delimiter: str) -> bool:
+    """Whether a line that is a whole record holds nothing in any cell, as _parse_csv skips it."""
+    return not "".join(_cells(line, delimiter)).strip()
+
+
+def _longest_line(text: str) -> int:
+    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
+    return pc.max(pc.utf8_length(lines)).as_py() or 0
 
 
 def _well_quoted_lines(text: str, delimiter: str) -> bool:
@@ -865,8 +873,9 @@ def _kind(path: Path) -> str:
         start = handle.read(1 << 16)  # Office's pages put a long <style> before the table
     if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (xlsx) or an OLE file (xls)
         return "workbook"
-    if start.startswith(tuple(UNICODE_BOMS)):  # Excel's "Unicode text" under a .xls name
-        return "text"
+    if start.startswith(tuple(UNICODE_BOMS)):  # Excel's "Unicode text" under a .xls name, or XML in UTF-16
+        text = start[: 1 << 12].decode(next(v for k, v in UNICODE_BOMS.items() if start.startswith(k)), "ignore")
+        return "spreadsheetml" if text.lstrip("\ufeff").startswith("<?xml") and SPREADSHEET_ML in text else "text"
     head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<?xml") and SPREADSHEET_ML.encode() in head:  # its rows are in a <Table> too
         return "spreadsheetml"
@@ -1001,19 +1010,25 @@ def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
     sheets: list[tuple[str, list[list[object]]]] = []
     rows: list[list[object]] = []
     row: list[object] = []
-    down: dict[int, tuple[int, object]] = {}  # column → (rows still under it, value) of a cell merged down
+    # a cell merged down: column → (the last row it covers, by position in `rows`; its value)
+    down: dict[int, tuple[int, object]] = {}
     hidden: set[int] = set()  # sheets by position
 
     def pad(width: int) -> None:
-        """Cells up to `width`: empty, or under a cell merged down, its value."""
+        """The row being read, to `width` cells: empty, or under a cell merged down, its value."""
         while len(row) < width:
-            left, value = down.pop(len(row), (0, ""))
-            if left > 1:
-                down[len(row)] = (left - 1, value)
-            row.append(value)
+            last, value = down.get(len(row), (-1, ""))
+            row.append(value if last >= len(rows) else "")
+
+    def covered_width() -> int:
+        return max((column + 1 for column, (last, _) in down.items() if last >= len(rows)), default=0)
 
     # decoded here, not by expat: it reads no multi-byte encoding (GBK, GB2312) but UTF-8 and UTF-16
-    text, _ = decode_csv(path.read_bytes(), path)
+    try:
+        text, _ = decode_csv(path.read_bytes(), path)
+    except PipelineError:
+        problem = "the XML spreadsheet's text is neither UTF-8 nor GB18030"
+        raise PipelineError(f"{path}: {problem}; re-export it as .xlsx or CSV") from None
     parser = ElementTree.XMLPullParser(events=("start", "end"))
 
     def events() -> Iterator[tuple[str, ElementTree.Element]]:
@@ -1031,18 +1046,22 @@ def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
                     rows, down = [], {}
                     sheets.append((element.get(_SS + "Name") or f"Sheet{len(sheets) + 1}", rows))
                 elif tag == _SS + "Row":
-                    rows.extend([] for _ in range(int(element.get(_SS + "Index") or len(rows) + 1) - len(rows) - 1))
+                    # rows skipped by ss:Index: empty, but for cells merged down over them
+                    while len(rows) < int(element.get(_SS + "Index") or len(rows) + 1) - 1:
+                        row = []
+                        pad(covered_width())
+                        rows.append(row)
                     row = []
             elif tag == _SS + "Cell":
                 pad(int(element.get(_SS + "Index") or len(row) + 1) - 1)
                 data = element.find(_SS + "Data")
                 row.append(_spreadsheetml_value(data) if data is not None else "")
                 if int(element.get(_SS + "MergeDown") or 0):
-                    down[len(row) - 1] = (int(element.get(_SS + "MergeDown")), row[-1])
+                    down[len(row) - 1] = (len(rows) + int(element.get(_SS + "MergeDown")), row[-1])
                 row.extend("" for _ in range(int(element.get(_SS + "MergeAcross") or 0)))
                 element.clear()
             elif tag == _SS + "Row":
-                pad(max(down, default=-1) + 1)
+                pad(covered_width())
                 rows.append(row)
                 element.clear()
             elif tag == _EXCEL + "Visible" and (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden"):
@@ -1057,11 +1076,12 @@ def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
             f"{path}: the first sheet {sheets[0][0]!r} is hidden; unhide it, or put the export "
             "on a visible first sheet, and re-export"
         )
-    return [  # the visible ones, as a workbook's hidden sheets are not read
-        (name, [[*line, *[""] * (max(map(len, rows), default=0) - len(line))] for line in rows])
-        for index, (name, rows) in enumerate(sheets)
-        if index not in hidden
-    ]
+    visible = []  # as a workbook's hidden sheets are not read
+    for index, (name, rows) in enumerate(sheets):
+        if index not in hidden:
+            width = max(map(len, rows), default=0)
+            visible.append((name, [[*line, *[""] * (width - len(line))] for line in rows]))
+    return visible
 
 
 _SPREADSHEETML = -2  # the part under which an XML spreadsheet's worksheets are kept
@@ -1095,7 +1115,10 @@ def _spreadsheetml_value(data: ElementTree.Element) -> object:
         if kind == "Number":
             return float(text)
         if kind == "DateTime":
-            return dt.datetime.fromisoformat(text)
+            value = dt.datetime.fromisoformat(text)
+            return value.time() if value.date() == dt.date(1899, 12, 31) else value  # a time of day alone
+        if kind == "Boolean":
+            return text.strip() == "1"
     except ValueError:
         pass  # kept as written: the checks say what is wrong with it
     return text
@@ -1105,7 +1128,7 @@ def _read_spreadsheetml(path: Path, header_row: int = 1, sheet: int = 0) -> RawE
     rows, others, name = _spreadsheetml_rows(path, sheet)
     texts = [[_cell_text(cell) for cell in row] for row in rows]
     if not texts or not any("".join(row).strip() for row in texts[header_row - 1 :]):
-        raise PipelineError(f"{path}: the first sheet is empty; put the export on the first sheet")
+        raise PipelineError(f"{path}: sheet {name} is empty; put the export on the first sheet")
     export = _sheet_export(texts, path, header_row, f"xml spreadsheet named {path.suffix.lower()}")
     export.preamble, export.other_sheets = preamble_of(texts[: header_row - 1]), others
     export.sheet, export.sheet_name = (name if sheet else None), name
@@ -1231,12 +1254,15 @@ def read_export(path: Path, header_row: int = 1, sheet: int = 0, *, other_sheets
     return export
 
 
-def read_headerless_sheet(path: Path, sheet: int, header: list[str]) -> RawExport | None:
+def read_headerless_sheet(path: Path, sheet: int, header: list[str], file_format: str) -> RawExport | None:
     """A later sheet of a workbook with records from its first row and no header row, read under
     `header` (the sheet it continues), column by column; None when it holds a cell beyond that
     header's width (then it is not laid out as that sheet). Blank rows are skipped but keep their
     number; a total under the records is set aside, as read_export does."""
-    rows, _, name = _sheet_rows(path, sheet=sheet, other_sheets=False)
+    if _kind(path) == "spreadsheetml":  # Excel 2003's XML holds 65,536 rows a sheet too
+        rows, _, name = _spreadsheetml_rows(path, sheet)
+    else:
+        rows, _, name = _sheet_rows(path, sheet=sheet, other_sheets=False)
     width = len(header)
     if any(str(cell).strip() for row in rows for cell in row[width:] if cell is not None):
         return None
@@ -1245,7 +1271,8 @@ def read_headerless_sheet(path: Path, sheet: int, header: list[str]) -> RawExpor
     kept = np.flatnonzero(~_blank_rows(columns)) if columns else np.array([], dtype=np.int64)
     if not len(kept):
         return None
-    export = RawExport((header, [column.take(pa.array(kept)) for column in columns]), (kept + 1).tolist(), "xlsx", None)
+    cells = (header, [column.take(pa.array(kept)) for column in columns])
+    export = RawExport(cells, (kept + 1).tolist(), file_format, None)
     export.header_row, export.sheet, export.sheet_name = 0, name, name
     _total_rows_set_aside(export)
     return export

@@ -177,6 +177,32 @@ def test_xml_spreadsheet_cells_skipped_and_merged_are_read_where_excel_shows_the
     assert export.row_numbers == [2, 3, 5]
 
 
+def test_an_xml_spreadsheet_cell_merged_down_covers_rows_by_number_not_by_row_element(tmp_path):
+    def cell(text: str, **attributes: str) -> str:
+        return xml_cell("", text, **attributes)
+
+    rows = [
+        f"<Row>{cell('工单编号')}{cell('诉求类型')}{cell('回访时间')}</Row>",
+        # 诉求类型 merged over rows 2-3; row 3 has no Row element at all
+        f"<Row>{cell('1')}{cell('咨询', ss_merge_down='1')}"
+        '<Cell><Data ss:Type="DateTime">1899-12-31T08:30:00.000</Data></Cell></Row>',  # a time of day alone
+        f'<Row ss:Index="4">{cell("4")}{cell("投诉")}</Row>',
+    ]
+    (tmp_path / "cases.xls").write_text(
+        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{"".join(rows)}'
+        "</Table></Worksheet></Workbook>",
+        encoding="utf-8",
+    )
+    export = read_export(tmp_path / "cases.xls")
+    assert export.frame.to_dict("list") == {
+        "工单编号": ["1", "", "4"],
+        "诉求类型": ["咨询", "咨询", "投诉"],
+        "回访时间": ["08:30:00", "", ""],
+    }
+    assert export.row_numbers == [2, 3, 4]
+
+
 def test_an_xml_spreadsheet_split_over_worksheets_loads_the_visible_ones_that_continue_it(tmp_path):
     def worksheet(name: str, rows: list[list[str]], hidden: bool = False) -> str:
         body = "".join("<Row>" + "".join(xml_cell("", text) for text in row) + "</Row>" for row in rows)

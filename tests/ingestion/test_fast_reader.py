@@ -36,7 +36,31 @@ TEXTS = {
     "quoted blank rows": 'a,b\n"",""\n" ",\n1,"2"\n',
     "quoted cells and a stray separator on every row": 'a,b\n"1",2,\n"3,4",4,\n',
     "a quote that is a whole cell's text": 'a,b\n"""",1\n"x""",2\n',
+    "a quoted blank row narrower than the header": 'a,b,c\n"",""\n1,2,3\n""\n',
 }
+
+
+@pytest.mark.parametrize(
+    ("text", "delimiter"),
+    [
+        ('a;b\n1;"x,"\n"2";3\n', ";"),  # a comma inside a quoted cell of a semicolon file
+        ("a;b;c\n,\n1;2;3\n", ";"),  # a comma is a cell of a semicolon file, not a blank row
+        ('a\tb\n"x\ty"\t1\n', "\t"),
+    ],
+)
+def test_the_one_pass_reader_reads_what_the_csv_parser_reads_with_other_separators(text, delimiter):
+    fast = readers._parse_by_lines(text, delimiter=delimiter)
+    exact = readers._parse_csv(io.StringIO(text, newline="").readlines(), Path("x.csv"), delimiter=delimiter)
+    assert fast is not None
+    assert [list(row) for row in zip(*[column.to_pylist() for column in fast.rows], strict=True)] == [
+        list(row) for row in exact.rows
+    ]
+    assert (fast.header, fast.row_numbers, fast.malformed, fast.reasons) == (
+        exact.header,
+        exact.row_numbers,
+        exact.malformed,
+        exact.reasons,
+    )
 
 
 def _exact(text: str) -> readers._ParsedCsv:
@@ -63,6 +87,7 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
         'a,b\n"1"2,3\n',
         'a,b\n "1",2\n',
         'a,b\n"1,2\n3,4\n',
+        '"",""\na,b\n1,2\n',
         "a,b\r1,2\r",
         "\na,b\n1,2\n",
         "",
@@ -76,6 +101,7 @@ def test_the_one_pass_reader_reads_what_the_csv_parser_reads(name):
         "text after a closing quote",
         "a space before an opening quote",
         "an unclosed quote",
+        "a quoted blank line before the header",
         "lone CR",
         "blank first line",
         "empty",
@@ -88,9 +114,14 @@ def test_files_the_one_pass_reader_cannot_read_exactly_go_to_the_csv_parser(text
     assert readers._parse_by_lines(text) is None
 
 
-def test_a_file_with_a_cell_over_the_limit_goes_to_the_csv_parser(monkeypatch):
+@pytest.mark.parametrize(
+    "text",
+    ["a,b\n1,2\n3,4\n12345678901,5\n", "abcdefghijkl,b\n1,2\n", 'a,b,c\n1,"12345678901"\n', 'a,b\n1,2,"           "\n'],
+    ids=["in a row", "in the header", "in a row of the wrong width", "in an empty cell after the last column"],
+)
+def test_a_file_with_a_cell_over_the_limit_goes_to_the_csv_parser(monkeypatch, text):
     monkeypatch.setenv("HOTLINE_MAX_FIELD_CHARS", "10")
-    assert readers._parse_by_lines("a,b\n1,2\n3,4\n12345678901,5\n") is None
+    assert readers._parse_by_lines(text) is None
 
 
 def test_a_file_longer_than_the_cell_limit_with_short_cells_is_read_in_one_pass(monkeypatch):

@@ -396,25 +396,45 @@ def test_an_export_split_over_sheets_is_read_whole_and_other_tables_are_named(tm
     ]
 
 
+FULL_SHEET_HEADER = ["工单编号", "来电时间", "诉求类型", "工单状态"]
+
+
+def _after_a_full_sheet(path: Path, later: list[tuple[str, dict[int, list[object]]]]) -> Path:
+    """A workbook whose first sheet is filled to row 65,536 (a header and 65,535 records, what
+    .xls holds, as systems cap even their .xlsx exports), then `later` sheets: (name, row index
+    → cells)."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    first = workbook.add_worksheet("工单")
+    first.write_row(0, 0, FULL_SHEET_HEADER)
+    for row in range(1, 65_536):
+        first.write_row(row, 0, [f"A{row}", "2023-01-03 08:00:00", "投诉", "已办结"])
+    for name, rows in later:
+        sheet = workbook.add_worksheet(name)
+        for row, cells in rows.items():
+            sheet.write_row(row, 0, cells)
+    workbook.close()
+    return path
+
+
 def test_a_sheet_without_a_header_row_after_a_full_sheet_continues_it(tmp_path):
     """An .xls-era export of more than 65,535 rows: the system fills the first sheet to its last
     row (65,536) and goes on with the records on the next, with no header row there."""
-    import xlsxwriter
-
-    header = ["工单编号", "来电时间", "诉求类型", "工单状态"]
-    path = tmp_path / "12345_gongdan_20230103.xlsx"
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    first = workbook.add_worksheet("工单")
-    first.write_row(0, 0, header)
-    for row in range(1, 65_536):
-        first.write_row(row, 0, [f"A{row}", "2023-01-03 08:00:00", "投诉", "已办结"])
-    second = workbook.add_worksheet("Sheet2")  # its rows 1, 2 and 4 hold records; row 3 is blank
-    second.write_row(0, 0, ["B1", "2023-01-03 09:00:00", "咨询"])
-    second.write_row(1, 0, ["B2", "2023-01-03 10:00:00", "求助", "已受理"])
-    second.write_row(3, 0, ["B3", "2023-01-03 11:00:00", "投诉", "已受理"])
-    summary = workbook.add_worksheet("统计")  # no header row either, but after a sheet that is not full
-    summary.write_row(0, 0, ["1月", 65_538])
-    workbook.close()
+    path = _after_a_full_sheet(
+        tmp_path / "12345_gongdan_20230103.xlsx",
+        [
+            (  # its rows 1, 2 and 4 hold records; row 3 is blank
+                "Sheet2",
+                {
+                    0: ["B1", "2023-01-03 09:00:00", "咨询"],
+                    1: ["B2", "2023-01-03 10:00:00", "求助", "已受理"],
+                    3: ["B3", "2023-01-03 11:00:00", "投诉", "已受理"],
+                },
+            ),
+            ("统计", {0: ["1月", 65_538]}),  # no header row either, but after a sheet that is not full
+        ],
+    )
 
     export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
 
@@ -429,8 +449,8 @@ def test_a_sheet_without_a_header_row_after_a_full_sheet_continues_it(tmp_path):
     }
     assert reading_notes(export) == [
         "records read from 2 sheets: 工单 (65535), Sheet2 (3)",
-        "sheet Sheet2 has no header row: it follows sheet 工单, filled to the last row a sheet has, "
-        "and its columns were read in that sheet's order",
+        "sheet Sheet2 has no header row: it follows sheet 工单, whose records run to row 65536, the last a "
+        "sheet holds; its columns were read in that sheet's order",
         "sheet 统计 also holds data and is not loaded (it has no header row with the columns of the sheet "
         "loaded): if it is part of the export, give it that header row (or land it as a file of its own)",
     ]
@@ -495,6 +515,14 @@ def test_an_opendocument_spreadsheet_is_read_as_a_workbook(tmp_path):
     }
     assert (export.file_format, export.row_numbers, export.preamble) == ("ods", [3], [(1, "启东市12345工单明细")])
     assert export.other_sheets == ["统计"]
+
+
+def test_a_note_under_a_full_sheet_is_not_read_as_its_continuation(tmp_path):
+    path = _after_a_full_sheet(tmp_path / "12345_gongdan_20230103.xlsx", [("说明", {0: ["本表由系统导出，仅供参考"]})])
+
+    export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
+
+    assert (export.rows, export.other_sheets) == (65_535, ["说明"])
 
 
 def test_a_later_sheet_with_a_header_read_twice_is_a_one_line_error_naming_it(tmp_path):
