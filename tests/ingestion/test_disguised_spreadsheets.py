@@ -5,6 +5,7 @@ stays), a line break where the page has <br>."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import duckdb
@@ -117,6 +118,17 @@ def xml_spreadsheet(rows: list[dict[str, str]], encoding: str = "utf-8") -> byte
     return text.encode(encoding)
 
 
+def one_table_xml(path: Path, rows: str) -> Path:
+    """An XML spreadsheet of one worksheet holding these <Row> elements, in UTF-8."""
+    path.write_text(
+        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{rows}'
+        "</Table></Worksheet></Workbook>",
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_an_xml_spreadsheet_saved_as_xls_loads_as_excel_shows_it(settings, land):
     (settings.landing_dir / "12345_gongdan_20230103.xls").write_bytes(xml_spreadsheet(ROWS, "gb2312"))
     land("12345_gongdan_20230104.xlsx", ROWS)  # the same records in a real workbook
@@ -161,13 +173,7 @@ def test_xml_spreadsheet_cells_skipped_and_merged_are_read_where_excel_shows_the
     ]
     skip = ' ss:Index="5"'  # the last row's number: row 4 has no Row element
     body = "".join(f"<Row{skip if n == 3 else ''}>{row}</Row>" for n, row in enumerate(cells))
-    (tmp_path / "cases.xls").write_text(
-        f'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
-        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{body}'
-        "</Table></Worksheet></Workbook>",
-        encoding="utf-8",
-    )
-    export = read_export(tmp_path / "cases.xls")
+    export = read_export(one_table_xml(tmp_path / "cases.xls", body))
     assert export.frame.to_dict("list") == {
         "工单编号": ["1", "2", "4"],
         "诉求类型": ["咨询", "咨询", "投诉"],
@@ -188,13 +194,7 @@ def test_an_xml_spreadsheet_cell_merged_down_covers_rows_by_number_not_by_row_el
         '<Cell><Data ss:Type="DateTime">1899-12-31T08:30:00.000</Data></Cell></Row>',  # a time of day alone
         f'<Row ss:Index="4">{cell("4")}{cell("投诉")}</Row>',
     ]
-    (tmp_path / "cases.xls").write_text(
-        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
-        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{"".join(rows)}'
-        "</Table></Worksheet></Workbook>",
-        encoding="utf-8",
-    )
-    export = read_export(tmp_path / "cases.xls")
+    export = read_export(one_table_xml(tmp_path / "cases.xls", "".join(rows)))
     assert export.frame.to_dict("list") == {
         "工单编号": ["1", "", "4"],
         "诉求类型": ["咨询", "咨询", "投诉"],
