@@ -450,8 +450,9 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
             # no header row, after a sheet filled to the format's last row: the system went on
             # with the records on the next sheet, as .xls exports of over 65,535 rows do
             part = read_headerless_sheet(path, index, export.header, export.file_format)
-            if part is not None and _filled(part, 0) * 2 < _filled(previous, previous.rows - 1):
-                part = None  # a note under the export ("导出人：…"), not a record as full as the last one
+            fullest = max((_filled(part, row) for row in range(min(5, part.rows))), default=0) if part else 0
+            if part is not None and fullest * 2 < _filled(previous, previous.rows - 1):
+                part = None  # a note or a total under the export ("导出人：…"), no record as full as the last
         previous = part
         if part is None:
             others.append(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import io
 import re
 import threading
@@ -1038,6 +1039,8 @@ def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
         parser.close()
         yield from parser.read_events()
 
+    collecting = gc.isenabled()
+    gc.disable()  # the parse keeps every row it read: full collections would walk them over and over
     try:
         for event, element in events():
             tag = element.tag
@@ -1069,6 +1072,9 @@ def _spreadsheetml_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
     except ElementTree.ParseError as error:
         problem = f"not a readable XML spreadsheet ({error})"
         raise PipelineError(f"{path}: {problem}; re-export it as .xlsx or CSV") from error
+    finally:
+        if collecting:
+            gc.enable()
     if not sheets:
         raise PipelineError(f"{path}: the XML spreadsheet has no worksheet; put the export on its first sheet")
     if 0 in hidden:

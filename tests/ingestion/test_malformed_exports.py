@@ -517,12 +517,15 @@ def test_an_opendocument_spreadsheet_is_read_as_a_workbook(tmp_path):
     assert export.other_sheets == ["统计"]
 
 
-def test_a_note_under_a_full_sheet_is_not_read_as_its_continuation(tmp_path):
-    path = _after_a_full_sheet(tmp_path / "12345_gongdan_20230103.xlsx", [("说明", {0: ["本表由系统导出，仅供参考"]})])
+@pytest.mark.parametrize(
+    "later", [("说明", {0: ["本表由系统导出，仅供参考"]}), ("统计", {0: ["合计：65535条"]})], ids=["a note", "a total"]
+)
+def test_a_sheet_after_a_full_sheet_that_holds_no_record_is_named_not_read(tmp_path, later):
+    path = _after_a_full_sheet(tmp_path / "12345_gongdan_20230103.xlsx", [later])
 
     export, _ = read_matched(path, load_profiles(PROJECT_DIR / "ingestion" / "profiles"))
 
-    assert (export.rows, export.other_sheets) == (65_535, ["说明"])
+    assert (export.rows, export.other_sheets) == (65_535, [later[0]])
 
 
 def test_a_later_sheet_with_a_header_read_twice_is_a_one_line_error_naming_it(tmp_path):
