@@ -48,14 +48,17 @@ class FileCheck:
         return self.bad_rows + self.malformed_rows
 
 
-def _reason_kind(reason: str) -> str:
+def _reason_kind(reason: str, key_header: str | None = None) -> str:
     """A reason without the row's own value, id or row numbers, so that reasons can be counted."""
     # a value quoted: to the quote that ends the reason or comes before its next words (a value
     # may hold a quote itself: O'Brien)
     reason = re.sub(r":? '.*?'(?=$| is | with |;)", "", reason)
-    # the id shared, after its header (which may hold spaces: Unique Key)
-    reason = re.sub(r"^(.+) \S+ appears in rows", r"\1 … appears in rows", reason)
-    return re.sub(r"\b(rows?) \d+(?:, \d+)*", r"\1 …", reason)
+    # the id shared, after its header: either may hold spaces (Unique Key, 2023 001)
+    if key_header and reason.startswith(f"{key_header} ") and " appears in rows " in reason:
+        reason = f"{key_header} … appears in rows {reason.split(' appears in rows ', 1)[1]}"
+    # row numbers, each with its sheet where the rows came from several ("2 of sheet 1月, 3 of sheet 2月")
+    row = r"\d+(?: of sheet .+?(?=, \d+ of sheet | with | loaded| \(|\)|$))?"
+    return re.sub(rf"\b(rows?) {row}(?:, {row})*", r"\1 …", reason)
 
 
 def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | None = None) -> FileCheck:
@@ -104,7 +107,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     # as the load finds them (loader.prepare_batch)
     problems = joined_problems(problems, export_problems(mapped, profile, {"check": export}))
     result.bad_rows = int(problems.ne("").sum())
+    key_header = next((column.header for column in profile.columns if column.name == profile.key), None)
     for reason in problems[problems.ne("")].tolist():
         for part in reason.split("; "):
-            result.quarantine_reasons[_reason_kind(part)] += 1
+            result.quarantine_reasons[_reason_kind(part, key_header)] += 1
     return result

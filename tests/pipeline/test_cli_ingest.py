@@ -266,6 +266,31 @@ def test_profiles_check_counts_reasons_by_kind_not_by_row_or_value(settings, inv
     ) in output
 
 
+def test_profiles_check_counts_ids_with_spaces_and_rows_of_several_sheets_as_one_kind(settings, invoke, tmp_path):
+    import openpyxl
+
+    from demodata.hotline_exports import EXPORT_HEADERS
+
+    book = openpyxl.Workbook()
+    first, second = book.active, book.create_sheet("2月")
+    first.title = "1月"
+    for sheet, rows in (
+        (first, [export_row(工单编号="2023 001"), export_row(工单编号="B"), export_row(工单编号="C")]),
+        # each id again with other values: 2023 001 within this sheet too, B and C across sheets
+        (second, [export_row(工单编号=order, 诉求内容="别的") for order in ("2023 001", "B", "C")]),
+    ):
+        sheet.append(list(EXPORT_HEADERS))
+        for row in rows:
+            sheet.append([row.get(name, "") for name in EXPORT_HEADERS])
+    export = tmp_path / "12345_gongdan_20230103.xlsx"
+    book.save(export)
+
+    output = one_line(invoke("profiles", "check", str(export)).output)
+
+    assert "6 rows → 0 would load, 6 would be quarantined" in output
+    assert "quarantined ×6: 工单编号 … appears in rows … with different values, fix the export and reload it" in output
+
+
 def test_profiles_check_finds_the_export_date_of_a_from_path_profile_in_the_date_folder(settings, invoke, profiles_dir):
     (profiles_dir / "path_city.yaml").write_text(
         CHECK_PROFILE.replace("name: check_city", "name: path_city")
