@@ -288,6 +288,13 @@ def _filled(export: RawExport, row: int) -> int:
     return sum(bool((column[row].as_py() or "").strip()) for column in export.arrow_columns())
 
 
+def _holds_records(part: RawExport, before: RawExport) -> bool:
+    """Whether one of a sheet's first five rows fills at least half as many cells as the last
+    record of the sheet before: a record, not a note or a total under the export."""
+    fullest = max((_filled(part, row) for row in range(min(5, part.rows))), default=0)
+    return fullest * 2 >= _filled(before, before.rows - 1)
+
+
 def _filled_to_the_last_row(export: RawExport) -> bool:
     """Whether a workbook's sheet (the last read of `export`) has a record on its format's last
     row, or on .xls's in a newer format (systems that cap an export at what .xls holds)."""
@@ -425,10 +432,10 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
     """The export with the records of each later visible sheet that continues it appended, in
     sheet order: a sheet with a header row of the profile whose headers the profile reads are
     those of the sheet read first (a system splits a long export over sheets, one per month or
-    per 65,535 rows), or a sheet with no header row at all that follows a sheet filled to the
-    last row its format has (65,536 in .xls, 1,048,576 in .xlsx), read in the first sheet's
-    column order. Other sheets with data (a summary, another table) stay `other_sheets`, named
-    on the file's ledger row."""
+    per 65,535 rows), or a sheet with no header row at all that follows a sheet filled to row
+    65,536 or to its format's last row (_filled_to_the_last_row) and holds records
+    (_holds_records), read in the first sheet's column order. Other sheets with data (a
+    summary, another table) stay `other_sheets`, named on the file's ledger row."""
     if not export.other_sheets:
         return export
     read = _profile_headers(profile)
@@ -450,9 +457,8 @@ def _with_later_sheets(path: Path, export: RawExport, profile: SourceProfile) ->
             # no header row, after a sheet filled to the format's last row: the system went on
             # with the records on the next sheet, as .xls exports of over 65,535 rows do
             part = read_headerless_sheet(path, index, export.header, export.file_format)
-            fullest = max((_filled(part, row) for row in range(min(5, part.rows))), default=0) if part else 0
-            if part is not None and fullest * 2 < _filled(previous, previous.rows - 1):
-                part = None  # a note or a total under the export ("导出人：…"), no record as full as the last
+            if part is not None and not _holds_records(part, previous):
+                part = None  # a note or a total under the export ("导出人：…")
         previous = part
         if part is None:
             others.append(name)

@@ -502,9 +502,13 @@ def _blank_line(line: str, delimiter: str) -> bool:
     return not "".join(_cells(line, delimiter)).strip()
 
 
+def _lines(text: str) -> pa.Array:
+    """The text's lines (split at \\n), as Arrow strings."""
+    return pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
+
+
 def _longest_line(text: str) -> int:
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
-    return pc.max(pc.utf8_length(lines)).as_py() or 0
+    return pc.max(pc.utf8_length(_lines(text))).as_py() or 0
 
 
 def _well_quoted_lines(text: str, delimiter: str) -> bool:
@@ -515,8 +519,7 @@ def _well_quoted_lines(text: str, delimiter: str) -> bool:
     One RE2 match over the lines, in Arrow."""
     d = re.escape(delimiter)
     cell = f'(?:[^"{d}\\r\\n]*|"(?:[^"\\r\\n]|"")*")'
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text], type=pa.large_string()), "\n"))
-    return bool(pc.all(pc.match_substring_regex(lines, f"^{cell}(?:{d}{cell})*\\r?$")).as_py())
+    return bool(pc.all(pc.match_substring_regex(_lines(text), f"^{cell}(?:{d}{cell})*\\r?$")).as_py())
 
 
 def _blank_rows(columns: list[pa.Array]) -> np.ndarray:
