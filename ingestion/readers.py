@@ -278,13 +278,23 @@ def _looks_like_a_record(line: str, columns: int, delimiter: str) -> bool:
 
 
 def _ends_inside_quotes(text: str, delimiter: str = ",") -> bool:
-    """Whether the text ends inside a quoted cell (csv alone reads such a cell to the end, quietly)."""
-    try:
-        for _ in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as error:
-        return "unexpected end of data" in str(error)
-    return False
+    """Whether the text ends inside a quoted cell, followed as csv reads it (not strictly: text
+    after a closing quote stays in the cell). csv alone reads such a cell to the end, quietly;
+    its strict mode would stop at the first other fault (`"a"b`) before telling."""
+    state = "start"  # of a cell; then "plain", "quoted", or "quote" (a quote inside a quoted cell)
+    for char in text:
+        if state == "quoted":
+            if char == '"':
+                state = "quote"
+        elif state == "quote" and char == '"':
+            state = "quoted"  # a doubled quote
+        elif char in (delimiter, "\r", "\n"):
+            state = "start"
+        elif state == "start" and char == '"':
+            state = "quoted"
+        else:
+            state = "plain"
+    return state == "quoted"
 
 
 def _raw(lines: list[str], start: int, end: int) -> str:

@@ -212,6 +212,24 @@ def test_a_file_cut_short_inside_a_quoted_cell_sets_its_last_row_aside(tmp_path)
     assert "cut short" in export.malformed_reasons[3]
 
 
+@pytest.mark.parametrize(
+    "last_row",
+    ['2,"咨询"二次,"路灯不亮，已', '2,咨询,"路灯""不亮"",已', '2,"咨询,""路灯"",\n不亮,已'],
+    ids=["text after a closing quote before it", "doubled quotes in it", "over two lines"],
+)
+def test_a_file_cut_short_is_told_whatever_else_its_last_row_holds(tmp_path, last_row):
+    export = read_export(_csv(tmp_path, f"{HEADER}\n1,投诉,噪音\n{last_row}".encode("gb18030")))
+    assert export.frame["工单编号"].tolist() == ["1"]
+    assert export.malformed_rows == [(3, last_row)]
+    assert "cut short" in export.malformed_reasons[3]
+
+
+def test_a_last_row_with_its_quotes_closed_is_a_record(tmp_path):
+    export = read_export(_csv(tmp_path, f'{HEADER}\n1,投诉,噪音\n2,"咨询"二次,"路灯""不亮"""'.encode("gb18030")))
+    assert export.malformed_rows == []
+    assert export.frame["诉求内容"].tolist() == ["噪音", '路灯"不亮"']
+
+
 def test_a_real_multi_line_cell_in_the_first_column_is_not_taken_for_an_unclosed_quote(tmp_path):
     export = read_export(_csv(tmp_path, f'{HEADER}\n"1\n续",投诉,噪音\n2,咨询,"路灯，\n不亮"\n'))
     assert export.malformed_rows == []
