@@ -402,7 +402,7 @@ def _snapshot_lines(file_name: str) -> tuple[list[str], str | None, int | None]:
     return (
         [
             "snapshot_date:                     # the file name carries no date, so:",
-            "  newest_timestamp: true           # the date of the newest timestamp in the file",
+            "  newest_timestamp: true           # the date of the newest event in the file (not a deadline)",
             "  # command_line: true             # or given by `hotline ingest --as-of YYYY-MM-DD`",
         ],
         None,

@@ -328,11 +328,11 @@ def _snapshot_date(
                 "run `hotline ingest --as-of YYYY-MM-DD`"
             )
         snapshot = as_of
-    else:  # the newest timestamp in the file
+    else:  # the newest timestamp in the file, of the events (a deadline lies ahead of the export)
         newest = [
             parse_timestamps(mapped[c.name], c.formats, zone=profile.timezone, store_zone=profile.store_timezone).max()
             for c in profile.columns
-            if c.type in ("timestamp", "date")
+            if c.type in ("timestamp", "date") and not _DEADLINE.search(c.name)
         ]
         newest = [value for value in newest if not pd.isna(value)]
         if not newest:
@@ -345,6 +345,10 @@ def _snapshot_date(
         where = where.get(profile.snapshot_source, "")
         raise PipelineError(f"{path}: export date {snapshot}{where} is in the future; fix the file name or the export")
     return snapshot
+
+
+# a deadline's column (due_at, due_date, reply_due_date, deadline_date): not an event of the export
+_DEADLINE = re.compile(r"(^|_)(due|deadline)(_|$)")
 
 
 def _profile_headers(profile: SourceProfile) -> set[str]:

@@ -629,21 +629,22 @@ def test_the_export_date_comes_from_the_file_name(settings, profiles_dir):
     assert query(settings, "select snapshot_date from raw.load_ledger") == [(dt.date(2023, 6, 30),)]
 
 
-def test_newest_timestamp_dates_an_export_by_its_newest_time_in_any_timestamp_column(settings, profiles_dir):
+def test_newest_timestamp_dates_an_export_by_its_newest_event_in_any_timestamp_column(settings, profiles_dir):
+    # (a deadline is not an event: the open order's 答复期限 lies after the export)
     add_profile(
         profiles_dir,
         profile_text(
             "lang_newest",
-            MINIMAL_COLUMNS + "completed_at: {from: Closed}",
+            MINIMAL_COLUMNS + "completed_at: {from: Closed}\ndue_at: {from: Due}",
             snapshot="newest_timestamp: true",
         ),
     )
     write_csv(
         settings.landing_dir / "lang_newest_export.csv",
-        ["Id", "Created", "Closed"],
+        ["Id", "Created", "Closed", "Due"],
         [
-            ["1", "2023-06-28 09:00:00", "2023-06-30 17:00:00"],
-            ["2", "2023-06-29 23:59:00", ""],
+            ["1", "2023-06-28 09:00:00", "2023-06-30 17:00:00", "2023-07-03 17:00:00"],
+            ["2", "2023-06-29 23:59:00", "", "2023-07-06 17:00:00"],
         ],
     )
 
