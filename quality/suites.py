@@ -91,9 +91,13 @@ def _kpi_suite(table: str, key: tuple[str, ...] = ("period_start",)) -> Suite:
 
 def _parts_add_up_suite(mart: str, where: str) -> Suite:
     """Each month, the parts of a split mart add up to the city's figures."""
-    # a part that cannot say (null: kpi_availability) makes the sum unknown, as the city's is
+    # a part that cannot say (null: kpi_availability, such as the orders of unknown type) adds
+    # nothing, as its orders add nothing to the city's count; the sum is null, as the city's
+    # is, when no part with orders that month can say (a part without orders counts 0)
     sums = ", ".join(
-        f"case when bool_or(parts.{c} is null) then null else sum(parts.{c}) end as parts_{c}" for c in ADDITIVE_COLUMNS
+        f"case when bool_or(parts.{c} is null) and bool_and(parts.{c} is null or parts.work_orders = 0) "
+        f"then null else sum(parts.{c}) end as parts_{c}"
+        for c in ADDITIVE_COLUMNS
     )
     city = ", ".join(f"city.{c}" for c in ADDITIVE_COLUMNS)
     return Suite(
