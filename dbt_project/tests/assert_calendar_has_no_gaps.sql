@@ -1,5 +1,5 @@
--- The working-day calendar must cover every day between its first and last date; a year
--- added by hand to cn_calendar_additions.csv has to list all its days.
+-- The working-day calendar must cover every day between its first and last date (a year
+-- added by hand to cn_calendar_additions.csv is filled out by the week: int_calendar_workdays).
 with calendar as (
 
     select calendar_date from {{ ref('int_calendar_workdays') }}
