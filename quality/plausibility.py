@@ -235,20 +235,30 @@ def timestamp_before_start(connection, rules: Rules) -> Finding:
     return _failing_cases(connection, _any(conditions), conditions)
 
 
+def _before(later: str, earlier: str) -> str:
+    """`later` is before `earlier`. A time at midnight exactly is a day (exports that give a
+    date alone, such as a reply date of a message board, set it at 00:00): it is before a time
+    only when its day is, so a same-day reply dated 2023-06-15 is not before a message at 09:12."""
+    return (
+        f"({later} < {earlier} and not ({later} = date_trunc('day', {later}) "
+        f"and cast({later} as date) = cast({earlier} as date)))"
+    )
+
+
 def dispatched_before_received(connection, rules: Rules) -> Finding:
-    return _failing_cases(connection, "dispatched_at < received_at")
+    return _failing_cases(connection, _before("dispatched_at", "received_at"))
 
 
 def completed_before_received(connection, rules: Rules) -> Finding:
-    return _failing_cases(connection, "completed_at < received_at")
+    return _failing_cases(connection, _before("completed_at", "received_at"))
 
 
 def completed_before_dispatched(connection, rules: Rules) -> Finding:
-    return _failing_cases(connection, "completed_at < dispatched_at")
+    return _failing_cases(connection, _before("completed_at", "dispatched_at"))
 
 
 def signed_before_dispatched(connection, rules: Rules) -> Finding:
-    return _failing_cases(connection, "signed_at < dispatched_at")
+    return _failing_cases(connection, _before("signed_at", "dispatched_at"))
 
 
 def negative_working_days(connection, rules: Rules) -> Finding:

@@ -224,6 +224,37 @@ def test_a_dispatch_before_the_receipt_fails(warehouse):
     assert_fails(warehouse, "dispatched_before_received", _work_order("A2", 3))
 
 
+@pytest.mark.parametrize(
+    ("column", "rule", "order"),
+    [
+        ("completed_at", "completed_before_received", ("A3", 4)),
+        ("completed_at", "completed_before_dispatched", ("A1", 2)),
+        ("signed_at", "signed_before_dispatched", ("A1", 2)),
+        ("dispatched_at", "dispatched_before_received", ("A2", 3)),
+    ],
+)
+def test_a_date_without_a_time_is_a_day_before_a_time_only_when_its_day_is(warehouse, column, rule, order):
+    # an export that gives a date alone (a message board's reply date) sets it at midnight
+    work_order_id, _ = order
+    [(day,)] = warehouse.execute(
+        "select cast(coalesce(dispatched_at, received_at) as date) from marts.fct_cases where work_order_id = ?",
+        [work_order_id],
+    ).fetchall()
+    warehouse.execute(f"update marts.fct_cases set {column} = ? where work_order_id = ?", [day, work_order_id])
+    assert check(warehouse, rule).passed  # the same day: not before
+
+    warehouse.execute(
+        f"update marts.fct_cases set {column} = ? where work_order_id = ?",
+        [day - dt.timedelta(days=1), work_order_id],
+    )
+    assert_fails(warehouse, rule, _work_order(*order))  # the day before: before
+    warehouse.execute(
+        f"update marts.fct_cases set {column} = ? where work_order_id = ?",
+        [dt.datetime.combine(day, dt.time(0, 0, 1)), work_order_id],
+    )
+    assert_fails(warehouse, rule, _work_order(*order))  # a second after midnight is a time
+
+
 # --- durations -----------------------------------------------------------------------------------
 
 
