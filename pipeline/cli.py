@@ -155,8 +155,23 @@ def check(
     ] = False,
 ) -> None:
     """Run the quality gate (dbt test results + expectation suites); exit 1 when it fails."""
+    from quality.results import warnings
+
     report = run_step(lambda: steps.check(get_settings(), check_all=check_all))
-    console.print(f"quality gate passed: {len(report.checks)} checks; report {report.path}")
+    found = warnings(report.checks)
+    console.print(
+        f"quality gate passed: {len(report.checks)} checks"
+        + (f", {len(found)} warning(s)" if found else "")
+        + f"; report {report.path}"
+    )
+    _print_warnings(found)
+
+
+def _print_warnings(lines: list[str], limit: int = 10) -> None:
+    for line in lines[:limit]:
+        console.print(f"[yellow]warning[/yellow] {line}", soft_wrap=True)
+    if len(lines) > limit:
+        console.print(f"… and {len(lines) - limit} more warnings in the gate report")
 
 
 @app.command()
@@ -251,11 +266,14 @@ def report() -> None:
     if gate is None:
         console.print("quality gate: not run yet")
     else:
+        from quality.results import warnings
+
         failed = [check for check in gate["checks"] if not check["passed"]]
         verdict = "[green]passed[/green]" if gate["passed"] else f"[red]failed[/red] ({len(failed)} checks)"
         console.print(
             f"quality gate {verdict}: {len(gate['checks'])} checks at {gate['checked_at']}; {state['gate_path']}"
         )
+        _print_warnings(warnings(gate["checks"]))
     publication = state["publication"]
     if publication is None:
         console.print("publication: nothing published yet")
