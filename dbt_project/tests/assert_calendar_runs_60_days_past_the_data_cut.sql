@@ -2,7 +2,7 @@
 -- next year's holidays and make-up working days (announced by the State Council around
 -- November) are added to seeds/cn_calendar_additions.csv before the first order dispatched
 -- beyond the calendar fails the build (int_cases_deadlines.is_beyond_calendar).
-{{ config(severity='warn') }}
+{{ config(severity='warn', store_failures=true) }}
 
 with calendar_end as (
 
