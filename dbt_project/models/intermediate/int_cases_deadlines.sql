@@ -92,6 +92,12 @@ completion_deadlines as (
                 then {{ dbt.dateadd('hour', 'sign_limit_hours', 'dispatched_at') }}
         end as sign_due_at,
         case
+            -- a deadline exported as a date alone (00:00 exactly) is the end of that day, as the
+            -- calendar's are: an order completed on its deadline day is on time
+            when
+                due_at is not null and (deadline_policy = 'export' or is_extended)
+                and due_at = date_trunc('day', due_at)
+                then {{ dbt.dateadd('second', -1, dbt.dateadd('day', 1, 'due_at')) }}
             when due_at is not null and (deadline_policy = 'export' or is_extended) then due_at
             -- the end of the deadline day: completion is compared by timestamp
             when standard_completion_due_date is not null
