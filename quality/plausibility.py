@@ -546,6 +546,11 @@ def plausibility_checks(connection, rules: Rules | None = None) -> list[CheckRes
         if finding.failing_rows:
             message = f"{'warning: ' if severity == 'warn' else ''}{finding.failing_rows} row(s)"
             message += f": {finding.detail}" if finding.detail else ""
+            if severity != "warn":  # what to do, beside the rows named in the sample
+                message += (
+                    f" (correct them in the export and reload it, or, if the source's data is so and the"
+                    f" figures may stand, set {name} to warn in dbt_project/seeds/plausibility_rules.csv)"
+                )
             if severity == "warn":
                 log.warning("plausibility: %s: %s %s", name, message, finding.sample)
         results.append(

@@ -202,7 +202,11 @@ def test_a_completion_before_the_receipt_fails(warehouse):
         "where work_order_id = 'A3'"
     )
 
-    assert_fails(warehouse, "completed_before_received", _work_order("A3", 4))
+    result = assert_fails(warehouse, "completed_before_received", _work_order("A3", 4))
+    # the message says what to do (the sample names the rows)
+    assert result.message.startswith("1 row(s)")
+    assert "reload" in result.message
+    assert "set completed_before_received to warn in dbt_project/seeds/plausibility_rules.csv" in result.message
 
 
 def test_a_completion_before_the_dispatch_fails(warehouse):
