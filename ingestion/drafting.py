@@ -103,6 +103,11 @@ class DraftReport:
     unparsed: dict[str, list[str]] = field(default_factory=dict)  # column -> values no format fits
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {value: suggestion}
     todos: list[str] = field(default_factory=list)  # one line per thing to check by hand
+
+    @property
+    def todo_lines(self) -> list[str]:
+        """The lines of the drafted profile marked TODO (what `profiles draft` counts)."""
+        return [line for line in self.text.splitlines() if "TODO:" in line]
     snapshot_from_filename: str | None = None
 
     @property
@@ -571,6 +576,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             notes.append(f"TODO: {map_notes[column.name]}")
         if column.name in others:
             notes.append(f"also fits: {', '.join(map(_comment, others[column.name]))}")
+        if column.name == "dispatched_at" and clock_from_receipt:
+            notes.append("TODO: no dispatch time: the clock starts at receipt; remove if the hotline answers itself")
         lines += _column_lines(
             column,
             mapped[column.name],

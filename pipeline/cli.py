@@ -402,7 +402,7 @@ def profiles_draft(
             console.print(f"[red]error:[/red] {output} exists; choose another --output or remove it", soft_wrap=True)
             raise typer.Exit(code=1)
         output.write_text(report.text, encoding="utf-8")
-        console.print(f"profile {report.name} → {output}; {len(report.todos)} line(s) marked TODO to check")
+        console.print(f"profile {report.name} → {output}; {len(report.todo_lines)} line(s) marked TODO to check")
     notes = Console(stderr=True)  # stdout stays the YAML alone, for `> profile.yaml`
     for todo in report.todos:
         notes.print(f"[yellow]TODO[/yellow] {todo}", soft_wrap=True)

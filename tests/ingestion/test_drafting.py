@@ -104,6 +104,9 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert "工单量 (work_orders)" not in report.text  # received_at is mapped
     assert report.todos[1:] == ["status: 'Cancelled' -> 未知"]
     assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
+    # each is marked in the file too, which is what `profiles draft` counts
+    assert "TODO: no dispatch time" in line_of(report.text, "dispatched_at:")
+    assert [line.split(":")[0].strip() for line in report.todo_lines] == ["# TODO", "dispatched_at", "Cancelled"]
 
 
 def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
