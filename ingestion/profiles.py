@@ -340,8 +340,15 @@ def load_profiles(directories: Path | list[Path]) -> list[SourceProfile]:
     for directory in directories:
         if not directory.is_dir():
             raise PipelineError(f"{directory}: profile folder not found; fix HOTLINE_PROFILES_DIR")
+        in_folder: dict[str, Path] = {}  # two of one name in a folder: which was meant? (a draft left beside its edit)
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
             profile = load_profile(path)
+            if profile.name in in_folder:
+                raise PipelineError(
+                    f"{path}: a second profile named {profile.name} in this folder (the first is "
+                    f"{in_folder[profile.name].name}); rename one or remove it"
+                )
+            in_folder[profile.name] = path
             by_name[profile.name] = profile
     if not by_name:
         raise PipelineError(

@@ -603,6 +603,23 @@ def test_a_snapshot_pattern_without_year_month_and_day_groups_is_a_profile_error
     assert str(raised.value).startswith(f"{path}: snapshot_date.from_filename")
 
 
+def test_two_profiles_of_one_name_in_a_folder_stop_the_ingest_naming_both_files(settings, profiles_dir):
+    # a draft saved beside the profile edited from it: which of the two was meant?
+    edited = add_profile(profiles_dir, profile_text("lang_twice", MINIMAL_COLUMNS))
+    draft = profiles_dir / "lang_twice_draft.yaml"
+    draft.write_text(edited.read_text(encoding="utf-8"), encoding="utf-8")
+    write_csv(settings.landing_dir / "lang_twice_2023-07-01.csv", ["Id", "Created"], [["1", "2023-07-01 09:00:00"]])
+
+    with pytest.raises(PipelineError) as raised:
+        steps.ingest(settings)
+
+    message = str(raised.value)
+    assert message.startswith(
+        f"{draft}: a second profile named lang_twice in this folder (the first is lang_twice.yaml)"
+    )
+    assert "\n" not in message and not settings.warehouse_path.exists()
+
+
 def test_a_broken_profile_in_the_profiles_folder_stops_the_ingest_before_the_warehouse_is_touched(
     settings, profiles_dir
 ):
