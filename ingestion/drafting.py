@@ -108,6 +108,7 @@ class DraftReport:
     def todo_lines(self) -> list[str]:
         """The lines of the drafted profile marked TODO (what `profiles draft` counts)."""
         return [line for line in self.text.splitlines() if "TODO:" in line]
+
     snapshot_from_filename: str | None = None
 
     @property
