@@ -307,8 +307,11 @@ def unknown_category(connection, rules: Rules) -> Finding:
 
 
 def missing_export_days(connection, rules: Rules) -> Finding:
-    """Per source profile that loads work orders: days between its first and last export with no
-    loaded file. Rejected files do not count as loaded (they name no export day anyway)."""
+    """Per source profile that loads work orders: exports missing between its first and last,
+    by the source's own rhythm. A source exported daily misses each day without a loaded file;
+    one exported weekly or monthly (the median gap between its exports, once it has three gaps)
+    misses an export where a gap runs over one and a half times that. Rejected files do not
+    count as loaded (they name no export day anyway)."""
     rows = connection.execute(
         f"""
         with hotline_profiles as (
@@ -322,31 +325,42 @@ def missing_export_days(connection, rules: Rules) -> Finding:
             where status = 'loaded' and snapshot_date is not null
                 and source_profile in (select source_profile from hotline_profiles)
         ),
-        spans as (
-            select source_profile, min(snapshot_date) as first_day, max(snapshot_date) as last_day
-            from exports group by 1
+        gaps as (
+            select source_profile, snapshot_date,
+                datediff('day', lag(snapshot_date) over (partition by source_profile order by snapshot_date),
+                    snapshot_date) as days
+            from exports
         ),
-        days as (
-            select source_profile, cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as day
-            from spans
+        rhythms as (
+            select source_profile, case when count(days) >= 3 then greatest(1, median(days)) else 1 end as usual
+            from gaps group by 1
         ),
-        missing as (
-            select days.source_profile, days.day
-            from days
-            anti join exports on days.source_profile = exports.source_profile and days.day = exports.snapshot_date
+        late as (
+            select gaps.source_profile, gaps.snapshot_date, gaps.days,
+                cast(greatest(1, round(gaps.days / rhythms.usual) - 1) as bigint) as missing
+            from gaps join rhythms using (source_profile)
+            where gaps.days > case when rhythms.usual = 1 then 1 else 1.5 * rhythms.usual end
         )
-        select source_profile, day, count(*) over () from missing order by day, source_profile limit {SAMPLE_ROWS}
+        select source_profile, cast(snapshot_date - to_days(days - 1) as date) as first_day,
+            cast(snapshot_date - to_days(1) as date) as last_day,
+            sum(missing) over ()
+        from late order by first_day, source_profile limit {SAMPLE_ROWS}
         """
     ).fetchall()
     if not rows:
         return Finding(0, [])
     rejected = connection.execute("select count(*) from raw.load_ledger where status = 'rejected'").fetchone()[0]
-    detail = f"{rows[0][2]} day(s) without a loaded export"
+    detail = f"{rows[0][3]} export(s) missing (days without a loaded export, by each source's rhythm)"
     if rejected:
         detail += f"; the ledger lists {rejected} rejected file(s), maybe among them"
-    return Finding(
-        rows[0][2], [{"source_profile": str(profile), "period": day.isoformat()} for profile, day, _ in rows], detail
-    )
+    sample = [
+        {
+            "source_profile": str(profile),
+            "period": first.isoformat() + ("" if first == last else f"..{last.isoformat()}"),
+        }
+        for profile, first, last, _ in rows
+    ]
+    return Finding(int(rows[0][3]), sample, detail)
 
 
 def negative_backlog(connection, rules: Rules) -> Finding:

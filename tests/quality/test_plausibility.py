@@ -322,6 +322,34 @@ def test_a_missing_export_day_warns_by_default_and_fails_when_configured(warehou
     assert_fails(warehouse, "missing_export_days", {"period": "2023-03-02"}, load_rules(seed))
 
 
+def _exports_of(warehouse, profile: str, days: list[str]) -> None:
+    """A source's loaded exports, one a day given, with a work order each (a hotline source)."""
+    for n, day in enumerate(days):
+        file_id = f"{profile}-{n}"
+        warehouse.execute(
+            "insert into raw.load_ledger values (?, ?, ?, ?, 'loaded')", [file_id, f"{file_id}.csv", profile, day]
+        )
+        warehouse.execute("insert into raw.hotline_work_orders values ('W1', ?)", [file_id])
+
+
+@pytest.mark.parametrize(
+    ("days", "missing"),
+    [
+        (["2023-01-01", "2023-01-08", "2023-01-15", "2023-01-22", "2023-01-29"], []),  # weekly, whole
+        (["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31"], []),  # monthly, whole
+        (["2023-01-01", "2023-01-08", "2023-01-15", "2023-01-29", "2023-02-05"], ["2023-01-16..2023-01-28"]),
+        (["2023-01-31", "2023-02-28", "2023-03-31", "2023-05-31", "2023-06-30"], ["2023-04-01..2023-05-30"]),
+    ],
+    ids=["weekly", "monthly", "a week missing", "a month missing"],
+)
+def test_a_source_exported_weekly_or_monthly_misses_an_export_only_past_its_rhythm(warehouse, days, missing):
+    _exports_of(warehouse, "board_v1", days)
+
+    result = check(warehouse, "missing_export_days")
+    assert [row["period"] for row in result.sample if row["source_profile"] == "board_v1"] == missing
+    assert result.failing_rows == len(missing)  # one export each (the daily source misses none)
+
+
 def test_a_rejected_export_does_not_fill_its_day(warehouse):
     warehouse.execute("update raw.load_ledger set status = 'rejected' where file_id = 'f2'")
 
