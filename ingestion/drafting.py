@@ -103,13 +103,12 @@ class DraftReport:
     unparsed: dict[str, list[str]] = field(default_factory=dict)  # column -> values no format fits
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> {value: suggestion}
     todos: list[str] = field(default_factory=list)  # one line per thing to check by hand
+    snapshot_from_filename: str | None = None
 
     @property
     def todo_lines(self) -> list[str]:
         """The lines of the drafted profile marked TODO (what `profiles draft` counts)."""
         return [line for line in self.text.splitlines() if "TODO:" in line]
-
-    snapshot_from_filename: str | None = None
 
     @property
     def missing_required(self) -> list[str]:

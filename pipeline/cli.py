@@ -155,10 +155,10 @@ def check(
     ] = False,
 ) -> None:
     """Run the quality gate (dbt test results + expectation suites); exit 1 when it fails."""
-    from quality.results import warnings
+    from quality.results import warning_lines
 
     report = run_step(lambda: steps.check(get_settings(), check_all=check_all))
-    found = warnings(report.checks)
+    found = warning_lines(report.checks)
     console.print(
         f"quality gate passed: {len(report.checks)} checks"
         + (f", {len(found)} warning(s)" if found else "")
@@ -266,14 +266,14 @@ def report() -> None:
     if gate is None:
         console.print("quality gate: not run yet")
     else:
-        from quality.results import warnings
+        from quality.results import warning_lines
 
         failed = [check for check in gate["checks"] if not check["passed"]]
         verdict = "[green]passed[/green]" if gate["passed"] else f"[red]failed[/red] ({len(failed)} checks)"
         console.print(
             f"quality gate {verdict}: {len(gate['checks'])} checks at {gate['checked_at']}; {state['gate_path']}"
         )
-        _print_warnings(warnings(gate["checks"]))
+        _print_warnings(warning_lines(gate["checks"]))
     publication = state["publication"]
     if publication is None:
         console.print("publication: nothing published yet")

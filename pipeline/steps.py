@@ -159,7 +159,7 @@ def check(settings: Settings, *, check_all: bool = False):
     from core.warehouse import writer_lock
     from publication.gate_page import write_gate_page
     from quality.gate import run_gate
-    from quality.results import warnings
+    from quality.results import warning_lines
 
     with writer_lock(settings.warehouse_path):
         report = run_gate(settings, check_all=check_all)
@@ -170,7 +170,7 @@ def check(settings: Settings, *, check_all: bool = False):
             f"quality gate failed: {report.first_failure()}; full report in {report.path} (as a page: {page})"
         )
     log.info("gate: %d checks passed", len(report.checks))
-    for line in warnings(report.checks):  # passed, but worth a look (in the Airflow task's log too)
+    for line in warning_lines(report.checks):  # passed, but worth a look (in the Airflow task's log too)
         log.warning("gate: %s", line)
     return report
 

@@ -343,10 +343,11 @@ def personal_data_checks(
     checks, scanned_columns, scanned_tables, partly = [], 0, 0, []
     for (schema, table), entry in tables.items():
         source = (sources or {}).get(f"{schema}.{table}")
-        if not _scanned(entry) or (source is not None and not source[1]):
+        scanned = _scanned(entry)
+        if not scanned or (source is not None and not source[1]):
             continue
         scanned_tables += 1
-        scanned_columns += len(_scanned(entry))
+        scanned_columns += len(scanned)
         if source is not None:
             what = ROW_SOURCE_COLUMNS[source[0]]
             partly.append(f"{schema}.{table}: the rows of {len(source[1])} new or changed {what}(s)")

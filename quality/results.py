@@ -18,7 +18,7 @@ class CheckResult:
     message: str = ""
 
 
-def warnings(checks: list[CheckResult] | list[dict]) -> list[str]:
+def warning_lines(checks: list[CheckResult] | list[dict]) -> list[str]:
     """The checks that passed but found rows (dbt tests of severity warn, plausibility rules set
     to warn), one line each: what a run should show besides its verdict. Takes the checks of a
     GateReport or of its JSON."""

@@ -23,7 +23,7 @@ from core.errors import PipelineError
 from core.warehouse import mart_tables
 from demodata.hotline_exports import generate_hotline_exports
 from pipeline import steps
-from quality.results import warnings
+from quality.results import warning_lines
 from tests.conftest import export_row
 from tests.fixtures.shared_runs import member_records, session_root
 
@@ -212,7 +212,7 @@ def test_incremental_builds_publish_what_a_full_refresh_does(settings, land, mon
     assert gate.passed and [check.passed for check in warned] == [True]
     assert warned[0].message.endswith(f'failing rows in "hotline"."audit"."{kept}"')
     # and it is the one warning a run shows besides its verdict (`hotline check`, `hotline report`)
-    assert warnings(gate.checks) == [f"test: {warned[0].check}: {warned[0].message}"]
+    assert warning_lines(gate.checks) == [f"test: {warned[0].check}: {warned[0].message}"]
     published = steps.publish(settings)
     assert published.changed and published.fingerprint != first.fingerprint
     # the new version holds every mart as it is now, but copied only those that changed since the

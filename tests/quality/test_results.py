@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from quality.results import CheckResult, warnings
+from quality.results import CheckResult, warning_lines
 
 CHECKS = [
     CheckResult("dbt", "test", "unique_fct_cases_work_order_id", True),
@@ -20,6 +20,6 @@ def test_the_checks_that_passed_with_rows_found_are_the_warnings():
         "test: assert_calendar_runs_60_days_past_the_data_cut: Got 1 result",
         "marts.fct_cases: unknown_town: warning: 12 row(s): 新区 (12)",
     ]
-    assert warnings(CHECKS) == expected
-    assert warnings([asdict(check) for check in CHECKS]) == expected  # as gate_report.json holds them
-    assert warnings([]) == []
+    assert warning_lines(CHECKS) == expected
+    assert warning_lines([asdict(check) for check in CHECKS]) == expected  # as gate_report.json holds them
+    assert warning_lines([]) == []
