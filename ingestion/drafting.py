@@ -81,6 +81,13 @@ _FILENAME_DATES = (
     re.compile(r"(\d{4})(年)(\d{1,2})月(\d{1,2})日"),
     re.compile(r"(?<!\d)((?:19|20)\d{2})()(\d{2})(\d{2})(?=\d{4}(?!\d)|\d{6}(?!\d)|(?!\d))"),
 )
+# a month or a year without a day (`留言_2023年3月.xlsx`, `311_cases_2023-01.csv`, `requests_2023.csv`):
+# no export date, but the part of the name that changes from file to file
+_FILENAME_PERIODS = (
+    re.compile(r"((?:19|20)\d{2})年(\d{1,2})月"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)((?:19|20)\d{2})()(?!\d)"),
+)
 
 
 @dataclass
@@ -295,6 +302,15 @@ def _filename_date(file_name: str) -> tuple[re.Match[str], str] | None:
     return None
 
 
+def _filename_period(file_name: str) -> re.Match[str] | None:
+    """The first month (or year) in a file name that has no full date."""
+    for finder in _FILENAME_PERIODS:
+        for found in finder.finditer(file_name):
+            if not found.group(2) or 1 <= int(found.group(2)) <= 12:
+                return found
+    return None
+
+
 def _escape(text: str) -> str:
     """re.escape for file names, leaving `-`, `_`, spaces and letters readable."""
     return re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", text)
@@ -311,7 +327,9 @@ def filename_regex(file_name: str, date_at: int | None) -> str:
         parts.append(_escape(stem[at : run.start()]))
         variable = run.start() >= date_at if date_at is not None else run.start() > 0
         digits = run.group()
-        parts.append((r"\d{1,2}" if len(digits) == 1 else rf"\d{{{len(digits)}}}") if variable else digits)
+        # a month or day written in Chinese (`3月`, `12月`) has one digit or two, however it is padded
+        loose = len(digits) == 1 or (len(digits) == 2 and stem[run.end() : run.end() + 1] in ("月", "日"))
+        parts.append((r"\d{1,2}" if loose else rf"\d{{{len(digits)}}}") if variable else digits)
         at = run.end()
     parts.append(_escape(stem[at:]))
     return "^" + "".join(parts) + (_escape(dot + suffix) if dot else "") + "$"
@@ -322,12 +340,13 @@ def slugify(text: str) -> str:
 
 
 def profile_name(path: Path) -> str:
-    """The file's stem as a slug, without its date (and a time after it): a profile is a layout."""
+    """The file's stem as a slug, without its date or month (and a time after it): a profile is a layout."""
     stem = path.stem
-    found = _filename_date(path.name)
-    if found and found[0].end() <= len(stem):
-        rest = re.sub(r"^([-_.\s]*\d+)*", "", stem[found[0].end() :])
-        stem = stem[: found[0].start()] + rest
+    dated = _filename_date(path.name)
+    found = dated[0] if dated else _filename_period(path.name)
+    if found and found.end() <= len(stem):
+        rest = re.sub(r"^([-_.\s]*\d+)*", "", stem[found.end() :])
+        stem = stem[: found.start()] + rest
     return slugify(stem) or slugify(path.stem) or "drafted_profile"
 
 
@@ -404,14 +423,18 @@ def _snapshot_lines(file_name: str) -> tuple[list[str], str | None, int | None]:
             written,
             match.start(),
         )
+    # a month in the name is not the export's date (a month's file may be exported weeks later,
+    # or all at once): the newest event in the file dates it
+    period = _filename_period(file_name)
+    carries = f"a {'month' if period.group(2) else 'year'} ({period.group()}), not a day" if period else "no date"
     return (
         [
-            "snapshot_date:                     # the file name carries no date, so:",
+            f"snapshot_date:                     # the file name carries {_comment(carries)}, so:",
             "  newest_timestamp: true           # the date of the newest event in the file (not a deadline)",
             "  # command_line: true             # or given by `hotline ingest --as-of YYYY-MM-DD`",
         ],
         None,
-        None,
+        period.start() if period else None,
     )
 
 

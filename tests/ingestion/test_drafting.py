@@ -282,6 +282,28 @@ def test_headers_that_need_quoting_stay_valid_yaml(tmp_path):
     assert "#   - Notes (internal)" in report.text
 
 
+@pytest.mark.parametrize(
+    ("sample", "others", "name"),
+    [
+        ("市长留言板_2023年12月.csv", ["市长留言板_2024年3月.csv"], "市长留言板"),
+        ("2023年1月工单.csv", ["2024年11月工单.csv"], "工单"),
+        ("311_cases_2023-01.csv", ["311_cases_2024-12.csv"], "311_cases"),
+        ("requests_202301.csv", ["requests_202412.csv"], "requests"),
+        ("311_Service_Requests_2023.csv", ["311_Service_Requests_2024.csv"], "311_service_requests"),
+    ],
+)
+def test_a_month_or_year_in_the_file_name_is_not_taken_for_the_export_date(tmp_path, sample, others, name):
+    rows = [["工单编号", "来电时间", "诉求内容"], ["A1", "2023-01-05 08:00:00", "路灯不亮"]]
+    report = draft(write_csv(tmp_path / sample, rows, "utf-8"))
+    profile = yaml.safe_load(report.text)
+    # the next months' files are the same layout: one profile, named without the month, finds them
+    assert profile["name"] == name
+    assert all(re.search(profile["match"]["filename"], other) for other in [sample, *others])
+    # a month's file may be exported any time after: its newest event dates it, not the month
+    assert profile["snapshot_date"] == {"newest_timestamp": True}
+    assert "the file name carries a " in line_of(report.text, "snapshot_date:")
+
+
 def test_the_demo_export_drafts_like_the_shipped_profile(tmp_path):
     rows = [list(EXPORT_HEADERS), ["x"] * len(EXPORT_HEADERS)]
     report = draft(write_csv(tmp_path / "12345_gongdan_20230103.csv", rows, "utf-8"))
