@@ -44,10 +44,10 @@ _LETTER_OR_DIGIT = f"[{_DIGIT_FORMS}A-Za-z]"
 _START = f"(?<!{_LETTER_OR_DIGIT})(?:(?<!{_D}{_DOT})|(?<={_D}{{7}}{_DOT}))"
 _END = f"(?!{_LETTER_OR_DIGIT})"
 # Digit groups joined by separators, with at least ten digits (the shortest number is a
-# landline), after "+", "(+" or the "(" of an area code: where a number may hide. Each is then
-# taken apart group by group (_mask_run).
+# landline), after "+", "(+" or the "(" of an area code (0…, or three digits and ")" as in
+# (415) 555-0134): where a number may hide. Each is then taken apart group by group (_mask_run).
 NUMBER_RUN = (
-    f"(?P<lead>[(（]?[+＋]|[(（](?=[0０]))?{_START}(?={_D}(?:(?:{_SEP})?{_D}){{9}})"
+    f"(?P<lead>[(（]?[+＋]|[(（](?=[0０]|{_D}{{3}}[)）]))?{_START}(?={_D}(?:(?:{_SEP})?{_D}){{9}})"
     f"{_D}++(?:{_SEP}{_D}++)*+(?:{_X}{_END})?"
 )
 ID_MASK = "[证件号码已隐去]"
@@ -82,6 +82,8 @@ _AS_ASCII = {
 _MOBILE_NUMBER = re.compile(r"(?:86|0086)?1[3-9][0-9]{9}")
 _LANDLINE_NUMBER = re.compile(r"0[1-9][0-9]{8,10}")
 _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
+# a North American number (311 exports): area code and exchange, maybe after the country code 1
+_NORTH_AMERICAN_NUMBER = re.compile(r"1?[2-9][0-8][0-9][2-9][0-9]{6}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -293,7 +295,15 @@ def _number_mask(digits: str, groups: list[str], after: str) -> str | None:
         return PHONE_MASK
     if not plain and _AREA_CODE.fullmatch(groups[0]) and 7 <= len(digits) - len(groups[0]) <= 8:
         return PHONE_MASK
+    if _NORTH_AMERICAN_NUMBER.fullmatch(digits) and _north_american_groups(groups):
+        return PHONE_MASK
     return None
+
+
+def _north_american_groups(groups: list[str]) -> bool:
+    """Written as one run, or as (415) 555-0134, 415.555.0134, 415 5550134, maybe after 1 or +1."""
+    lengths = [len(group) for group in groups[1:]] if groups[0] == "1" and len(groups) > 1 else [len(g) for g in groups]
+    return len(groups) == 1 or lengths in ([3, 3, 4], [3, 7])
 
 
 def _valid_id18(number: str) -> bool:

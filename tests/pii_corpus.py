@@ -15,6 +15,7 @@ ID_X = "32068119870522877X"  # checksum-valid, last character X
 ID = "320681199001011235"  # checksum-valid
 ID_OLD = "320681900101123"  # 15 digits, born 1990-01-01
 LANDLINE = "051383123456"
+US_PHONE = "4155550134"  # area code 415, exchange 555
 
 POSITIVES: list[tuple[str, list[str]]] = [
     ("13812345678", [MOBILE]),
@@ -53,6 +54,12 @@ POSITIVES: list[tuple[str, list[str]]] = [
     ("座机0513-83123456或051383123456", [LANDLINE, LANDLINE]),
     ("请拨打(0513)8312-3456", [LANDLINE]),
     ("电话13812345678，身份证320681199001011235", [MOBILE, ID]),
+    # North American numbers, as 311 exports' notes hold them
+    ("Spoke with reporter, call back at (415) 555-0134 after 5pm", [US_PHONE]),
+    ("callback 415.555.0134", [US_PHONE]),
+    ("caller 4155550134 asked for an update", [US_PHONE]),
+    ("call 1-415-555-0134 or +1 (415) 555-0134", ["1" + US_PHONE, "1" + US_PHONE]),  # 1415… reads as a mobile too
+    ("tel 415 5550134", [US_PHONE]),
 ]
 
 NEVER_PERSONAL: list[str] = [
@@ -76,6 +83,9 @@ NEVER_PERSONAL: list[str] = [
     "道路设施(7)、大坑(4)、建议(4)",
     "面积120m²，共3层",
     "2023年1月5日10时2分",
+    "Case 101005861 closed; lat 37.7749295, long -122.4194155",  # a 311 case id and coordinates
+    "Request 1234567890",  # ten digits, but area code 123 is no North American one
+    "415-55-50134",  # grouped as no phone number is
 ]
 
 INVALID_NUMBERS: list[str] = [

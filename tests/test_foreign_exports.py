@@ -226,7 +226,7 @@ def _texts(path: Path, schemas: tuple[str, ...] | None = None) -> Iterator[tuple
 def _leaks(texts: Iterator[tuple[str, str]], planted: set[str]) -> list[tuple[str, str]]:
     leaks = []
     for where, value in texts:
-        digits = re.sub(r"[\s\-－]", "", unicodedata.normalize("NFKC", value))
+        digits = re.sub(r"[\s\-－().]", "", unicodedata.normalize("NFKC", value))
         found = [number for number in planted if number in digits]
         if found or re.search(CLEAR_PERSONAL_NUMBER, value):
             leaks.append((where, found[0][:3] + "…" if found else "a clear phone or ID number"))
