@@ -64,6 +64,7 @@ class IngestReport:
     files_loaded: int = 0
     files_already_loaded: int = 0
     files_not_due: int = 0
+    files_replaced: int = 0  # earlier loads of a file landed again, changed, with the same export date
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     rows_read: int = 0
     rows_loaded: int = 0
@@ -75,6 +76,7 @@ class IngestReport:
             f"{self.files_loaded} files loaded ({self.rows_read} rows read: {self.rows_loaded} loaded, "
             f"{self.rows_quarantined} quarantined), {self.files_already_loaded} already loaded, "
             f"{len(self.rejected)} rejected, {self.files_not_due} after the run's date"
+            + (f"; {self.files_replaced} replaced an earlier load of the same name" if self.files_replaced else "")
         )
 
     def time_spent(self) -> str:
@@ -1173,6 +1175,12 @@ def ingest_landing(
     if only is None:  # a reload deletes rows first: its checkpoint should reclaim them
         _keep_row_groups(connection)
     already = ledger.loaded_file_ids(connection)
+    loaded_by_name: dict[str, list[tuple[str, dt.date | None]]] = {}
+    for file_id, name, snapshot in connection.execute(
+        "select file_id, file_name, snapshot_date from raw.load_ledger where status = 'loaded'"
+    ).fetchall():
+        loaded_by_name.setdefault(name, []).append((file_id, snapshot))
+    replaced: list[str] = []  # earlier loads that files landed again under their name correct
     report = IngestReport()
     paths = [(path, path.relative_to(landing_dir).as_posix()) for path in landed_paths(landing_dir)]
     if only is not None:
@@ -1222,6 +1230,8 @@ def ingest_landing(
             report.files_already_loaded += 1
             continue
         as_of_file = (recorded_dates or {}).get(relative) or as_of
+        if relative in loaded_by_name:
+            replaced += _corrected_loads(path, relative, loaded_by_name[relative], profiles, as_of_file, today)
         if file_hash in planned:
             plan.append((path, relative, named_date, ("copy", file_hash, as_of_file)))
             continue
@@ -1229,6 +1239,9 @@ def ingest_landing(
         plan.append((path, relative, named_date, ("read", file_hash, _stamp(path))))
         to_read.append((path, relative, file_hash, as_of_file))
 
+    if replaced:
+        ledger.forget(connection, replaced)
+        report.files_replaced = len(replaced)
     writer = _BatchWriter(connection, loaded)
     reads = read_files(to_read, profiles, today)
     try:
@@ -1280,6 +1293,38 @@ def ingest_landing(
     return report
 
 
+def _under_landing(name: str, landing_dir: Path) -> str:
+    """A file named for `hotline reload` as the ledger names it: its path under the landing folder
+    (given so, or as a path to a file inside it, from where the command runs or absolute)."""
+    path = Path(name).expanduser()
+    try:
+        if path.is_file():
+            return path.resolve().relative_to(landing_dir.resolve()).as_posix()
+    except ValueError:  # outside the landing folder: left for the ledger lookup to say
+        pass
+    return name
+
+
+def _corrected_loads(
+    path: Path,
+    relative: str,
+    earlier: list[tuple[str, dt.date | None]],
+    profiles: list[SourceProfile],
+    as_of: dt.date | None,
+    today: dt.date,
+) -> list[str]:
+    """The earlier loads a file landed again under their name, with other content, replaces: those
+    of its export date. The same name with the same date is a corrected export (loading both would
+    count its rows twice); another date is the next snapshot of a source that writes one file name
+    (`export.csv`), and keeps the one before. A file that cannot be read replaces nothing: it is
+    rejected as it loads, and the earlier load stays."""
+    try:
+        snapshot = read_landed(path, relative, "check", profiles, as_of=as_of, today=today).snapshot_date
+    except Exception:  # noqa: BLE001 - the load itself says why, as a rejected ledger row
+        return []
+    return [file_id for file_id, date in earlier if date == snapshot]
+
+
 def reload_files(
     connection: duckdb.DuckDBPyConnection,
     landing_dir: Path,
@@ -1296,6 +1341,7 @@ def reload_files(
     ledger.ensure_raw_schema(connection, profiles)
     if profile_name is None and not names:
         raise PipelineError("hotline reload: name a profile (--profile NAME) or files to reload")
+    names = [_under_landing(name, landing_dir) for name in names or []]
     rows = connection.execute(
         "select file_id, file_name, snapshot_date from raw.load_ledger "
         "where status = 'loaded' and (source_profile = ? or file_name in (select unnest(?)))",
@@ -1306,8 +1352,8 @@ def reload_files(
         unknown = [name for name in names if name not in known]
         if unknown:
             raise PipelineError(
-                f"{unknown[0]}: not in the load ledger; give the path under the landing folder "
-                "as `hotline report` shows it"
+                f"{unknown[0]}: not in the load ledger (no loaded file has that path under the landing folder "
+                f"{landing_dir}); name a loaded file by its path, or by its path under the landing folder"
             )
     if not rows:
         raise PipelineError(f"profile {profile_name}: no loaded files to reload")

@@ -228,10 +228,19 @@ def test_reloading_without_a_fix_changes_nothing_and_duplicates_nothing(settings
     assert ledger_adds_up(settings)
 
 
-def test_reloading_one_file_by_its_name_rereads_only_that_file(settings, loaded_with_a_gap):
+@pytest.mark.parametrize(
+    "named_as", ["its path under the landing folder", "a path", "a path from the landing folder's parent"]
+)
+def test_reloading_one_file_by_its_name_rereads_only_that_file(settings, loaded_with_a_gap, named_as, monkeypatch):
     write_reload_profile(loaded_with_a_gap, FIXED_MAP)
+    name = {
+        "its path under the landing folder": FIRST,
+        "a path": str(settings.landing_dir / FIRST),
+        "a path from the landing folder's parent": f"{settings.landing_dir.name}/{FIRST}",
+    }[named_as]
+    monkeypatch.chdir(settings.landing_dir.parent)
 
-    report = steps.reload(settings, names=[FIRST])
+    report = steps.reload(settings, names=[name])
 
     assert (report.files_loaded, report.rows_loaded, report.rows_quarantined) == (1, 3, 0)
     assert city_rows(settings) == [
@@ -286,6 +295,49 @@ def test_reloading_exports_dated_on_the_command_line_keeps_each_files_recorded_d
     assert query(settings, "select work_order_id, urgency, _snapshot_date from raw.hotline_work_orders order by 1") == [
         ("1", "紧急", dt.date(2023, 6, 2)),
         ("2", "一般", dt.date(2023, 6, 3)),
+    ]
+
+
+def test_a_corrected_export_landed_under_its_old_name_replaces_the_earlier_load(settings, land):
+    land(SHIPPED_FILE, [export_row(), export_row(工单编号="230103000000002-01", 办结时间="2023-01-02 10:00:00")])
+    steps.ingest(settings)
+    # the city fixes the completion time before the receipt and exports the day again, same name
+    land(SHIPPED_FILE, [export_row(), export_row(工单编号="230103000000002-01", 办结时间="2023-01-03 18:00:00")])
+
+    report = steps.ingest(settings)
+
+    assert report.files_loaded == 1 and report.files_replaced == 1
+    assert "1 replaced an earlier load of the same name" in report.summary()
+    assert query(settings, "select work_order_id, completed_at from raw.hotline_work_orders order by 1") == [
+        ("230103000000001-01", None),
+        ("230103000000002-01", dt.datetime(2023, 1, 3, 18)),
+    ]  # once each: the earlier load's rows are gone
+    assert query(settings, "select count(*) from raw.load_ledger where file_name = ?", SHIPPED_FILE) == [(1,)]
+    assert query(settings, "select count(*) from raw.load_ledger_history") == [(1,)]  # kept for the record
+    assert ledger_adds_up(settings)
+
+
+def test_a_source_that_writes_one_file_name_keeps_each_days_snapshot(settings, tmp_path, monkeypatch):
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    monkeypatch.setenv("HOTLINE_PROFILES_DIR", str(folder))
+    undated = RELOAD_PROFILE.replace("from_filename: '(\\d{{4}})-(\\d{{2}})-(\\d{{2}})'", "command_line: true")
+    undated = undated.replace("filename: '^reload_city_'", "filename: '^export\\.csv$'")
+    (folder / "one_name.yaml").write_text(undated.format(urgency_map=FIXED_MAP), encoding="utf-8")
+    header, export = ["Id", "Created", "Priority"], settings.landing_dir / "export.csv"
+    write_csv(export, header, [["1", "2023-06-01 09:00:00", "Normal"]])
+    steps.ingest(settings, as_of=dt.date(2023, 6, 1))
+    write_csv(export, header, [["1", "2023-06-01 09:00:00", "Urgent"], ["2", "2023-06-02 08:00:00", "Normal"]])
+
+    report = steps.ingest(settings, as_of=dt.date(2023, 6, 2))
+
+    assert report.files_replaced == 0  # the next day's snapshot, not a correction of the last
+    assert query(
+        settings, "select work_order_id, urgency, _snapshot_date from raw.hotline_work_orders order by 3, 1"
+    ) == [
+        ("1", "一般", dt.date(2023, 6, 1)),
+        ("1", "紧急", dt.date(2023, 6, 2)),
+        ("2", "一般", dt.date(2023, 6, 2)),
     ]
 
 
