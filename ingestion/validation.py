@@ -18,6 +18,10 @@ FLAG_VALUES = {
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its 1900 leap-year bug included)
 EXCEL_SERIALS = (1.0, 2_958_465.0)  # 1900-01-01 … 9999-12-31
 ZONE_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
+# What the readers write for a spreadsheet's own date and time cells (readers._cell_text): read
+# whatever formats a profile gives, since a workbook holds typed cells beside text ones (and a
+# datetime cell at midnight may come as a date alone)
+TYPED_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
 def _from_excel_serial(values: pd.Series) -> pd.Series:
@@ -43,13 +47,14 @@ def parse_timestamps(
 ) -> pd.Series:
     """Parse text with the first format that fits each value; unparseable → NaT.
 
-    Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`. Times are the
+    Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`, then those of
+    typed spreadsheet cells (TYPED_CELL_FORMATS). Times are the
     export's local time in `zone`; with a `store_zone` other than keep they are converted to it.
     Each format reads only the rows no earlier one read (kept as positions: no masks per format).
     """
     parsed = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
     pending = np.flatnonzero(values.ne("").fillna(False).to_numpy(dtype=bool))  # rows still unparsed
-    for fmt in formats:
+    for fmt in (*formats, *(typed for typed in TYPED_CELL_FORMATS if typed not in formats)):
         if not len(pending):
             break
         subset = values.iloc[pending]

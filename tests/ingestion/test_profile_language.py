@@ -297,7 +297,7 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
         [
             ["1", "2023-07-01 09:00:00", "03.07.2023 17:45"],
             ["2", "2023-07-01 09:30:00", "20230704081500"],
-            ["3", "2023-07-01 10:00:00", "2023-07-04 08:15:00"],  # the profile's default is not the column's
+            ["3", "2023-07-01 10:00:00", "2023/07/04 08:15"],  # neither of the column's formats
         ],
     )
 
@@ -309,7 +309,39 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
     assert report.rows_quarantined == 1
     assert query(settings, "select record_key, reason from raw.quarantine") == [
-        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M: '2023-07-04 08:15:00'")
+        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M: '2023/07/04 08:15'")
+    ]
+
+
+def test_a_workbooks_own_date_cells_are_read_beside_text_in_the_profiles_formats(settings, profiles_dir):
+    # a message board's export: text dates in some rows, Excel's date cells in others, and a
+    # datetime cell at midnight, which the workbook gives as a date alone
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_cells",
+            """
+            work_order_id: Id
+            received_at: Created
+            completed_at: Closed
+            """,
+            settings='timestamp_formats: ["%Y/%m/%d %H:%M"]',
+        ),
+    )
+    rows = [
+        ["1", "2023/3/5 8:03", "2023/3/6 9:30"],
+        ["2", dt.datetime(2023, 3, 5, 10, 15), dt.datetime(2023, 3, 31, 0, 0)],
+        ["3", dt.datetime(2023, 3, 6, 11, 0), dt.date(2023, 3, 7)],
+    ]
+    write_xlsx(settings.landing_dir / "lang_cells_2023-07-20.xlsx", ["Id", "Created", "Closed"], rows)
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined, report.rejected) == (3, 0, [])
+    assert landed(settings, "work_order_id, received_at, completed_at") == [
+        ("1", dt.datetime(2023, 3, 5, 8, 3), dt.datetime(2023, 3, 6, 9, 30)),
+        ("2", dt.datetime(2023, 3, 5, 10, 15), dt.datetime(2023, 3, 31)),
+        ("3", dt.datetime(2023, 3, 6, 11), dt.datetime(2023, 3, 7)),
     ]
 
 
