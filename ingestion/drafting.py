@@ -461,12 +461,14 @@ def _column_lines(
         return [f"  {column.name}: {{{inner}}}{tail}"]
     lines = [f"  {column.name}:{tail}", f"    from: {_scalar(header)}"]
     lines += [f"    {key}: {text}" for key, text in keys]
-    if any(target is not None for target, _ in value_map.values()):
-        lines.append("    map:")
+    # a map with no entry yet is a comment too, so that uncommenting its lines gives valid YAML
+    lines.append("    map:" if any(target is not None for target, _ in value_map.values()) else "    # map:")
     members = ", ".join(column.vocabulary) if column.vocabulary else "是, 否"
     for value, (target, guess) in value_map.items():
         if target is None:  # left out of the map, so the load reports it; a comment says what to do
-            lines.append(f"      # {_scalar(value)}: ?   # TODO: no member fits; map it to one of {members}")
+            lines.append(
+                f'      # {_scalar(value)}: ?   # TODO: no member fits; map it to one of {members}, or to "" (empty)'
+            )
         else:
             lines.append(f"      {_scalar(value)}: {_scalar(target)}{'   # TODO: check' if guess else ''}")
     return lines
@@ -487,7 +489,11 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     by_name = {column.name: column for column in columns}
     mapped, others, unmatched = _match_headers(headers, columns)
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
-    # without it, no completion or timeliness KPI could be computed
+    # without it, no completion or timeliness KPI could be computed. A message board's reply is
+    # its answer: with no completion time, the reply closes the case
+    closed_by_reply = "completed_at" not in mapped and "replied_at" in mapped
+    if closed_by_reply:
+        mapped["completed_at"] = mapped["replied_at"]
     clock_from_receipt = (
         "dispatched_at" not in mapped and "received_at" in mapped and ("completed_at" in mapped or "due_at" in mapped)
     )
@@ -502,6 +508,11 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     report.unmatched_headers = unmatched
     report.unmapped_columns = [column.name for column in columns if column.name not in mapped]
 
+    if closed_by_reply:
+        report.todos.append(
+            f"completed_at: the export has no completion time, so the reply ({mapped['replied_at']}) closes a case; "
+            "remove the line if a reply does not end the case"
+        )
     if clock_from_receipt:
         report.todos.append(
             f"dispatched_at: the export has no dispatch time, so the clock starts at {mapped['received_at']}; "
@@ -599,6 +610,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             notes.append(f"TODO: {map_notes[column.name]}")
         if column.name in others:
             notes.append(f"also fits: {', '.join(map(_comment, others[column.name]))}")
+        if column.name == "completed_at" and closed_by_reply:
+            notes.append("TODO: no completion time: the reply closes the case; remove if it does not")
         if column.name == "dispatched_at" and clock_from_receipt:
             notes.append("TODO: no dispatch time: the clock starts at receipt; remove if the hotline answers itself")
         lines += _column_lines(

@@ -159,7 +159,11 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
             values = values.str.split(separator, regex=False).str[part].fillna("").str.strip().astype("string")
         if column.value_map:
             mapping = dict(column.value_map)
+            if column.otherwise is not None:
+                named = values.isin([*mapping, *column.vocabulary, ""])
             values = values.map(lambda value, m=mapping: m.get(value, value)).astype("string")
+            if column.otherwise is not None:
+                values = values.where(named, column.otherwise)
         if column.default is not None:
             values = values.where(values.ne(""), column.default)
         mapped[column.name] = values

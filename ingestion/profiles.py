@@ -48,6 +48,7 @@ class ColumnModel(_Strict):
     value: str | None = None
     split: SplitModel | None = None
     map: dict[str, str] = {}
+    else_: str | None = Field(default=None, alias="else")
     default: str | None = None
     type: Literal["text", "timestamp", "date", "flag"] | None = None
     formats: list[str] | None = None
@@ -60,6 +61,8 @@ class ColumnModel(_Strict):
             raise ValueError(f"give one of from, join or value, not {' and '.join(given)}")
         if not given and self.default is None:
             raise ValueError("needs `from: <header>`, `join: [headers]`, `value: <constant>` or `default:`")
+        if self.else_ is not None and not self.map:
+            raise ValueError("`else:` gives the value for what `map:` does not name: give a `map:` too")
         return self
 
 
@@ -133,6 +136,9 @@ class ColumnSpec:
     value: str | None = None
     split: tuple[str, int] | None = None
     value_map: tuple[tuple[str, str], ...] = ()
+    # what a non-empty value the map does not name becomes, unless the vocabulary has it already
+    otherwise: str | None = None
+    vocabulary: tuple[str, ...] = ()
     default: str | None = None
     type: str = "text"
     formats: tuple[str, ...] = ()
@@ -245,6 +251,8 @@ def _column_spec(name: str, raw: str | ColumnModel, model: ProfileModel, contrac
         value=raw.value,
         split=(raw.split.separator, raw.split.part) if raw.split else None,
         value_map=tuple(raw.map.items()),
+        otherwise=raw.else_,
+        vocabulary=tuple((contract.vocabulary_of(name) if contract else None) or ()),
         default=raw.default,
         type=column_type,
         formats=formats,
@@ -256,7 +264,8 @@ def _column_spec(name: str, raw: str | ColumnModel, model: ProfileModel, contrac
 
 def _check_values(spec: ColumnSpec, contract: Contract | None, where: str) -> None:
     """Constants, defaults and map targets must be values the warehouse understands."""
-    produced = [("map", target) for _, target in spec.value_map]
+    produced = [("map", target) for _, target in spec.value_map if target != ""]  # "" empties a value
+    produced += [("else", spec.otherwise)] if spec.otherwise not in (None, "") else []
     produced += [("value", spec.value)] if spec.value is not None else []
     produced += [("default", spec.default)] if spec.default is not None else []
     vocabulary = contract.vocabulary_of(spec.name) if contract else None
@@ -276,7 +285,10 @@ def load_profile(path: Path) -> SourceProfile:
         # BaseLoader keeps every scalar as text: codes like 01 and words like No stay as written
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise PipelineError(f"{where}: not valid YAML ({error.__class__.__name__}); fix the profile") from error
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or error.__class__.__name__
+        raise PipelineError(f"{where}: not valid YAML{at} ({problem}); fix the profile") from error
     if not isinstance(raw, dict):
         raise PipelineError(f"{where}: a profile is a mapping of settings; see {DOC}")
     try:

@@ -199,6 +199,21 @@ def test_xlsx_message_board_export_with_mixed_date_formats(tmp_path):
     assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
 
 
+def test_a_message_board_with_a_reply_time_only_is_closed_by_the_reply_and_not_rated_is_empty(tmp_path):
+    rows = [
+        ["留言编号", "留言时间", "回复时间", "满意度"],
+        ["1", "2023-03-05 08:03:00", "2023-03-06 09:30:00", "满意"],
+        ["2", "2023-03-05 10:15:00", "", "未评价"],
+    ]
+    report = draft(write_csv(tmp_path / "市长留言板_2023年3月.csv", rows, "utf-8"))
+    columns = yaml.safe_load(report.text)["columns"]
+    # the completion KPIs need a completion: the reply is proposed, marked for the reader to check
+    assert columns["completed_at"] == columns["replied_at"] == "回复时间"
+    assert "TODO: no completion time: the reply closes the case" in line_of(report.text, "completed_at:")
+    assert "(completion_rate)" not in report.text and "(avg_handling_working_days)" not in report.text
+    assert columns["satisfaction"] == {"from": "满意度", "map": {"未评价": ""}}  # not rated: no rating
+
+
 def test_detect_formats_orders_by_frequency_and_reports_what_fits_nothing():
     values = ["2020/1/5", "2020-01-05 10:02:00", "2020-01-06 11:00:00", "", "n/a", "2020-01-06 11:00:00"]
     assert detect_formats(values) == (["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"], ["n/a"], [])
@@ -240,10 +255,13 @@ def test_values_nothing_fits_are_left_out_of_the_map_with_a_todo(tmp_path):
     assert columns["satisfaction"]["map"] == {"Very Satisfied": "非常满意", "4": "满意"}  # 4 = its level_rank
     assert line_of(report.text, '"4":').endswith("# TODO: check")
     assert line_of(report.text, "# Neutral: ?").endswith(
-        "map it to one of 非常满意, 满意, 基本满意, 不满意, 非常不满意"
+        'map it to one of 非常满意, 满意, 基本满意, 不满意, 非常不满意, or to "" (empty)'
     )
     assert columns["is_repeat"] == {"from": "Repeat"}  # Y and N are flags already; X has no suggestion
-    assert "# X: ?   # TODO: no member fits; map it to one of 是, 否" in report.text
+    assert '# X: ?   # TODO: no member fits; map it to one of 是, 否, or to "" (empty)' in report.text
+    # the map with no entry is a comment too: uncommented as the TODO says, the profile stays valid
+    edited = report.text.replace("    # map:", "    map:").replace("      # X: ?", '      X: ""')
+    assert yaml.safe_load(edited)["columns"]["is_repeat"] == {"from": "Repeat", "map": {"X": ""}}
     assert columns["urgency"]["map"] == {"Normal": "一般", "P2": "一般", "Urgent": "紧急"}
     assert line_of(report.text, "P2:").endswith("# TODO: check")
     assert report.todos == [
@@ -323,7 +341,7 @@ def test_the_header_dictionary_is_consistent_with_the_contract():
             assert isinstance(header, str), (column, header)
             assert owner.setdefault(normalize(header), column) == column, f"{header} listed twice"
     for column, table in dictionary["values"].items():
-        members = columns[column].vocabulary or ("是", "否")
+        members = (*(columns[column].vocabulary or ("是", "否")), "")  # "": none given
         for member, aliases in table.items():
             assert member in members, (column, member)
             assert all(isinstance(alias, str) for alias in aliases), (column, member)

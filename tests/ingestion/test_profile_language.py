@@ -156,6 +156,42 @@ def test_a_value_map_turns_english_statuses_into_the_vocabulary_and_keeps_unmapp
     ]
 
 
+def test_else_catches_what_the_map_does_not_name_and_an_empty_target_empties_a_value(settings, profiles_dir):
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_else",
+            """
+            work_order_id: Id
+            received_at: Created
+            appeal_type: {from: Type, map: {Noise: 投诉, Question: 咨询}, else: 求助}
+            satisfaction: {from: Rated, map: {Good: 满意, Bad: 不满意, Not rated: ""}}
+            """,
+        ),
+    )
+    rows = [
+        ["1", "Noise", "Good"],
+        ["2", "Tree Maintenance", "Not rated"],  # no map entry: else; not rated: empty
+        ["3", "投诉", "Bad"],  # already a type: kept
+        ["4", "", ""],  # empty stays empty
+    ]
+    write_csv(
+        settings.landing_dir / "lang_else_2023-07-01.csv",
+        ["Id", "Created", "Type", "Rated"],
+        [[row[0], "2023-07-01 09:00:00", *row[1:]] for row in rows],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (4, 0)
+    assert landed(settings, "work_order_id, appeal_type, satisfaction") == [
+        ("1", "投诉", "满意"),
+        ("2", "求助", None),
+        ("3", "投诉", "不满意"),
+        ("4", None, None),
+    ]
+
+
 def test_coalesce_takes_the_first_non_empty_header_and_skips_one_the_file_lacks(settings, profiles_dir):
     add_profile(
         profiles_dir,
@@ -607,6 +643,21 @@ PROFILE_MISTAKES = [
     ),
     pytest.param("- name: bad\n- table: hotline_work_orders\n", ["a profile is a mapping"], id="yaml-not-a-mapping"),
     pytest.param("name: [unclosed\n", ["not valid YAML"], id="yaml-that-does-not-parse"),
+    pytest.param(
+        "name: bad\ncolumns:\n  satisfaction: {from: S,\n  # map: {未评价: ''}}\n  town: T\n",
+        ["not valid YAML at line 6, column 1", "expected ',' or '}'"],  # where the parser saw the { left open
+        id="yaml-broken-at-a-line",
+    ),
+    pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS + "appeal_type: {from: Type, else: 其他}"),
+        ["columns.appeal_type", "`else:`", "give a `map:` too"],
+        id="else-without-a-map",
+    ),
+    pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS + "appeal_type: {from: Type, map: {A: 投诉}, else: Other}"),
+        ["columns.appeal_type.else gives 'Other'", "appeal_type vocabulary"],
+        id="else-outside-the-vocabulary",
+    ),
 ]
 
 
