@@ -339,8 +339,12 @@ def _exports_of(warehouse, profile: str, days: list[str]) -> None:
         (["2023-01-31", "2023-02-28", "2023-03-31", "2023-04-30", "2023-05-31"], []),  # monthly, whole
         (["2023-01-01", "2023-01-08", "2023-01-15", "2023-01-29", "2023-02-05"], ["2023-01-16..2023-01-28"]),
         (["2023-01-31", "2023-02-28", "2023-03-31", "2023-05-31", "2023-06-30"], ["2023-04-01..2023-05-30"]),
+        # a new source, too few gaps for a median: its shortest gap is its rhythm
+        (["2023-03-31", "2023-04-30", "2023-05-31"], []),
+        (["2023-03-31", "2023-04-30"], []),
+        (["2023-03-01", "2023-03-02", "2023-03-04"], ["2023-03-03"]),
     ],
-    ids=["weekly", "monthly", "a week missing", "a month missing"],
+    ids=["weekly", "monthly", "a week missing", "a month missing", "three months", "two months", "a new daily source"],
 )
 def test_a_source_exported_weekly_or_monthly_misses_an_export_only_past_its_rhythm(warehouse, days, missing):
     _exports_of(warehouse, "board_v1", days)
