@@ -21,7 +21,7 @@ from ingestion.loader import (
     reading_notes,
 )
 from ingestion.profiles import SourceProfile
-from ingestion.validation import row_problems
+from ingestion.validation import out_of_order_times, row_problems
 
 
 @dataclass
@@ -40,6 +40,8 @@ class FileCheck:
     outside_vocabulary: dict[str, Counter] = field(default_factory=dict)
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
     bad_rows: int = 0  # rows that would be quarantined, each once
+    # rows whose times run backwards, loaded under `out_of_order_times: gate`: the gate stops them
+    out_of_order: Counter = field(default_factory=Counter)
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was read as no record (reading_notes)
 
@@ -53,6 +55,7 @@ def _reason_kind(reason: str, key_header: str | None = None) -> str:
     # a value quoted: to the quote that ends the reason or comes before its next words (a value
     # may hold a quote itself: O'Brien)
     reason = re.sub(r":? '.*?'(?=$| is | with |;)", "", reason)
+    reason = re.sub(r" \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "", reason)  # a row's times (out of order)
     # the id shared, after its header: either may hold spaces (Unique Key, 2023 001)
     if key_header and reason.startswith(f"{key_header} ") and " appears in rows " in reason:
         reason = f"{key_header} … appears in rows {reason.split(' appears in rows ', 1)[1]}"
@@ -103,7 +106,12 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     sheets = export.row_sheets()
     if sheets:
         mapped["_sheet"] = sheets
-    _, problems = row_problems(mapped, profile)
+    typed, problems = row_problems(mapped, profile)
+    if profile.out_of_order_times == "gate":
+        backwards = out_of_order_times(typed, profile).messages
+        for reason in backwards[backwards.ne("") & problems.eq("")].tolist():
+            for part in dict.fromkeys(reason.split("; ")):  # two columns of one header: said once
+                result.out_of_order[_reason_kind(part)] += 1
     # as the load finds them (loader.prepare_batch)
     problems = joined_problems(problems, export_problems(mapped, profile, {"check": export}))
     result.bad_rows = int(problems.ne("").sum())

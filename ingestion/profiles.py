@@ -98,6 +98,7 @@ class ProfileModel(_Strict):
     store_timezone: str = "keep"
     timestamp_formats: list[str] = []
     deadline: Literal["export", "calendar"] = "export"
+    out_of_order_times: Literal["gate", "quarantine"] = "gate"
     columns: dict[str, str | ColumnModel]
     required: list[str] | None = None
     allowed: dict[str, list[str]] = {}
@@ -172,6 +173,9 @@ class SourceProfile:
     timezone: str = "Asia/Shanghai"
     store_timezone: str = "keep"
     deadline: str = "export"
+    # rows whose times run backwards (completed before received, …): gate (load them; the gate's
+    # plausibility checks stop the publication) or quarantine (each row, with its reason)
+    out_of_order_times: str = "gate"
     key: str | None = None  # the column that identifies a record (duplicate ids in one file)
     path: Path | None = None
 
@@ -340,6 +344,7 @@ def load_profile(path: Path) -> SourceProfile:
         timezone=model.timezone,
         store_timezone=model.store_timezone,
         deadline=model.deadline,
+        out_of_order_times=model.out_of_order_times,
         key=key,
         path=path,
     )

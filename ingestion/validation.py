@@ -112,6 +112,40 @@ def _quoting(before: str, values: pd.Series, after: str) -> Callable[[pd.Series]
     return lambda bad: before + values[bad] + after
 
 
+# (a time, the time it cannot come before): the gate's plausibility checks of the same names
+# (quality/plausibility.py), judged the same way
+TIME_ORDER = (
+    ("dispatched_at", "received_at"),
+    ("completed_at", "received_at"),
+    ("completed_at", "dispatched_at"),
+    ("signed_at", "dispatched_at"),
+)
+
+
+def out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> Problems:
+    """Rows with a time before the step it follows (a completion before the receipt). A date
+    alone (00:00) is before a time only when its day is: a same-day reply dated 2023-06-15 is
+    not before a message at 09:12."""
+    problems = Problems(typed.index)
+    headers = {column.name: column.header for column in profile.columns}
+    for later, earlier in TIME_ORDER:
+        if later not in typed or earlier not in typed:
+            continue
+        after, before = typed[later], typed[earlier]
+        same_day_date = after.eq(after.dt.normalize()) & after.dt.normalize().eq(before.dt.normalize())
+        bad = (after < before).fillna(False) & ~same_day_date.fillna(False)
+        problems.note(
+            bad,
+            lambda rows, a=after, b=before, la=headers[later], lb=headers[earlier]: (
+                f"{la} "
+                + a[rows].dt.strftime("%Y-%m-%d %H:%M:%S")
+                + f" is before {lb} "
+                + b[rows].dt.strftime("%Y-%m-%d %H:%M:%S")
+            ),
+        )
+    return problems
+
+
 def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFrame, pd.Series]:
     """Typed columns for every row, and each row's problems ('' for a good row)."""
     typed = {}
@@ -139,8 +173,12 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
         if column.name in profile.allowed:
             unknown = present & ~values.isin(profile.allowed[column.name])
             problems.note(unknown, _quoting(f"{column.header} '", values, "' is not one of the known values"))
+    typed_frame = pd.DataFrame(typed, index=mapped.index)
+    if profile.out_of_order_times == "quarantine":
+        backwards = out_of_order_times(typed_frame, profile).messages
+        problems.note(backwards.ne(""), backwards)
     messages = problems.messages
     bad = messages.ne("")
     # one header read into two columns (e.g. received and dispatched) is one problem, said once
     messages[bad] = messages[bad].map(lambda text: "; ".join(dict.fromkeys(text.split("; "))))
-    return pd.DataFrame(typed, index=mapped.index), messages.astype("string")
+    return typed_frame, messages.astype("string")

@@ -235,6 +235,16 @@ def timestamp_before_start(connection, rules: Rules) -> Finding:
     return _failing_cases(connection, _any(conditions), conditions)
 
 
+# the checks a profile can take to the load instead (`out_of_order_times: quarantine`,
+# ingestion/validation.py TIME_ORDER)
+TIME_ORDER_CHECKS = (
+    "dispatched_before_received",
+    "completed_before_received",
+    "completed_before_dispatched",
+    "signed_before_dispatched",
+)
+
+
 def _before(later: str, earlier: str) -> str:
     """`later` is before `earlier`. A time at midnight exactly is a day (exports that give a
     date alone, such as a reply date of a message board, set it at 00:00): it is before a time
@@ -569,7 +579,12 @@ def plausibility_checks(connection, rules: Rules | None = None) -> list[CheckRes
             if severity != "warn":  # what to do, beside the rows named in the sample
                 message += (
                     f" (correct them in the export and reload it, or, if the source's data is so and the"
-                    f" figures may stand, set {name} to warn in dbt_project/seeds/plausibility_rules.csv)"
+                    f" figures may stand, set {name} to warn in dbt_project/seeds/plausibility_rules.csv"
+                    + (
+                        "; or quarantine such rows at load: `out_of_order_times: quarantine` in the source's profile)"
+                        if name in TIME_ORDER_CHECKS
+                        else ")"
+                    )
                 )
             if severity == "warn":
                 log.warning("plausibility: %s: %s %s", name, message, finding.sample)

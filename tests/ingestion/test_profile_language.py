@@ -192,6 +192,41 @@ def test_else_catches_what_the_map_does_not_name_and_an_empty_target_empties_a_v
     ]
 
 
+def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profiles_dir):
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_order",
+            """
+            work_order_id: Id
+            received_at: Created
+            dispatched_at: Dispatched
+            completed_at: Closed
+            """,
+            tail="out_of_order_times: quarantine   # a 311 system that back-dates closures\n",
+        ),
+    )
+    write_csv(
+        settings.landing_dir / "lang_order_2023-07-05.csv",
+        ["Id", "Created", "Dispatched", "Closed"],
+        [
+            ["1", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-02 09:00:00"],
+            ["2", "2023-07-01 09:00:00", "2023-07-01 08:00:00", ""],
+            ["3", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-01 09:30:00"],
+            ["4", "2023-07-01 09:00:00", "", "2023-07-01"],  # a closing date alone, the same day: fine
+        ],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (2, 2)
+    assert landed(settings, "work_order_id") == [("1",), ("4",)]
+    assert query(settings, "select record_key, reason from raw.quarantine order by 1") == [
+        ("2", "Dispatched 2023-07-01 08:00:00 is before Created 2023-07-01 09:00:00"),
+        ("3", "Closed 2023-07-01 09:30:00 is before Dispatched 2023-07-01 10:00:00"),
+    ]
+
+
 def test_coalesce_takes_the_first_non_empty_header_and_skips_one_the_file_lacks(settings, profiles_dir):
     add_profile(
         profiles_dir,

@@ -196,6 +196,32 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert not settings.warehouse_path.parent.exists()
 
 
+@pytest.mark.parametrize("setting", ["gate", "quarantine"])
+def test_profiles_check_finds_times_out_of_order_before_the_gate_does(invoke, profiles_dir, tmp_path, setting):
+    (profiles_dir / "check_city.yaml").write_text(CHECK_PROFILE + f"out_of_order_times: {setting}\n", encoding="utf-8")
+    export = write_csv(
+        tmp_path / "check_city_2023-07-02.csv",
+        [
+            ["Unique Key", "Created Date", "Closed Date", "Status"],
+            ["1", "07/01/2023 08:30:00 AM", "06/30/2023 05:00:00 PM", "Closed"],  # closed the day before
+            ["2", "07/01/2023 09:30:00 AM", "07/01/2023 08:00:00 AM", "Closed"],
+            ["3", "07/01/2023 10:30:00 AM", "07/01/2023 12:00:00 AM", "Closed"],  # a date alone: the same day
+            ["4", "07/01/2023 11:30:00 AM", "07/02/2023 09:00:00 AM", "Closed"],
+        ],
+    )
+
+    output = one_line(invoke("profiles", "check", str(export)).output)
+
+    if setting == "gate":
+        assert "4 rows → 4 would load, 0 would be quarantined" in output
+        assert "times out of order ×2: Closed Date is before Created Date: they load, and the gate" in output
+        assert "set `out_of_order_times: quarantine` in the profile" in output
+    else:
+        assert "4 rows → 2 would load, 2 would be quarantined" in output
+        assert "quarantined ×2: Closed Date is before Created Date" in output
+        assert "times out of order" not in output
+
+
 def test_profiles_check_exits_1_for_a_file_no_profile_matches(settings, invoke, city_export, tmp_path):
     stranger = write_csv(tmp_path / "exports" / "stranger_2023-07-02.csv", [["a", "b"], ["1", "2"]])
 

@@ -207,6 +207,15 @@ def test_a_completion_before_the_receipt_fails(warehouse):
     assert result.message.startswith("1 row(s)")
     assert "reload" in result.message
     assert "set completed_before_received to warn in dbt_project/seeds/plausibility_rules.csv" in result.message
+    assert "`out_of_order_times: quarantine` in the source's profile" in result.message
+
+
+def test_the_time_order_a_profile_can_quarantine_at_load_is_the_gates():
+    from ingestion.validation import TIME_ORDER
+    from quality.plausibility import TIME_ORDER_CHECKS
+
+    names = [f"{later.removesuffix('_at')}_before_{earlier.removesuffix('_at')}" for later, earlier in TIME_ORDER]
+    assert names == list(TIME_ORDER_CHECKS)
 
 
 def test_a_completion_before_the_dispatch_fails(warehouse):
