@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from core.errors import PipelineError
 from ingestion.contract import contract_for
 from ingestion.loader import (
@@ -20,6 +22,7 @@ from ingestion.loader import (
     read_matched,
     reading_notes,
 )
+from ingestion.masking import mask_text
 from ingestion.profiles import SourceProfile
 from ingestion.validation import out_of_order_times, row_problems
 
@@ -39,6 +42,7 @@ class FileCheck:
     empty_columns: list[str] = field(default_factory=list)  # mapped, but no row has a value
     outside_vocabulary: dict[str, Counter] = field(default_factory=dict)
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
+    first_quarantined: dict[str, str] = field(default_factory=dict)  # reason → where it first occurs, and its value
     bad_rows: int = 0  # rows that would be quarantined, each once
     # rows whose times run backwards, loaded under `out_of_order_times: gate`: the gate stops them
     out_of_order: Counter = field(default_factory=Counter)
@@ -116,7 +120,14 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     problems = joined_problems(problems, export_problems(mapped, profile, {"check": export}))
     result.bad_rows = int(problems.ne("").sum())
     key_header = next((column.header for column in profile.columns if column.name == profile.key), None)
-    for reason in problems[problems.ne("")].tolist():
+    rows = mapped["_row_number"]
+    for index, reason in problems[problems.ne("")].items():
         for part in reason.split("; "):
-            result.quarantine_reasons[_reason_kind(part, key_header)] += 1
+            kind = _reason_kind(part, key_header)
+            result.quarantine_reasons[kind] += 1
+            if kind not in result.first_quarantined:
+                quoted = re.search(r":? ('.*')$", part)  # the value, masked as the quarantine masks it
+                value = f": {mask_text(pd.Series([quoted.group(1)]))[0]}" if quoted else ""
+                sheet = f" of sheet {mapped['_sheet'][index]}" if sheets else ""
+                result.first_quarantined[kind] = f"row {rows[index]}{sheet}{value}"
     return result

@@ -160,6 +160,8 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
             if column.type == "date":
                 typed[column.name] = typed[column.name].dt.normalize()
             expected = column.formats[0] if column.formats else f"a {column.type}"
+            if len(column.formats) > 1:  # (not counting the typed-cell forms every column reads)
+                expected += f" (or {len(column.formats) - 1} other format{'s' if len(column.formats) > 2 else ''})"
             bad = present & typed[column.name].isna()
             problems.note(bad, _quoting(f"{column.header} is not a {column.type} like {expected}: '", values, "'"))
         elif column.type == "flag":

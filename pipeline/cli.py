@@ -373,7 +373,11 @@ def profiles_check(
                 soft_wrap=True,
             )
         for reason, n in result.quarantine_reasons.most_common(10):
-            console.print(f"[yellow]quarantined[/yellow] ×{n}: {reason}", soft_wrap=True)
+            first = result.first_quarantined.get(reason)
+            console.print(
+                f"[yellow]quarantined[/yellow] ×{n}: {reason}" + (f" (first: {first})" if first else ""),
+                soft_wrap=True,
+            )
         if result.malformed_rows:
             console.print(f"[yellow]quarantined[/yellow] ×{result.malformed_rows}: lines that do not split into cells")
         for reason, n in result.out_of_order.most_common(4):

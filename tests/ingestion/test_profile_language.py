@@ -380,7 +380,7 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
     assert report.rows_quarantined == 1
     assert query(settings, "select record_key, reason from raw.quarantine") == [
-        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M: '2023/07/04 08:15'")
+        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M (or 1 other format): '2023/07/04 08:15'")
     ]
 
 

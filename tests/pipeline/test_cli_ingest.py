@@ -182,7 +182,9 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert "headers read: Unique Key, Created Date, Closed Date, Status" in output
     assert "headers no column reads: Borough" in output
     assert "status values outside the vocabulary (become 其他/未知; map them): 'Cancelled' ×2" in output
-    assert "quarantined ×1: Closed Date is not a timestamp like %m/%d/%Y %I:%M:%S %p" in output
+    assert (
+        "quarantined ×1: Closed Date is not a timestamp like %m/%d/%Y %I:%M:%S %p (first: row 6: '2023-07-01 17:30')"
+    ) in output
     kpis = {
         match.group(1): match.group(2)
         for match in re.finditer(r"^\s*([a-z_]+)\s+(yes|no)\b", result.output, flags=re.MULTILINE)
