@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import gc
 import io
+import json
 import re
 import threading
 from collections import Counter
@@ -34,6 +35,8 @@ from core.errors import PipelineError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}  # .ods: LibreOffice, and WPS where set to it
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}  # open-data APIs (Socrata's 311), systems' JSON exports
+READABLE_SUFFIXES = CSV_SUFFIXES | EXCEL_SUFFIXES | JSON_SUFFIXES
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # text with a byte-order mark, as Excel's "Unicode text" (UTF-16 LE, tab-separated) is written
@@ -1154,10 +1157,138 @@ def _read_spreadsheetml(path: Path, header_row: int = 1, sheet: int = 0) -> RawE
     return export
 
 
+# --- JSON -------------------------------------------------------------------------------------
+
+# where a JSON export keeps its records, when it is an object: the longest list of objects
+# (or of rows under a column list) found this deep ({"code": 0, "data": {"list": [...]}})
+JSON_SEARCH_DEPTH = 4
+
+
+def _json_text(value: object) -> str:
+    """A JSON value as a cell: text as it is, numbers as written (1.0 → 1), true/false, null → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return remove_invisible(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)  # a list: kept as its JSON
+
+
+def _flattened(record: dict, prefix: str = "") -> dict[str, str]:
+    """A record's cells: nested objects become dotted names (location.latitude)."""
+    cells: dict[str, str] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            cells.update(_flattened(value, f"{name}."))
+        else:
+            cells[name] = _json_text(value)
+    return cells
+
+
+HIDDEN_COLUMN = ":hidden"  # Socrata's own columns (:sid, :created_at, …), left out
+
+
+def _json_records(value: object, depth: int = 0) -> tuple[list[object], list[str] | None, int] | None:
+    """The records of a parsed JSON export, the column names when its rows are lists, and the
+    first record's number: a list of objects; a list of rows after a header row (the header is
+    row 1); Socrata's `rows.json` (meta.view.columns and data); or, inside an object, the longest
+    such list."""
+    if isinstance(value, list):
+        if value and all(isinstance(row, list) for row in value) and all(isinstance(c, str) for c in value[0]):
+            return value[1:], [str(name) for name in value[0]], 2  # a header row, then rows
+        if any(isinstance(record, dict) for record in value):
+            return value, None, 1
+        return None
+    if not isinstance(value, dict) or depth > JSON_SEARCH_DEPTH:
+        return None
+    meta = value.get("meta")
+    columns = (
+        meta.get("view", {}).get("columns") if isinstance(meta, dict) and isinstance(meta.get("view"), dict) else None
+    )
+    if isinstance(columns, list) and isinstance(value.get("data"), list):  # Socrata's rows.json
+        names = [
+            HIDDEN_COLUMN if str(column.get("fieldName", "")).startswith(":") else str(column.get("name"))
+            for column in columns
+            if isinstance(column, dict)
+        ]
+        return value["data"], names, 1
+    found = [_json_records(child, depth + 1) for child in value.values()]
+    found = [records for records in found if records]
+    return max(found, key=lambda records: len(records[0])) if found else None
+
+
+def _read_json(path: Path) -> RawExport:
+    """A JSON export: an array of records (objects), the same under a key of an object, Socrata's
+    rows.json, or JSON Lines (one object a line: .jsonl, .ndjson, or a .json that parses so). A
+    record's row number is its number in the file (the first is 1; a JSON Lines record's is its
+    line); a record that is no object, or a line that is no JSON, is kept aside as malformed."""
+    text, encoding, _ = _decoded(path.read_bytes(), path)
+    records: list[tuple[int, object]] = []
+    malformed: list[tuple[int, str]] = []
+    reasons: dict[int, str] = {}
+    names: list[str] | None = None
+    lines_mode = path.suffix.lower() in (".jsonl", ".ndjson")
+    if not lines_mode:
+        try:
+            found = _json_records(json.loads(text))
+        except json.JSONDecodeError as error:
+            lines = [line for line in text.splitlines() if line.strip()]
+            if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
+                raise PipelineError(
+                    f"{path}: not valid JSON at line {error.lineno}, column {error.colno} ({error.msg}); "
+                    "re-export the file whole"
+                ) from None
+            lines_mode = True  # one object a line, under a .json name
+        else:
+            if found is None:
+                raise PipelineError(
+                    f"{path}: no list of records in this JSON; export the records as an array of objects"
+                )
+            rows, names, first = found
+            records = list(enumerate(rows, start=first))
+    if lines_mode:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                malformed.append((number, line))
+                reasons[number] = f"not valid JSON at column {error.colno} ({error.msg})"
+    table: list[tuple[int, dict[str, str]]] = []
+    for number, record in records:
+        if names is not None and isinstance(record, list):
+            record = dict(zip(names, record, strict=False))
+            record.pop(HIDDEN_COLUMN, None)
+        if not isinstance(record, dict):
+            malformed.append((number, json.dumps(record, ensure_ascii=False)))
+            reasons[number] = "a record that is no JSON object"
+            continue
+        table.append((number, _flattened(record)))
+    named = [name for name in names or [] if name != HIDDEN_COLUMN]
+    header = list(dict.fromkeys([*named, *(name for _, cells in table for name in cells)]))
+    if not header:
+        raise PipelineError(f"{path}: the JSON holds no records; export the records as an array of objects")
+    columns = [pa.array([cells.get(name, "") for _, cells in table], type=pa.large_string()) for name in header]
+    export = RawExport(
+        (header, columns), [number for number, _ in table], "json lines" if lines_mode else "json", encoding
+    )
+    export.malformed_rows, export.malformed_reasons = malformed, reasons
+    return export
+
+
 def _read(path: Path, header_row: int = 1, sheet: int = 0, other_sheets: bool = True) -> RawExport:
     suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
-        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv, .xlsx, .xls or .ods")
+    if suffix not in READABLE_SUFFIXES:
+        raise PipelineError(f"{path}: unknown file type {suffix!r}; land exports as .csv, .xlsx, .xls, .ods or .json")
+    if suffix in JSON_SUFFIXES:
+        return _read_json(path)
     kind = _kind(path)
     if kind == "html":
         return _read_html(path, header_row)
@@ -1182,8 +1313,11 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) ->
     row in: exports from some systems put a title, the time they were taken or who took them
     above it (`sheet`: which sheet of a workbook). PipelineError for a file that cannot be read."""
     try:
-        if path.suffix.lower() not in CSV_SUFFIXES | EXCEL_SUFFIXES:
+        if path.suffix.lower() not in READABLE_SUFFIXES:
             return []
+        if path.suffix.lower() in JSON_SUFFIXES:  # the keys are the header, on the first row
+            export = _read_json(path)
+            return [export.header, *export.frame.head(count - 1).fillna("").astype(str).values.tolist()]
         kind = _kind(path)
         if kind == "html":
             return [[cell.strip() for cell in row] for row in _html_rows(path)[:count]]

@@ -711,6 +711,27 @@ def _build() -> list[Case]:
             "the right layout as .txt",
         ),
         Case("name", "12345_gongdan_20230107.pdf", b"%PDF-1.4\n", rejected("unknown file type"), "a PDF"),
+        Case(
+            "json",
+            "12345_gongdan_20230108.json",
+            b'[{"\xe5\xb7\xa5\xe5\x8d\x95\xe7\xbc\x96\xe5\x8f\xb7": "1"}, {"',
+            rejected("not valid JSON at line 1, column"),
+            "JSON cut short",
+        ),
+        Case(
+            "json",
+            "12345_gongdan_20230109.json",
+            b'{"code": 500, "msg": "export failed"}',
+            rejected("no list of records in this JSON"),
+            "an API's error answer saved as the export",
+        ),
+        Case(
+            "json",
+            "12345_gongdan_20230110.jsonl",
+            b'{"a": "1"}\n{"a": "2"}\n',
+            rejected("no source profile matches"),
+            "JSON Lines of no known layout",
+        ),
         # headers
         Case(
             "header",
