@@ -148,6 +148,22 @@ def test_published_complaints_equal_the_generated_complaints(run: Run, name: str
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_a_kpi_an_export_cannot_support_is_published_as_null_never_as_0(run: Run, name: str):
+    expected = run.expected[name]
+    unsupported = [
+        kpi
+        for (kpi,) in query(
+            run.published,
+            "select kpi from kpi_availability where source_profile = ? and not is_available",
+            [expected.profile],
+        )
+    ]
+    figures = yearly(run, expected.year)
+    shown = {kpi: figures[kpi] for kpi in unsupported if kpi in figures and not pd.isna(figures[kpi])}
+    assert not shown, f"{expected.profile} cannot support these, yet they are published: {shown}"
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_published_completed_on_time_rate_is_counted_by_timestamp(run: Run, name: str):
     expected = run.expected[name]
     published = yearly(run, expected.year)["completed_on_time_rate"]

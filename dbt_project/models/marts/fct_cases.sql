@@ -78,7 +78,7 @@ coverage as (
         source_profile,
         {%- for column in [
             'dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status',
-            'caller_phone_hash', 'address_hash', 'tags',
+            'caller_phone_hash', 'address_hash', 'category_l2_name', 'tags',
         ] %}
         {%- if not loop.first %},{% endif %}
         bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}
@@ -121,7 +121,7 @@ coverage_seen as (
         bool_or(is_extended is not null) as had_is_extended,
         bool_or(is_sent_back is not null and send_back_count = 0) as had_status,
         bool_or(is_signed_on_time is not null) as had_signed_at,
-        bool_or(is_repeat_by_rule is not null) as had_caller_or_address,
+        bool_or(is_repeat_by_rule is not null) as had_repeat_inputs,
         bool_or(is_consultation_tagged is not null) as had_tags
     from built
     group by 1
@@ -140,8 +140,9 @@ coverage_changed as (
         or coalesce(coverage.has_is_extended, true) != seen.had_is_extended
         or coalesce(coverage.has_status, true) != seen.had_status
         or coalesce(coverage.has_signed_at and coverage.has_dispatched_at, true) != seen.had_signed_at
-        or coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true)
-        != seen.had_caller_or_address
+        or coalesce(
+            (coverage.has_caller_phone_hash or coverage.has_address_hash) and coverage.has_category_l2_name, true
+        ) != seen.had_repeat_inputs
         or coalesce(coverage.has_tags, true) != seen.had_tags
 
 ),
@@ -246,7 +247,10 @@ joined as (
         coalesce(coverage.has_followed_up_at, true) as has_followed_up_at,
         coalesce(coverage.has_is_extended, true) as has_is_extended,
         coalesce(coverage.has_status, true) as has_status,
-        coalesce(coverage.has_caller_phone_hash or coverage.has_address_hash, true) as has_caller_or_address,
+        -- a repeat is the same caller or address with the same level-2 category (case_rules)
+        coalesce(
+            (coverage.has_caller_phone_hash or coverage.has_address_hash) and coverage.has_category_l2_name, true
+        ) as has_repeat_inputs,
         coalesce(coverage.has_tags, true) as has_tags
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
@@ -348,7 +352,7 @@ final as (
         dispatch_count,
         send_back_count,
         is_repeat,
-        case when has_caller_or_address then is_repeat_by_rule end as is_repeat_by_rule,
+        case when has_repeat_inputs then is_repeat_by_rule end as is_repeat_by_rule,
         repeat_of_work_order_id,
         is_false_closure,
         is_beyond_calendar,
