@@ -28,7 +28,7 @@ from core.errors import PipelineError
 from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
-from ingestion.profiles import SourceProfile
+from ingestion.profiles import FLAG_WORDS, SourceProfile
 from ingestion.readers import (
     UNDECODABLE,
     RawExport,
@@ -161,6 +161,8 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
             mapping = dict(column.value_map)
             if column.otherwise is not None:
                 named = values.isin([*mapping, *column.vocabulary, ""])
+                if column.type == "flag":  # 是, Y, yes, 1 … are a flag's values already
+                    named |= values.str.lower().isin(FLAG_WORDS)
             values = values.map(lambda value, m=mapping: m.get(value, value)).astype("string")
             if column.otherwise is not None:
                 values = values.where(named, column.otherwise)
@@ -317,7 +319,13 @@ def _rows_counted(total_rows: list[tuple[int, str]]) -> int | None:
 
 
 def _snapshot_date(
-    path: Path, relative: str, profile: SourceProfile, mapped: pd.DataFrame, as_of: dt.date | None, today: dt.date
+    path: Path,
+    relative: str,
+    profile: SourceProfile,
+    mapped: pd.DataFrame,
+    as_of: dt.date | None,
+    today: dt.date,
+    typed_cells: bool = False,
 ) -> dt.date:
     """The export's date, from where its profile says (`as_of` for files dated on the command line)."""
     if profile.dated_by_name:
@@ -336,7 +344,13 @@ def _snapshot_date(
         snapshot = as_of
     else:  # the newest timestamp in the file, of the events (a deadline lies ahead of the export)
         newest = [
-            parse_timestamps(mapped[c.name], c.formats, zone=profile.timezone, store_zone=profile.store_timezone).max()
+            parse_timestamps(
+                mapped[c.name],
+                c.formats,
+                zone=profile.timezone,
+                store_zone=profile.store_timezone,
+                typed_cells=pd.Series(typed_cells, index=mapped.index),
+            ).max()
             for c in profile.columns
             if c.type in ("timestamp", "date") and not _DEADLINE.search(c.name)
         ]
@@ -563,7 +577,7 @@ def read_landed(
     # mapping waits for the batch (pandas' cost per call, not per row, dominates a file's mapping),
     # except where the export's date is its newest timestamp
     mapped = map_columns(export.frame, profile)[0] if profile.snapshot_source == "newest_timestamp" else None
-    snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today)
+    snapshot = _snapshot_date(path, relative, profile, mapped, as_of, today, export.has_typed_cells)
     missing = missing_headers(export.header, profile)
     return LandedFile(path, relative, file_id, profile, snapshot, export, missing)
 
@@ -973,11 +987,13 @@ def _write(
     rows: pd.DataFrame,
     quarantined: pd.DataFrame,
     entries: list[ledger.LedgerEntry],
+    replaces: list[str] | None = None,
 ) -> None:
-    """One transaction: the batch's good rows (those with _GOOD true), its quarantine and its
-    ledger rows, or none of them."""
+    """One transaction: the earlier loads the batch replaces taken out, the batch's good rows
+    (those with _GOOD true), its quarantine and its ledger rows; or none of that."""
     connection.execute("begin transaction")
     try:
+        ledger.forget(connection, replaces or [])
         # as Arrow: DuckDB scans Arrow columns natively, pandas' text columns value by value
         connection.register("landed_rows", pa.Table.from_pandas(rows, preserve_index=False).combine_chunks())
         connection.execute(f"insert into raw.{table} by name select * exclude ({_GOOD}) from landed_rows where {_GOOD}")
@@ -1001,6 +1017,7 @@ class PreparedBatch:
     rows: pd.DataFrame  # every row, typed; those with _GOOD true are loaded
     quarantined: pd.DataFrame
     entries: list[ledger.LedgerEntry]
+    replaces: list[str] = field(default_factory=list)  # earlier loads taken out in the same transaction
 
 
 def prepare_batch(
@@ -1012,8 +1029,9 @@ def prepare_batch(
     profile = files[0].profile
     mapped = _mapped_batch(files)
     masked = _masked(mapped, profile, key, digests)
-    typed, problems = row_problems(masked, profile)
     exports = {file.file_id: file.export for file in files}
+    typed_cells = mapped["_file_id"].map({file_id: export.has_typed_cells for file_id, export in exports.items()})
+    typed, problems = row_problems(masked, profile, typed_cells.astype(bool))
     problems = joined_problems(problems, export_problems(mapped, profile, exports))
     good = problems.eq("")
 
@@ -1055,7 +1073,9 @@ class _BatchWriter:
 
     def submit(self, batch: PreparedBatch) -> None:
         self.wait()  # two batches in memory at most: the one written and the one prepared
-        future = self._pool.submit(_write, self._cursor, batch.table, batch.rows, batch.quarantined, batch.entries)
+        future = self._pool.submit(
+            _write, self._cursor, batch.table, batch.rows, batch.quarantined, batch.entries, batch.replaces
+        )
         self._pending = (future, batch.entries)
 
     def wait(self) -> None:
@@ -1184,7 +1204,11 @@ def ingest_landing(
         "select file_id, file_name, snapshot_date from raw.load_ledger where status = 'loaded'"
     ).fetchall():
         loaded_by_name.setdefault(name, []).append((file_id, snapshot))
-    replaced: list[str] = []  # earlier loads that files landed again under their name correct
+    # the earlier loads each file of a batch replaces: a corrected export landed again under its
+    # name, with the export date of those loads (another date is the next snapshot of a source
+    # that always writes one file name, `export.csv`, and keeps the one before); taken out in the
+    # batch's own transaction, so a file that is rejected or not due replaces nothing
+    replacing: dict[str, list[str]] = {}  # by the new file's id
     report = IngestReport()
     paths = [(path, path.relative_to(landing_dir).as_posix()) for path in landed_paths(landing_dir)]
     if only is not None:
@@ -1207,8 +1231,12 @@ def ingest_landing(
 
     def flush(profile_name: str) -> None:
         pending_rows.pop(profile_name, None)
+        files = pending.pop(profile_name)
         with report.timed("checking and masking"):
-            batch = prepare_batch(pending.pop(profile_name), key, loaded_at, digests)
+            batch = prepare_batch(files, key, loaded_at, digests)
+        replaced = [replacing.pop(file.file_id, []) for file in files]
+        batch.replaces = [file_id for earlier in replaced for file_id in earlier]
+        report.files_replaced += sum(1 for earlier in replaced if earlier)
         with report.timed("waiting for writes"):
             writer.submit(batch)
 
@@ -1234,8 +1262,6 @@ def ingest_landing(
             report.files_already_loaded += 1
             continue
         as_of_file = (recorded_dates or {}).get(relative) or as_of
-        if relative in loaded_by_name:
-            replaced += _corrected_loads(path, relative, loaded_by_name[relative], profiles, as_of_file, today)
         if file_hash in planned:
             plan.append((path, relative, named_date, ("copy", file_hash, as_of_file)))
             continue
@@ -1243,9 +1269,6 @@ def ingest_landing(
         plan.append((path, relative, named_date, ("read", file_hash, _stamp(path))))
         to_read.append((path, relative, file_hash, as_of_file))
 
-    if replaced:
-        ledger.forget(connection, replaced)
-        report.files_replaced = len(replaced)
     writer = _BatchWriter(connection, loaded)
     reads = read_files(to_read, profiles, today)
     try:
@@ -1280,6 +1303,9 @@ def ingest_landing(
             else:
                 batch = pending.setdefault(landed.profile.name, [])
                 batch.append(landed)
+                replacing[landed.file_id] = [
+                    file_id for file_id, date in loaded_by_name.get(relative, []) if date == landed.snapshot_date
+                ]
                 pending_ids.add(landed.file_id)
                 pending_rows[landed.profile.name] = pending_rows.get(landed.profile.name, 0) + landed.rows
                 if pending_rows[landed.profile.name] >= BATCH_ROWS:
@@ -1307,26 +1333,6 @@ def _under_landing(name: str, landing_dir: Path) -> str:
     except ValueError:  # outside the landing folder: left for the ledger lookup to say
         pass
     return name
-
-
-def _corrected_loads(
-    path: Path,
-    relative: str,
-    earlier: list[tuple[str, dt.date | None]],
-    profiles: list[SourceProfile],
-    as_of: dt.date | None,
-    today: dt.date,
-) -> list[str]:
-    """The earlier loads a file landed again under their name, with other content, replaces: those
-    of its export date. The same name with the same date is a corrected export (loading both would
-    count its rows twice); another date is the next snapshot of a source that writes one file name
-    (`export.csv`), and keeps the one before. A file that cannot be read replaces nothing: it is
-    rejected as it loads, and the earlier load stays."""
-    try:
-        snapshot = read_landed(path, relative, "check", profiles, as_of=as_of, today=today).snapshot_date
-    except Exception:  # noqa: BLE001 - the load itself says why, as a rejected ledger row
-        return []
-    return [file_id for file_id, date in earlier if date == snapshot]
 
 
 def reload_files(
@@ -1364,6 +1370,16 @@ def reload_files(
     gone = [name for _, name, _ in rows if not (landing_dir / name).exists()]
     if gone:
         raise PipelineError(f"{landing_dir / gone[0]}: no longer in the landing folder; put it back to reload it")
+    # a name loaded more than once (a source that always writes `export.csv`): the landing folder
+    # holds its last content only, so that load is the one read again; the earlier ones stay
+    current = {name: _content_id(landing_dir / name, landing_dir) for name in {name for _, name, _ in rows}}
+    changed = [name for name in current if all(file_id != current[name] for file_id, n, _ in rows if n == name)]
+    if changed:
+        raise PipelineError(
+            f"{landing_dir / changed[0]}: the file changed since it was loaded; `hotline ingest` loads the new "
+            "content (replacing the load of the same export date), then reload it if need be"
+        )
+    rows = [row for row in rows if row[0] == current[row[1]]]
     # each file keeps the export date it was loaded with (files dated on the command line included)
     recorded = {name: as_of or snapshot for _, name, snapshot in rows}
     today = dt.date.today()

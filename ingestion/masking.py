@@ -301,9 +301,10 @@ def _number_mask(digits: str, groups: list[str], after: str) -> str | None:
 
 
 def _north_american_groups(groups: list[str]) -> bool:
-    """Written as one run, or as (415) 555-0134, 415.555.0134, 415 5550134, maybe after 1 or +1."""
+    """Written as (415) 555-0134, 415.555.0134 or 415 5550134, maybe after 1 or +1. Not as one run
+    of ten digits: Chinese text is full of those (order numbers, 2023010512 as a date and hour)."""
     lengths = [len(group) for group in groups[1:]] if groups[0] == "1" and len(groups) > 1 else [len(g) for g in groups]
-    return len(groups) == 1 or lengths in ([3, 3, 4], [3, 7])
+    return lengths in ([3, 3, 4], [3, 7])
 
 
 def _valid_id18(number: str) -> bool:

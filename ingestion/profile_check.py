@@ -87,7 +87,9 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     result.missing_headers = missing
     try:
         # the whole path, so that a profile dated by its folder (from_path) finds the date there
-        result.snapshot_date = _snapshot_date(path, path.as_posix(), profile, mapped, as_of, dt.date.today())
+        result.snapshot_date = _snapshot_date(
+            path, path.as_posix(), profile, mapped, as_of, dt.date.today(), export.has_typed_cells
+        )
     except PipelineError as error:
         result.snapshot_problem = str(error)
     result.empty_columns = [name for name in mapped.columns if not mapped[name].ne("").any()]
@@ -110,7 +112,7 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     sheets = export.row_sheets()
     if sheets:
         mapped["_sheet"] = sheets
-    typed, problems = row_problems(mapped, profile)
+    typed, problems = row_problems(mapped, profile, pd.Series(export.has_typed_cells, index=mapped.index))
     if profile.out_of_order_times == "gate":
         backwards = out_of_order_times(typed, profile).messages
         for reason in backwards[backwards.ne("") & problems.eq("")].tolist():

@@ -254,7 +254,7 @@ def _column_spec(name: str, raw: str | ColumnModel, model: ProfileModel, contrac
         separator=raw.separator,
         value=raw.value,
         split=(raw.split.separator, raw.split.part) if raw.split else None,
-        value_map=tuple(raw.map.items()),
+        value_map=tuple((value.strip(), target) for value, target in raw.map.items()),  # cells are trimmed
         otherwise=raw.else_,
         vocabulary=tuple((contract.vocabulary_of(name) if contract else None) or ()),
         default=raw.default,

@@ -118,6 +118,11 @@ class RawExport:
     def rows(self) -> int:
         return len(self.cells) if isinstance(self.cells, pd.DataFrame) else len(self.row_numbers)
 
+    @property
+    def has_typed_cells(self) -> bool:
+        """Read from a workbook's typed cells (dates as dates), not from text."""
+        return self.file_format.split()[0] in ("xlsx", "xlsm", "xls", "ods") or self.file_format.startswith("xml")
+
     @cached_property
     def frame(self) -> pd.DataFrame:
         return self.cells if isinstance(self.cells, pd.DataFrame) else arrow_frame(self.cells[1], self.cells[0])
@@ -1192,6 +1197,7 @@ def _flattened(record: dict, prefix: str = "") -> dict[str, str]:
 
 
 HIDDEN_COLUMN = ":hidden"  # Socrata's own columns (:sid, :created_at, …), left out
+RECORD_KEYS = ("data", "list", "rows", "records", "items", "results", "result", "content")
 
 
 def _json_records(value: object, depth: int = 0) -> tuple[list[object], list[str] | None, int] | None:
@@ -1218,12 +1224,35 @@ def _json_records(value: object, depth: int = 0) -> tuple[list[object], list[str
             if isinstance(column, dict)
         ]
         return value["data"], names, 1
-    found = [_json_records(child, depth + 1) for child in value.values()]
-    found = [records for records in found if records]
-    return max(found, key=lambda records: len(records[0])) if found else None
+    found = {key: _json_records(child, depth + 1) for key, child in value.items()}
+    found = {key: records for key, records in found.items() if records}
+    for key in RECORD_KEYS:  # where APIs put their records, before a longer list of something else
+        if key in found:
+            return found[key]
+    return max(found.values(), key=lambda records: len(records[0])) if found else None
 
 
-def _read_json(path: Path) -> RawExport:
+def _parsed_or_none(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+_JSON = -3  # the part under which a JSON export's reading is kept (reads_kept)
+
+
+def _read_json(path: Path, *, whole_read: bool = True) -> RawExport:
+    """_parse_json's export, parsed once for the first look at its rows and the whole read."""
+    kept = _take(path, _JSON, whole_read=whole_read)
+    if kept is None:
+        kept = _parse_json(path)
+        if not whole_read:
+            _keep(path, _JSON, kept)
+    return kept
+
+
+def _parse_json(path: Path) -> RawExport:
     """A JSON export: an array of records (objects), the same under a key of an object, Socrata's
     rows.json, or JSON Lines (one object a line: .jsonl, .ndjson, or a .json that parses so). A
     record's row number is its number in the file (the first is 1; a JSON Lines record's is its
@@ -1238,8 +1267,8 @@ def _read_json(path: Path) -> RawExport:
         try:
             found = _json_records(json.loads(text))
         except json.JSONDecodeError as error:
-            lines = [line for line in text.splitlines() if line.strip()]
-            if len(lines) < 2 or not lines[0].lstrip().startswith("{"):
+            lines = [line for line in text.split("\n") if line.strip()]
+            if len(lines) < 2 or not isinstance(_parsed_or_none(lines[0]), dict):
                 raise PipelineError(
                     f"{path}: not valid JSON at line {error.lineno}, column {error.colno} ({error.msg}); "
                     "re-export the file whole"
@@ -1253,7 +1282,9 @@ def _read_json(path: Path) -> RawExport:
             rows, names, first = found
             records = list(enumerate(rows, start=first))
     if lines_mode:
-        for number, line in enumerate(text.splitlines(), start=1):
+        # by line feeds alone: U+2028 and the like may stand inside a value
+        for number, line in enumerate(text.removesuffix("\n").split("\n"), start=1):
+            line = line.removesuffix("\r")
             if not line.strip():
                 continue
             try:
@@ -1264,6 +1295,10 @@ def _read_json(path: Path) -> RawExport:
     table: list[tuple[int, dict[str, str]]] = []
     for number, record in records:
         if names is not None and isinstance(record, list):
+            if len(record) > len(names):  # a cell no column names: which would it be?
+                malformed.append((number, json.dumps(record, ensure_ascii=False)))
+                reasons[number] = f"a row of {len(record)} cells under {len(names)} columns"
+                continue
             record = dict(zip(names, record, strict=False))
             record.pop(HIDDEN_COLUMN, None)
         if not isinstance(record, dict):
@@ -1316,7 +1351,7 @@ def leading_rows(path: Path, count: int = HEADER_SEARCH_ROWS, sheet: int = 0) ->
         if path.suffix.lower() not in READABLE_SUFFIXES:
             return []
         if path.suffix.lower() in JSON_SUFFIXES:  # the keys are the header, on the first row
-            export = _read_json(path)
+            export = _read_json(path, whole_read=False)
             return [export.header, *export.frame.head(count - 1).fillna("").astype(str).values.tolist()]
         kind = _kind(path)
         if kind == "html":

@@ -18,9 +18,10 @@ FLAG_VALUES = {
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # Excel's day 0 (its 1900 leap-year bug included)
 EXCEL_SERIALS = (1.0, 2_958_465.0)  # 1900-01-01 … 9999-12-31
 ZONE_SUFFIX = r"(?:Z|[+-]\d{2}:?\d{2})$"
-# What the readers write for a spreadsheet's own date and time cells (readers._cell_text): read
-# whatever formats a profile gives, since a workbook holds typed cells beside text ones (and a
-# datetime cell at midnight may come as a date alone)
+# What the readers write for a spreadsheet's own date and time cells (readers._cell_text): read in
+# a workbook's rows whatever formats a profile gives, since a workbook holds typed cells beside
+# text ones (and a datetime cell at midnight may come as a date alone). Not in text exports: there
+# they are text like any other, and only the profile's formats read them.
 TYPED_CELL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
@@ -43,18 +44,26 @@ def _from_iso8601(values: pd.Series, zone: str) -> pd.Series:
 
 
 def parse_timestamps(
-    values: pd.Series, formats: tuple[str, ...], *, zone: str = "Asia/Shanghai", store_zone: str = "keep"
+    values: pd.Series,
+    formats: tuple[str, ...],
+    *,
+    zone: str = "Asia/Shanghai",
+    store_zone: str = "keep",
+    typed_cells: pd.Series | None = None,
 ) -> pd.Series:
     """Parse text with the first format that fits each value; unparseable → NaT.
 
-    Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`, then those of
-    typed spreadsheet cells (TYPED_CELL_FORMATS). Times are the
+    Formats are strptime patterns, `excel` (serial day numbers) or `iso8601`; then, in the rows
+    `typed_cells` marks (a workbook's), those of its date cells (TYPED_CELL_FORMATS). Times are the
     export's local time in `zone`; with a `store_zone` other than keep they are converted to it.
     Each format reads only the rows no earlier one read (kept as positions: no masks per format).
     """
     parsed = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[us]")
     pending = np.flatnonzero(values.ne("").fillna(False).to_numpy(dtype=bool))  # rows still unparsed
+    workbook_rows = typed_cells.to_numpy(dtype=bool) if typed_cells is not None else np.zeros(len(values), dtype=bool)
     for fmt in (*formats, *(typed for typed in TYPED_CELL_FORMATS if typed not in formats)):
+        if fmt not in formats:
+            pending = pending[workbook_rows[pending]]
         if not len(pending):
             break
         subset = values.iloc[pending]
@@ -122,6 +131,13 @@ TIME_ORDER = (
 )
 
 
+def _as_exported(times: pd.Series, profile: SourceProfile) -> pd.Series:
+    """Times in the export's own zone, as it wrote them (a date alone is 00:00 there)."""
+    if not profile.converts_timezone:
+        return times
+    return times.dt.tz_localize(profile.store_timezone).dt.tz_convert(profile.timezone).dt.tz_localize(None)
+
+
 def out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> Problems:
     """Rows with a time before the step it follows (a completion before the receipt). A date
     alone (00:00) is before a time only when its day is: a same-day reply dated 2023-06-15 is
@@ -131,7 +147,7 @@ def out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> Problems:
     for later, earlier in TIME_ORDER:
         if later not in typed or earlier not in typed:
             continue
-        after, before = typed[later], typed[earlier]
+        after, before = (_as_exported(typed[name], profile) for name in (later, earlier))
         same_day_date = after.eq(after.dt.normalize()) & after.dt.normalize().eq(before.dt.normalize())
         bad = (after < before).fillna(False) & ~same_day_date.fillna(False)
         problems.note(
@@ -146,8 +162,11 @@ def out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> Problems:
     return problems
 
 
-def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed columns for every row, and each row's problems ('' for a good row)."""
+def row_problems(
+    mapped: pd.DataFrame, profile: SourceProfile, typed_cells: pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Typed columns for every row, and each row's problems ('' for a good row). `typed_cells`
+    marks the rows read from a workbook's cells (parse_timestamps)."""
     typed = {}
     problems = Problems(mapped.index)
     for column in profile.columns:
@@ -155,7 +174,11 @@ def row_problems(mapped: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataF
         present = values.ne("")
         if column.type in ("timestamp", "date"):
             typed[column.name] = parse_timestamps(
-                values, column.formats, zone=profile.timezone, store_zone=profile.store_timezone
+                values,
+                column.formats,
+                zone=profile.timezone,
+                store_zone=profile.store_timezone,
+                typed_cells=typed_cells,
             )
             if column.type == "date":
                 typed[column.name] = typed[column.name].dt.normalize()

@@ -9,8 +9,9 @@ column the warehouse keeps and publishes. It finds
   plausible birth date and province, and old 15-digit numbers with a plausible yymmdd date;
 - landlines: an area code `0[1-9]x(x)` and a 7- or 8-digit number (or the 10–12 digits run
   together),
-- North American numbers (311 exports): area code, exchange and line, `(415) 555-0134`,
-  `415.555.0134`, `4155550134`, maybe after 1 or +1 (reported as landlines),
+- North American numbers (311 exports): area code, exchange and line, grouped as `(415) 555-0134`,
+  `415.555.0134` or `415 5550134`, maybe after 1 or +1 (reported as landlines; ten digits in one
+  run are not taken for one: Chinese text is full of such order numbers and dates),
 
 written in half- or full-width digits, with any separators between the digit groups (spaces,
 dots, hyphens, slashes, underscores, brackets, middle dots, dashes; up to three in a row).
@@ -84,7 +85,7 @@ _AREA_CODE = re.compile(r"0[1-9][0-9]{1,2}")
 _LANDLINE_RUN_TOGETHER = re.compile(r"0[1-9][0-9]{8,10}")
 # North American Numbering Plan: area code [2-9][0-8]x, exchange [2-9]xx, line xxxx; 1 in front
 _NANP = re.compile(r"1?([2-9][0-8][0-9][2-9][0-9]{6})")
-_NANP_GROUPS = ([3, 3, 4], [3, 7], [1, 3, 3, 4], [1, 3, 7], [10], [11])
+_NANP_GROUPS = ([3, 3, 4], [3, 7], [1, 3, 3, 4], [1, 3, 7])  # grouped: ten digits in one run are often order numbers
 # the first two digits of an ID number: the province (GB/T 2260), 83 for Taiwan residents' permits
 PROVINCES = frozenset(
     [11, 12, 13, 14, 15, 21, 22, 23, *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66), 71, 81, 82, 83]

@@ -74,6 +74,29 @@ def test_values_that_are_not_text_become_the_cells_a_csv_would_hold(tmp_path):
     }
 
 
+def test_the_records_are_found_where_apis_put_them_and_a_line_break_in_a_value_stays(tmp_path):
+    wrapped = tmp_path / "answer.json"  # a longer list of something else beside the records
+    wrapped.write_text(json.dumps({"errors": [{"e": 1}, {"e": 2}, {"e": 3}], "data": {"list": RECORDS}}))
+    lines = tmp_path / "requests.jsonl"  # U+2028 inside a value: one record, not two halves
+    lines.write_text(json.dumps({"id": "1", "note": "first\u2028second"}, ensure_ascii=False) + "\n", "utf-8")
+
+    assert read_export(wrapped).frame.values.tolist() == CELLS
+    assert read_export(lines).frame.values.tolist() == [["1", "first\u2028second"]]
+
+
+def test_a_socrata_row_with_more_cells_than_columns_is_kept_aside(tmp_path):
+    body = socrata_rows_json()
+    body["data"].append([9, 1685600000, *CELLS[0], "a stray cell"])
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+
+    export = read_export(path)
+
+    assert export.frame.values.tolist() == CELLS
+    assert [number for number, _ in export.malformed_rows] == [3]
+    assert export.malformed_reasons[3] == "a row of 7 cells under 6 columns"
+
+
 def test_a_chinese_systems_json_in_gb18030_reads(tmp_path):
     body = {"data": {"rows": [{"工单编号": "A1", "受理时间": "2023-06-01 08:00:00", "诉求内容": "路灯不亮"}]}}
     path = tmp_path / "工单导出.json"
@@ -90,8 +113,9 @@ def test_a_chinese_systems_json_in_gb18030_reads(tmp_path):
     [
         ('[{"id": 1}, {"id": 2', "not valid JSON at line 1, column 21"),
         ('{"count": 2, "status": "ok"}', "no list of records in this JSON"),
+        ('{"data": [\n{"id": 1},\n{"id": 2},\n', "not valid JSON at line 4, column 1"),  # not JSON Lines
     ],
-    ids=["cut short", "no records"],
+    ids=["cut short", "no records", "cut short, a record a line"],
 )
 def test_json_that_cannot_be_read_is_one_line_naming_the_file_and_what_to_do(tmp_path, text, said):
     path = tmp_path / "requests.json"

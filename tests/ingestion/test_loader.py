@@ -334,10 +334,10 @@ def test_a_batch_whose_write_fails_stops_the_run_and_lands_nothing_of_it_or_afte
     monkeypatch.setattr(loader, "BATCH_ROWS", 3)  # a batch per file
     written, write = [], loader._write
 
-    def fail_the_third(connection, table, rows, quarantined, entries):
+    def fail_the_third(connection, table, rows, quarantined, entries, replaces=None):
         if len(written) == 2:
             raise OSError("disk full")
-        write(connection, table, rows, quarantined, entries)
+        write(connection, table, rows, quarantined, entries, replaces)
         written.append(entries[0].file_name)
 
     monkeypatch.setattr(loader, "_write", fail_the_third)

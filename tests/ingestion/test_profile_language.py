@@ -164,31 +164,32 @@ def test_else_catches_what_the_map_does_not_name_and_an_empty_target_empties_a_v
             """
             work_order_id: Id
             received_at: Created
-            appeal_type: {from: Type, map: {Noise: 投诉, Question: 咨询}, else: 求助}
+            appeal_type: {from: Type, map: {"Noise ": 投诉, Question: 咨询}, else: 求助}
             satisfaction: {from: Rated, map: {Good: 满意, Bad: 不满意, Not rated: ""}}
+            is_on_time_reported: {from: OnTime, map: {按时: 是, 超期: 否}, else: 否}
             """,
         ),
     )
     rows = [
-        ["1", "Noise", "Good"],
-        ["2", "Tree Maintenance", "Not rated"],  # no map entry: else; not rated: empty
-        ["3", "投诉", "Bad"],  # already a type: kept
-        ["4", "", ""],  # empty stays empty
+        ["1", "Noise", "Good", "按时"],  # a map key is matched as cells are, trimmed
+        ["2", "Tree Maintenance", "Not rated", "不详"],  # no map entry: else; not rated: empty
+        ["3", "投诉", "Bad", "Y"],  # already a type, already a flag: kept
+        ["4", "", "", ""],  # empty stays empty
     ]
     write_csv(
         settings.landing_dir / "lang_else_2023-07-01.csv",
-        ["Id", "Created", "Type", "Rated"],
+        ["Id", "Created", "Type", "Rated", "OnTime"],
         [[row[0], "2023-07-01 09:00:00", *row[1:]] for row in rows],
     )
 
     report = steps.ingest(settings)
 
     assert (report.rows_loaded, report.rows_quarantined) == (4, 0)
-    assert landed(settings, "work_order_id, appeal_type, satisfaction") == [
-        ("1", "投诉", "满意"),
-        ("2", "求助", None),
-        ("3", "投诉", "不满意"),
-        ("4", None, None),
+    assert landed(settings, "work_order_id, appeal_type, satisfaction, is_on_time_reported") == [
+        ("1", "投诉", "满意", True),
+        ("2", "求助", None, False),
+        ("3", "投诉", "不满意", True),
+        ("4", None, None, None),
     ]
 
 
@@ -203,6 +204,7 @@ def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profi
             dispatched_at: Dispatched
             completed_at: Closed
             """,
+            settings=LOCAL_FORMAT + "\ntimezone: America/New_York\nstore_timezone: Asia/Shanghai",
             tail="out_of_order_times: quarantine   # a 311 system that back-dates closures\n",
         ),
     )
@@ -213,7 +215,7 @@ def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profi
             ["1", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-02 09:00:00"],
             ["2", "2023-07-01 09:00:00", "2023-07-01 08:00:00", ""],
             ["3", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-01 09:30:00"],
-            ["4", "2023-07-01 09:00:00", "", "2023-07-01"],  # a closing date alone, the same day: fine
+            ["4", "2023-07-01 09:00:00", "", "2023-07-01 00:00:00"],  # a closing date alone, the same day: fine
         ],
     )
 
@@ -222,7 +224,7 @@ def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profi
     assert (report.rows_loaded, report.rows_quarantined) == (2, 2)
     assert landed(settings, "work_order_id") == [("1",), ("4",)]
     assert query(settings, "select record_key, reason from raw.quarantine order by 1") == [
-        ("2", "Dispatched 2023-07-01 08:00:00 is before Created 2023-07-01 09:00:00"),
+        ("2", "Dispatched 2023-07-01 08:00:00 is before Created 2023-07-01 09:00:00"),  # as the export says
         ("3", "Closed 2023-07-01 09:30:00 is before Dispatched 2023-07-01 10:00:00"),
     ]
 
@@ -368,7 +370,7 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
         [
             ["1", "2023-07-01 09:00:00", "03.07.2023 17:45"],
             ["2", "2023-07-01 09:30:00", "20230704081500"],
-            ["3", "2023-07-01 10:00:00", "2023/07/04 08:15"],  # neither of the column's formats
+            ["3", "2023-07-01 10:00:00", "2023-07-04 08:15:00"],  # the profile's default is not the column's
         ],
     )
 
@@ -380,7 +382,7 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
     assert report.rows_quarantined == 1
     assert query(settings, "select record_key, reason from raw.quarantine") == [
-        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M (or 1 other format): '2023/07/04 08:15'")
+        ("3", "Closed is not a timestamp like %d.%m.%Y %H:%M (or 1 other format): '2023-07-04 08:15:00'")
     ]
 
 

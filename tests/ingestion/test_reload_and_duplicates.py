@@ -332,13 +332,42 @@ def test_a_source_that_writes_one_file_name_keeps_each_days_snapshot(settings, t
     report = steps.ingest(settings, as_of=dt.date(2023, 6, 2))
 
     assert report.files_replaced == 0  # the next day's snapshot, not a correction of the last
-    assert query(
-        settings, "select work_order_id, urgency, _snapshot_date from raw.hotline_work_orders order by 3, 1"
-    ) == [
+    both_days = [
         ("1", "一般", dt.date(2023, 6, 1)),
         ("1", "紧急", dt.date(2023, 6, 2)),
         ("2", "一般", dt.date(2023, 6, 2)),
     ]
+    snapshots = "select work_order_id, urgency, _snapshot_date from raw.hotline_work_orders order by 3, 1"
+    assert query(settings, snapshots) == both_days
+    # a reload reads the landed file again: the last day's load; the first day's stays as it was
+    reloaded = steps.reload(settings, names=["export.csv"])
+    assert (reloaded.files_loaded, reloaded.rows_loaded) == (1, 2)
+    assert query(settings, snapshots) == both_days
+    # the file changed since: ingest loads it, a reload is refused rather than guess which load it was
+    write_csv(export, header, [["3", "2023-06-03 08:00:00", "Normal"]])
+    with pytest.raises(PipelineError, match="export.csv: the file changed since it was loaded; `hotline ingest`"):
+        steps.reload(settings, names=["export.csv"])
+    assert query(settings, snapshots) == both_days
+
+
+def test_a_corrected_export_not_due_yet_replaces_nothing(settings, tmp_path, monkeypatch):
+    # dated on the command line: the export's date is known once it is read
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    monkeypatch.setenv("HOTLINE_PROFILES_DIR", str(folder))
+    undated = RELOAD_PROFILE.replace("from_filename: '(\\d{{4}})-(\\d{{2}})-(\\d{{2}})'", "command_line: true")
+    undated = undated.replace("filename: '^reload_city_'", "filename: '^export\\.csv$'")
+    (folder / "one_name.yaml").write_text(undated.format(urgency_map=FIXED_MAP), encoding="utf-8")
+    header, export = ["Id", "Created", "Priority"], settings.landing_dir / "export.csv"
+    write_csv(export, header, [["1", "2023-06-01 09:00:00", "Normal"]])
+    steps.ingest(settings, as_of=dt.date(2023, 6, 5))
+    write_csv(export, header, [["1", "2023-06-01 09:00:00", "Urgent"]])  # corrected
+
+    report = steps.ingest(settings, as_of=dt.date(2023, 6, 5), until=dt.date(2023, 6, 3))  # a backfill
+
+    assert (report.files_loaded, report.files_replaced, report.files_not_due) == (0, 0, 1)
+    assert query(settings, "select work_order_id, urgency from raw.hotline_work_orders") == [("1", "一般")]
+    assert ledger_adds_up(settings)
 
 
 def test_reloading_a_file_no_longer_in_the_landing_folder_is_a_one_line_error(settings, loaded_with_a_gap):
