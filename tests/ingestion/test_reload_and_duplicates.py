@@ -317,14 +317,19 @@ def test_a_corrected_export_landed_under_its_old_name_replaces_the_earlier_load(
     assert ledger_adds_up(settings)
 
 
-def test_a_source_that_writes_one_file_name_keeps_each_days_snapshot(settings, tmp_path, monkeypatch):
+def one_name_source(settings, tmp_path, monkeypatch) -> tuple[list[str], Path]:
+    """A source that always writes `export.csv`, dated on the command line (known once read)."""
     folder = tmp_path / "profiles"
     folder.mkdir()
     monkeypatch.setenv("HOTLINE_PROFILES_DIR", str(folder))
     undated = RELOAD_PROFILE.replace("from_filename: '(\\d{{4}})-(\\d{{2}})-(\\d{{2}})'", "command_line: true")
     undated = undated.replace("filename: '^reload_city_'", "filename: '^export\\.csv$'")
     (folder / "one_name.yaml").write_text(undated.format(urgency_map=FIXED_MAP), encoding="utf-8")
-    header, export = ["Id", "Created", "Priority"], settings.landing_dir / "export.csv"
+    return ["Id", "Created", "Priority"], settings.landing_dir / "export.csv"
+
+
+def test_a_source_that_writes_one_file_name_keeps_each_days_snapshot(settings, tmp_path, monkeypatch):
+    header, export = one_name_source(settings, tmp_path, monkeypatch)
     write_csv(export, header, [["1", "2023-06-01 09:00:00", "Normal"]])
     steps.ingest(settings, as_of=dt.date(2023, 6, 1))
     write_csv(export, header, [["1", "2023-06-01 09:00:00", "Urgent"], ["2", "2023-06-02 08:00:00", "Normal"]])
@@ -351,14 +356,7 @@ def test_a_source_that_writes_one_file_name_keeps_each_days_snapshot(settings, t
 
 
 def test_a_corrected_export_not_due_yet_replaces_nothing(settings, tmp_path, monkeypatch):
-    # dated on the command line: the export's date is known once it is read
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    monkeypatch.setenv("HOTLINE_PROFILES_DIR", str(folder))
-    undated = RELOAD_PROFILE.replace("from_filename: '(\\d{{4}})-(\\d{{2}})-(\\d{{2}})'", "command_line: true")
-    undated = undated.replace("filename: '^reload_city_'", "filename: '^export\\.csv$'")
-    (folder / "one_name.yaml").write_text(undated.format(urgency_map=FIXED_MAP), encoding="utf-8")
-    header, export = ["Id", "Created", "Priority"], settings.landing_dir / "export.csv"
+    header, export = one_name_source(settings, tmp_path, monkeypatch)
     write_csv(export, header, [["1", "2023-06-01 09:00:00", "Normal"]])
     steps.ingest(settings, as_of=dt.date(2023, 6, 5))
     write_csv(export, header, [["1", "2023-06-01 09:00:00", "Urgent"]])  # corrected
