@@ -24,6 +24,7 @@ import yaml
 
 from ingestion.contract import SEEDS_DIR, work_order_contract
 from ingestion.readers import leading_rows, read_export, refuse_repeated_headers
+from ingestion.validation import parse_whole_numbers
 
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
@@ -302,6 +303,12 @@ def _filename_date(file_name: str) -> tuple[re.Match[str], str] | None:
     return None
 
 
+def _whole_numbers(values: list[str]) -> bool:
+    """Values that are all counts of days (5, 10, 15天), some at least."""
+    filled = [value for value in values if value and value.strip()]
+    return bool(filled) and parse_whole_numbers(pd.Series(filled, dtype="string")).notna().all()
+
+
 def _filename_period(file_name: str) -> re.Match[str] | None:
     """The first month (or year) in a file name that has no full date."""
     for finder in _FILENAME_PERIODS:
@@ -488,6 +495,12 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     headers = [header for header in frame.columns if header.strip()]
     by_name = {column.name: column for column in columns}
     mapped, others, unmatched = _match_headers(headers, columns)
+    # a time limit given as a number of days under a deadline's name (办理时限: 5, 10, 15) is the
+    # order's own limit in working days, not a deadline that no value would read as
+    for deadline in ("due_at",):
+        header = mapped.get(deadline)
+        if header and "time_limit_working_days" not in mapped and _whole_numbers(frame[header].tolist()):
+            mapped["time_limit_working_days"] = mapped.pop(deadline)
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
     # without it, no completion or timeliness KPI could be computed. A message board's reply is
     # its answer: with no completion time, the reply closes the case

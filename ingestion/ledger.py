@@ -12,7 +12,7 @@ import duckdb
 from ingestion.contract import contract_for
 from ingestion.profiles import SourceProfile
 
-SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "date": "date", "flag": "boolean"}
+SQL_TYPES = {"text": "varchar", "timestamp": "timestamp", "date": "date", "flag": "boolean", "integer": "integer"}
 
 LEDGER_DDL = """
 create table if not exists raw.load_ledger (

@@ -65,6 +65,8 @@ class IngestReport:
     files_already_loaded: int = 0
     files_not_due: int = 0
     files_replaced: int = 0  # earlier loads of a file landed again, changed, with the same export date
+    # files that loaded no row, every row quarantined: a profile that reads none of them right
+    files_all_quarantined: list[str] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     rows_read: int = 0
     rows_loaded: int = 0
@@ -77,6 +79,12 @@ class IngestReport:
             f"{self.rows_quarantined} quarantined), {self.files_already_loaded} already loaded, "
             f"{len(self.rejected)} rejected, {self.files_not_due} after the run's date"
             + (f"; {self.files_replaced} replaced an earlier load of the same name" if self.files_replaced else "")
+            + (
+                f"; {len(self.files_all_quarantined)} loaded no row, every row quarantined (e.g. "
+                f"{self.files_all_quarantined[0]}): check their profile with `hotline profiles check`"
+                if self.files_all_quarantined
+                else ""
+            )
         )
 
     def time_spent(self) -> str:
@@ -1228,6 +1236,8 @@ def ingest_landing(
             report.rows_read += entry.rows_read or 0
             report.rows_loaded += entry.rows_loaded or 0
             report.rows_quarantined += entry.rows_quarantined or 0
+            if entry.rows_read and not entry.rows_loaded:
+                report.files_all_quarantined.append(entry.file_name)
 
     def flush(profile_name: str) -> None:
         pending_rows.pop(profile_name, None)

@@ -50,7 +50,7 @@ class ColumnModel(_Strict):
     map: dict[str, str] = {}
     else_: str | None = Field(default=None, alias="else")
     default: str | None = None
-    type: Literal["text", "timestamp", "date", "flag"] | None = None
+    type: Literal["text", "timestamp", "date", "flag", "integer"] | None = None
     formats: list[str] | None = None
     personal: Literal["hash", "mask_text"] | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -84,6 +85,16 @@ def parse_timestamps(
             .dt.tz_localize(None)
         )
     return result
+
+
+# a number of days as exports write it: 5, 5.0, 5天, 5个工作日, 10 working days
+_WHOLE_NUMBER = r"^\s*(\d{1,4})(?:\.0+)?\s*(?:个?工作日|天|日|days?|working days?|d)?\s*$"
+
+
+def parse_whole_numbers(values: pd.Series) -> pd.Series:
+    """Whole numbers (a count of days, with its unit or without); anything else → NA."""
+    digits = values.astype("string").str.extract(_WHOLE_NUMBER, flags=re.IGNORECASE, expand=False)
+    return pd.to_numeric(digits, errors="coerce").astype("Int64")
 
 
 _YES = [text for text, flag in FLAG_VALUES.items() if flag]
@@ -187,6 +198,10 @@ def row_problems(
                 expected += f" (or {len(column.formats) - 1} other format{'s' if len(column.formats) > 2 else ''})"
             bad = present & typed[column.name].isna()
             problems.note(bad, _quoting(f"{column.header} is not a {column.type} like {expected}: '", values, "'"))
+        elif column.type == "integer":
+            typed[column.name] = parse_whole_numbers(values)
+            bad = present & typed[column.name].isna()
+            problems.note(bad, _quoting(f"{column.header} is not a whole number (of days): '", values, "'"))
         elif column.type == "flag":
             typed[column.name] = parse_flags(values)
             bad = present & typed[column.name].isna()

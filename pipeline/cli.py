@@ -355,6 +355,9 @@ def profiles_check(
             soft_wrap=True,
         )
         failed |= result.snapshot_date is None
+        if result.rows + result.malformed_rows and not loadable:
+            console.print("[red]no row would load[/red]: fix the profile (the reasons are below)", soft_wrap=True)
+            failed = True
         for note in result.notes:
             console.print(f"[yellow]{note}[/yellow]", soft_wrap=True)
         console.print(f"headers read: {', '.join(result.matched_headers) or '–'}", soft_wrap=True)

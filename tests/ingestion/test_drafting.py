@@ -214,6 +214,20 @@ def test_a_message_board_with_a_reply_time_only_is_closed_by_the_reply_and_not_r
     assert columns["satisfaction"] == {"from": "满意度", "map": {"未评价": ""}}  # not rated: no rating
 
 
+@pytest.mark.parametrize(
+    ("limits", "column"),
+    [(["5", "10", "15"], "time_limit_working_days"), (["2023-06-08 18:00:00", "", "2023-06-09"], "due_at")],
+    ids=["days", "deadlines"],
+)
+def test_a_time_limit_given_in_days_is_drafted_as_the_orders_own_limit_not_a_deadline(tmp_path, limits, column):
+    rows = [["工单编号", "受理时间", "派单时间", "办理时限"]]
+    rows += [[f"A{n}", "2023-06-01 08:00:00", "2023-06-01 09:00:00", limit] for n, limit in enumerate(limits)]
+    report = draft(write_csv(tmp_path / "12345工单导出(2023-06-01).csv", rows, "gb18030"))
+    columns = yaml.safe_load(report.text)["columns"]
+    assert header_of(columns[column]) == "办理时限"
+    assert {"due_at", "time_limit_working_days"} - {column} <= set(report.unmapped_columns)
+
+
 def test_detect_formats_orders_by_frequency_and_reports_what_fits_nothing():
     values = ["2020/1/5", "2020-01-05 10:02:00", "2020-01-06 11:00:00", "", "n/a", "2020-01-06 11:00:00"]
     assert detect_formats(values) == (["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"], ["n/a"], [])

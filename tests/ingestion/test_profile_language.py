@@ -386,6 +386,36 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
 
 
+def test_a_time_limit_in_working_days_loads_as_a_whole_number_however_it_is_written(settings, profiles_dir):
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_limit",
+            """
+            work_order_id: Id
+            received_at: Created
+            time_limit_working_days: 办理时限
+            """,
+        ),
+    )
+    limits = ["5", "10天", "15个工作日", "3.0", "", "五天"]
+    write_csv(
+        settings.landing_dir / "lang_limit_2023-07-05.csv",
+        ["Id", "Created", "办理时限"],
+        [[str(n), "2023-07-01 09:00:00", limit] for n, limit in enumerate(limits, start=1)],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (5, 1)
+    assert landed(settings, "work_order_id, time_limit_working_days") == [
+        ("1", 5), ("2", 10), ("3", 15), ("4", 3), ("5", None)
+    ]  # fmt: skip
+    assert query(settings, "select record_key, reason from raw.quarantine") == [
+        ("6", "办理时限 is not a whole number (of days): '五天'")
+    ]
+
+
 def test_a_workbooks_own_date_cells_are_read_beside_text_in_the_profiles_formats(settings, profiles_dir):
     # a message board's export: text dates in some rows, Excel's date cells in others, and a
     # datetime cell at midnight, which the workbook gives as a date alone

@@ -118,6 +118,22 @@ def test_ingest_exits_1_and_says_how_many_files_were_rejected_and_0_with_allow_r
         ]
 
 
+def test_ingest_says_when_a_file_loaded_no_row_at_all(settings, land, invoke):
+    land("12345_gongdan_20230103.csv", [export_row(来电时间="05/01/2023 8am"), export_row(工单编号="", 来电时间="x")])
+
+    result = invoke("ingest")
+
+    output = one_line(result.output)
+    assert "1 files loaded (2 rows read: 0 loaded, 2 quarantined)" in output
+    assert (
+        "1 loaded no row, every row quarantined (e.g. 12345_gongdan_20230103.csv): check their profile with "
+        "`hotline profiles check`"
+    ) in output
+    checked = invoke("profiles", "check", str(settings.landing_dir / "12345_gongdan_20230103.csv"))
+    assert checked.exit_code == 1
+    assert "no row would load: fix the profile" in one_line(checked.output)
+
+
 @pytest.mark.parametrize("value", ["2023-02-30", "yesterday", "30/06/2023"])
 def test_a_bad_as_of_date_is_a_one_line_error_and_loads_nothing(settings, land, invoke, value):
     land("12345_gongdan_20230103.csv", [export_row()])

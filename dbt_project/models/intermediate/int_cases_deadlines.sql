@@ -1,8 +1,9 @@
 -- Deadlines and working-day durations per work order, on the official calendar.
 -- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
 -- export's own deadline where the export gives one and its profile says `deadline: export`
--- (the default); otherwise the end of the Nth working day after dispatch for the appeal type
--- (time_limits seed), or the exported deadline after an approved extension.
+-- (the default); otherwise the end of the Nth working day after dispatch, N the order's own
+-- limit where the export gives one (time_limit_working_days) or the appeal type's (time_limits
+-- seed), or the exported deadline after an approved extension.
 with cases as (
 
     select * from {{ ref('stg_hotline__work_orders') }}
@@ -40,7 +41,9 @@ with_limits as (
         cases.deadline_policy,
         limits.sign_limit_working_days,
         limits.sign_limit_hours,
-        limits.completion_limit_working_days,
+        -- the order's own limit where the export gives one (办理时限 in working days)
+        coalesce(cases.time_limit_working_days, limits.completion_limit_working_days) as completion_limit_working_days,
+        cases.time_limit_working_days is not null as has_own_limit,
         cast(cases.dispatched_at as date) as dispatched_date,
         cast(cases.signed_at as date) as signed_date,
         cast(cases.completed_at as date) as completed_date
@@ -108,6 +111,7 @@ completion_deadlines as (
         case
             when due_at is not null and deadline_policy = 'export' then 'export'
             when due_at is not null and is_extended then 'export_extension'
+            when standard_completion_due_date is not null and has_own_limit then 'export_limit'
             when standard_completion_due_date is not null then 'calendar'
         end as deadline_source,
 

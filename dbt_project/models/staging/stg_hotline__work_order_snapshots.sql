@@ -57,6 +57,7 @@ final as (
         snapshots.replied_at,
         snapshots.followed_up_at,
         snapshots.due_at,
+        snapshots.time_limit_working_days,
 
         -- status and result
         snapshots.is_extended,

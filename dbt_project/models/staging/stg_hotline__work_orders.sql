@@ -179,6 +179,7 @@ final as (
         ranked.replied_at,
         ranked.followed_up_at,
         ranked.due_at,
+        ranked.time_limit_working_days,
 
         -- status and result
         coalesce(ranked.is_extended, false) as is_extended,
