@@ -2,7 +2,8 @@
 -- A timestamp column gives an event at its own time (a new 派单时间 after the first is a
 -- re-dispatch); a status seen in an export (已退单, 已归档) or a flag turning on (是否延期)
 -- gives an event on that export's date, its time unknown. A re-dispatch with no 已退单 seen
--- before it implies a send-back the daily exports missed (evidence 'inferred').
+-- before it implies a send-back the daily exports missed (evidence 'inferred'); a dispatch
+-- after the order was completed reopens it (重办: 'reopened'), which implies no send-back.
 {%- set timestamp_events = [
     ('received_at', 'accepted'),
     ('signed_at', 'signed'),
@@ -11,7 +12,7 @@
     ('followed_up_at', 'followed_up'),
 ] %}
 {%- set event_order = {
-    'accepted': 1, 'dispatched': 2, 'sent_back': 3, 're_dispatched': 4, 'signed': 5,
+    'accepted': 1, 'dispatched': 2, 'sent_back': 3, 're_dispatched': 4, 'reopened': 4, 'signed': 5,
     'extended': 6, 'completed': 7, 'replied': 8, 'followed_up': 9, 'archived': 10,
 } %}
 
@@ -110,13 +111,39 @@ seen_in_exports as (
 
 ),
 
+first_completions as (
+
+    select work_order_id, min(event_at) as completed_at
+    from stamped
+    where event_type = 'completed'
+    group by 1
+
+),
+
+reopenings as (
+
+    -- a dispatch after the order was completed: reopened (重办), not dispatched again after a send-back
+    select
+        stamped.work_order_id,
+        case
+            when stamped.event_type = 're_dispatched' and stamped.event_at > first_completions.completed_at
+                then 'reopened'
+            else stamped.event_type
+        end as event_type,
+        stamped.event_at,
+        stamped.seen_in_export_date
+    from stamped
+    left join first_completions on stamped.work_order_id = first_completions.work_order_id
+
+),
+
 observed as (
 
     select
         *,
         'timestamp' as evidence,
         event_at as sort_at
-    from stamped
+    from reopenings
     union all
     select
         *,

@@ -62,7 +62,7 @@ event_counts as (
 
     select
         work_order_id,
-        cast(sum(case when event_type in ('dispatched', 're_dispatched') then 1 else 0 end) as integer)
+        cast(sum(case when event_type in ('dispatched', 're_dispatched', 'reopened') then 1 else 0 end) as integer)
             as dispatch_count,
         cast(sum(case when event_type = 'sent_back' then 1 else 0 end) as integer) as send_back_count
     from {{ ref('fct_case_events') }}
