@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -135,6 +136,8 @@ def _expectations_context():
 
 def _dbt_failure_message(item: dict) -> str:
     message = (item.get("message") or item["status"]).strip().splitlines()[0]
+    # dbt's "Got 3 results, configured to warn if != 0": the rows a test of severity warn found
+    message = re.sub(r"^Got (\d+) results?, configured to warn if != 0$", r"\1 row(s)", message)
     if item.get("relation_name"):  # tests store their failing rows (store_failures)
         message += f"; failing rows in {item['relation_name']}"
     return message
