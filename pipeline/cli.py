@@ -240,10 +240,13 @@ def kpis(grain: Annotated[str, typer.Option(help="yearly, quarterly or monthly")
         collapse_padding=True,
     )
     columns = run_step(lambda: kpi_table_columns(grain))
-    for header, _, _ in columns:
-        table.add_column(header, justify="right", no_wrap=True)
-    for row in document[grain]:
-        table.add_row(*(fmt(row[key]) if row.get(key) is not None else "–" for _, key, fmt in columns))
+    rows = [[fmt(row[key]) if row.get(key) is not None else "–" for _, key, fmt in columns] for row in document[grain]]
+    for position, (header, _, _) in enumerate(columns):
+        # the period stays whole in a narrow terminal; the figures give way first
+        widest = max((len(row[0]) for row in rows), default=0) if position == 0 else None
+        table.add_column(header, justify="right", no_wrap=True, min_width=widest)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     console.print(f"published: {settings.published_dir / 'warehouse.duckdb'}")
 

@@ -227,6 +227,20 @@ def test_the_office_gets_the_kpis_as_a_workbook_and_a_chart(pipeline_run):
     assert (published / "kpi_trends.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_hotline_kpis_shows_whole_periods_in_a_narrow_terminal(pipeline_run):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    data_dir, _ = pipeline_run
+    env = {"HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_HASH_KEY": HASH_KEY, "COLUMNS": "80"}
+    result = CliRunner().invoke(app, ["kpis", "--grain", "monthly"], env=env)
+
+    assert result.exit_code == 0, result.output
+    periods = re.findall(r"^\s*(\d{4}-\d{2}\S*)", result.output, flags=re.MULTILINE)
+    assert len(periods) == 24 and all("…" not in period for period in periods), periods[:3]
+
+
 CATEGORY_COLUMNS = tuple(f"category_l{level}_{part}" for level in (1, 2, 3) for part in ("code", "name"))
 # what each split KPI mart is split by, as a function of a work order
 MART_KEYS = {
