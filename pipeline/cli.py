@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -232,22 +233,34 @@ def kpis(grain: Annotated[str, typer.Option(help="yearly, quarterly or monthly")
         raise typer.Exit(code=1)
     settings = get_settings()
     document = run_step(lambda: steps.published_kpis(settings))
-    table = Table(
-        title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})",
-        caption="及时签收: within the time_limits seed; 按时办结: by each order's deadline (export's, else seed)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        collapse_padding=True,
-    )
     columns = run_step(lambda: kpi_table_columns(grain))
     rows = [[fmt(row[key]) if row.get(key) is not None else "–" for _, key, fmt in columns] for row in document[grain]]
-    for position, (header, _, _) in enumerate(columns):
-        # the period stays whole in a narrow terminal; the figures give way first
-        widest = max((len(row[0]) for row in rows), default=0) if position == 0 else None
-        table.add_column(header, justify="right", no_wrap=True, min_width=widest)
-    for row in rows:
-        table.add_row(*row)
-    console.print(table)
+    # no figure is cut short: KPIs that do not fit beside the period go on to a table of their own,
+    # under the same period and status
+    widths = [
+        2 + max(cell_len(text) for text in [header, *(row[j] for row in rows)])
+        for j, (header, _, _) in enumerate(columns)
+    ]
+    groups: list[list[int]] = []
+    for j in range(2, len(columns)):
+        if not groups or sum(widths[k] for k in [0, 1, *groups[-1], j]) > console.width:
+            groups.append([])
+        groups[-1].append(j)
+    for number, group in enumerate(groups):
+        table = Table(
+            title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})" if number == 0 else None,
+            caption="及时签收: within the time_limits seed; 按时办结: by each order's deadline (export's, else seed)"
+            if number == len(groups) - 1
+            else None,
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        for j in [0, 1, *group]:
+            table.add_column(columns[j][0], justify="right", no_wrap=True)
+        for row in rows:
+            table.add_row(*(row[j] for j in [0, 1, *group]))
+        console.print(table)
     console.print(f"published: {settings.published_dir / 'warehouse.duckdb'}")
 
 
