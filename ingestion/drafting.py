@@ -24,7 +24,7 @@ import yaml
 
 from ingestion.contract import SEEDS_DIR, work_order_contract
 from ingestion.readers import leading_rows, read_export, refuse_repeated_headers
-from ingestion.validation import parse_whole_numbers
+from ingestion.validation import NO_DATE, parse_whole_numbers
 
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
@@ -246,7 +246,7 @@ def _fitting(values: list[str], fmt: str) -> set[str]:
 def detect_formats(values: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The formats the values need (most values first), the values none fits, and formats that
     fit exactly the same values as the first one (an ambiguity to check, e.g. %m/%d vs %d/%m)."""
-    counts = Counter(value.strip() for value in values if value and value.strip())
+    counts = Counter(value.strip() for value in values if value and value.strip() and not re.fullmatch(NO_DATE, value))
     distinct = list(counts)[:MAX_SAMPLED_VALUES]
     fitting = {fmt: _fitting(distinct, fmt) for fmt in CANDIDATE_FORMATS}
     chosen: list[str] = []

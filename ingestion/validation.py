@@ -87,6 +87,7 @@ def parse_timestamps(
     return result
 
 
+NO_DATE = r"0000-00-00(?:[ T]00:00(?::00(?:\.0+)?)?)?"
 # a number of days as exports write it: 5, 5.0, 5天, 5个工作日, 10 working days
 _WHOLE_NUMBER = r"^\s*(\d{1,4})(?:\.0+)?\s*(?:个?工作日|天|日|days?|working days?|d)?\s*$"
 
@@ -183,7 +184,13 @@ def row_problems(
     for column in profile.columns:
         values = mapped[column.name]
         present = values.ne("")
+        no_date = pd.Series(False, index=values.index)
         if column.type in ("timestamp", "date"):
+            # a database's zero date (MySQL's 0000-00-00 00:00:00) stands for no date: an open
+            # order's completion time, not a wrong one
+            no_date = present & values.str.fullmatch(NO_DATE).fillna(False).astype(bool)
+            present &= ~no_date
+            values = values.mask(no_date, "")
             typed[column.name] = parse_timestamps(
                 values,
                 column.formats,
@@ -209,7 +216,8 @@ def row_problems(
         else:
             typed[column.name] = values.where(present, None)
         if column.name in profile.required:
-            problems.note(~present, f"{column.header} is empty")
+            problems.note(~present & ~no_date, f"{column.header} is empty")
+            problems.note(no_date, _quoting(f"{column.header} is a zero date, no date: '", mapped[column.name], "'"))
         if column.name in profile.allowed:
             unknown = present & ~values.isin(profile.allowed[column.name])
             problems.note(unknown, _quoting(f"{column.header} '", values, "' is not one of the known values"))

@@ -228,6 +228,11 @@ def test_a_time_limit_given_in_days_is_drafted_as_the_orders_own_limit_not_a_dea
     assert {"due_at", "time_limit_working_days"} - {column} <= set(report.unmapped_columns)
 
 
+def test_a_zero_date_is_no_value_to_find_a_format_for():
+    values = ["2023-06-01 08:00:00", "0000-00-00 00:00:00", "0000-00-00"]
+    assert detect_formats(values) == (["%Y-%m-%d %H:%M:%S"], [], [])
+
+
 def test_detect_formats_orders_by_frequency_and_reports_what_fits_nothing():
     values = ["2020/1/5", "2020-01-05 10:02:00", "2020-01-06 11:00:00", "", "n/a", "2020-01-06 11:00:00"]
     assert detect_formats(values) == (["%Y-%m-%d %H:%M:%S", "%Y/%m/%d"], ["n/a"], [])

@@ -386,6 +386,38 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
 
 
+def test_a_databases_zero_date_is_no_date(settings, profiles_dir):
+    # MySQL-backed systems write 0000-00-00 00:00:00 where a time is not there yet (an open order)
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_zero",
+            """
+            work_order_id: Id
+            received_at: Created
+            completed_at: Closed
+            """,
+        ),
+    )
+    write_csv(
+        settings.landing_dir / "lang_zero_2023-07-05.csv",
+        ["Id", "Created", "Closed"],
+        [
+            ["1", "2023-07-01 09:00:00", "0000-00-00 00:00:00"],
+            ["2", "2023-07-01 09:00:00", "2023-07-02 10:00:00"],
+            ["3", "0000-00-00 00:00:00", ""],  # no receipt time: nothing to count it by
+        ],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (2, 1)
+    assert landed(settings, "work_order_id, completed_at") == [("1", None), ("2", dt.datetime(2023, 7, 2, 10))]
+    assert query(settings, "select record_key, reason from raw.quarantine") == [
+        ("3", "Created is a zero date, no date: '0000-00-00 00:00:00'")
+    ]
+
+
 def test_a_time_limit_in_working_days_loads_as_a_whole_number_however_it_is_written(settings, profiles_dir):
     add_profile(
         profiles_dir,
