@@ -497,10 +497,9 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     mapped, others, unmatched = _match_headers(headers, columns)
     # a time limit given as a number of days under a deadline's name (办理时限: 5, 10, 15) is the
     # order's own limit in working days, not a deadline that no value would read as
-    for deadline in ("due_at",):
-        header = mapped.get(deadline)
-        if header and "time_limit_working_days" not in mapped and _whole_numbers(frame[header].tolist()):
-            mapped["time_limit_working_days"] = mapped.pop(deadline)
+    header = mapped.get("due_at")
+    if header and "time_limit_working_days" not in mapped and _whole_numbers(frame[header].tolist()):
+        mapped["time_limit_working_days"] = mapped.pop("due_at")
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
     # without it, no completion or timeliness KPI could be computed. A message board's reply is
     # its answer: with no completion time, the reply closes the case
