@@ -36,6 +36,7 @@ FIELDS = {
     "description",
     "counted_by",
     "counts",
+    "counts_void_orders",
     "last_year_of",
     "numerator",
     "denominator",
@@ -61,6 +62,7 @@ class Kpi:
     data_tests: tuple = ()  # besides the [0, 1] test of a rate
     counted_by: str | None = None
     counts: str | None = None
+    counts_void_orders: bool = False  # a void order (已作废) adds to this measure; to no other
     last_year_of: str | None = None
     numerator: str | None = None
     denominator: str | None = None
@@ -75,6 +77,14 @@ class Kpi:
     @property
     def is_measure(self) -> bool:
         return self.counts is not None
+
+    @property
+    def sums(self) -> str | None:
+        """What one fct_cases row adds to the measure: its `counts`, nothing for a void order unless
+        the measure counts them (the KPI marts' macro measure_sql says the same)."""
+        if self.counts is None or self.counts_void_orders:
+            return self.counts
+        return f"case when not coalesce(is_void, false) then {self.counts} end"
 
     @property
     def column_doc(self) -> dict:
@@ -172,6 +182,7 @@ def _kpi(entry: dict, path: Path) -> Kpi:
         data_tests=tuple(entry.get("data_tests") or ()),
         counted_by=entry.get("counted_by"),
         counts=None if entry.get("counts") is None else str(entry["counts"]),
+        counts_void_orders=entry.get("counts_void_orders", False),
         last_year_of=entry.get("last_year_of"),
         numerator=None if entry.get("numerator") is None else str(entry["numerator"]),
         denominator=None if entry.get("denominator") is None else str(entry["denominator"]),

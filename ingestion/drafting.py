@@ -303,10 +303,22 @@ def _filename_date(file_name: str) -> tuple[re.Match[str], str] | None:
     return None
 
 
-def _whole_numbers(values: list[str]) -> bool:
-    """Values that are all counts of days (5, 10, 15天), some at least."""
+def _satisfaction_levels_in(values: list[str]) -> bool:
+    """Values that are mostly satisfaction levels or their synonyms (未回访: not rated)."""
+    filled = [normalize(value) for value in values if value and value.strip()]
+    known = {normalize(level["satisfaction"]) for level in _satisfaction_levels()} | set(value_synonyms("satisfaction"))
+    return bool(filled) and sum(value in known for value in filled) >= len(filled) * 0.8
+
+
+def _days_but(values: list[str]) -> list[str] | None:
+    """When the filled values are counts of days (5, 10, 15天, 3个工作日) but for a few (24小时):
+    those few; None when they are not (a deadline, or nothing)."""
     filled = [value for value in values if value and value.strip()]
-    return bool(filled) and parse_whole_numbers(pd.Series(filled, dtype="string")).notna().all()
+    if not filled:
+        return None
+    counted = parse_whole_numbers(pd.Series(filled, dtype="string")).notna().tolist()
+    others = sorted({value for value, is_days in zip(filled, counted, strict=True) if not is_days})
+    return others if len(others) <= len(filled) / 5 and sum(counted) >= len(filled) * 0.8 else None
 
 
 def _filename_period(file_name: str) -> re.Match[str] | None:
@@ -498,8 +510,14 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     # a time limit given as a number of days under a deadline's name (办理时限: 5, 10, 15) is the
     # order's own limit in working days, not a deadline that no value would read as
     header = mapped.get("due_at")
-    if header and "time_limit_working_days" not in mapped and _whole_numbers(frame[header].tolist()):
+    not_days = _days_but(frame[header].tolist()) if header and "time_limit_working_days" not in mapped else None
+    if not_days is not None:
         mapped["time_limit_working_days"] = mapped.pop("due_at")
+    # a follow-up result (回访结果) whose values are satisfaction levels (满意, 基本满意, 不满意) is
+    # the rating: read as a follow-up note, no satisfaction KPI could be computed
+    header = mapped.get("follow_up_result")
+    if header and "satisfaction" not in mapped and _satisfaction_levels_in(frame[header].tolist()):
+        mapped["satisfaction"] = mapped.pop("follow_up_result")
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
     # without it, no completion or timeliness KPI could be computed. A message board's reply is
     # its answer: with no completion time, the reply closes the case
@@ -546,6 +564,13 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
 
     # value maps
     map_notes: dict[str, str] = {}
+    if not_days:  # the others (24小时) quarantine their rows unless mapped to a number of days
+        note = (
+            f"{len(not_days)} value(s) not a number of days, e.g. {not_days[0]!r}: map them "
+            "(map: {'24小时': '1'}) or their rows are quarantined"
+        )
+        map_notes["time_limit_working_days"] = note
+        report.todos.append(f"time_limit_working_days: {note}")
     value_maps: dict[str, dict[str, tuple[str | None, bool]]] = {}
     for column_name, header in report.mapped.items():
         column = by_name[column_name]
@@ -595,6 +620,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         lines += [
             "# TODO: set the export's zone, e.g. America/New_York (without a timezone, Asia/Shanghai is assumed)",
             "# timezone: America/New_York",
+            # China's time limits and holidays are no deadline for another country's requests
+            "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",
         ]
     if report.timestamp_formats:
         lines.append(

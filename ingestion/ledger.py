@@ -29,7 +29,7 @@ create table if not exists raw.load_ledger (
     error varchar,
     loaded_at timestamp not null,
     warnings varchar,                 -- e.g. headers the profile names that the file lacks
-    deadline_policy varchar           -- export | calendar: the profile's `deadline:` setting
+    deadline_policy varchar           -- export | calendar | export_only: the profile's `deadline:` setting
 )
 """
 

@@ -41,6 +41,7 @@ class FileCheck:
     missing_headers: list[str] = field(default_factory=list)  # named by the profile, not in the file
     empty_columns: list[str] = field(default_factory=list)  # mapped, but no row has a value
     outside_vocabulary: dict[str, Counter] = field(default_factory=dict)
+    allowed_columns: tuple[str, ...] = ()  # the profile's `allowed:`: a value outside is quarantined
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
     first_quarantined: dict[str, str] = field(default_factory=dict)  # reason → where it first occurs, and its value
     bad_rows: int = 0  # rows that would be quarantined, each once
@@ -76,6 +77,7 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
         result.error = str(error)
         return result
     result.profile = profile.name
+    result.allowed_columns = tuple(profile.allowed)
     result.notes = reading_notes(export)
     frame = export.frame
     result.rows = len(frame)

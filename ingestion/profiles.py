@@ -97,7 +97,7 @@ class ProfileModel(_Strict):
     timezone: str = "Asia/Shanghai"
     store_timezone: str = "keep"
     timestamp_formats: list[str] = []
-    deadline: Literal["export", "calendar"] = "export"
+    deadline: Literal["export", "calendar", "export_only"] = "export"
     out_of_order_times: Literal["gate", "quarantine"] = "gate"
     columns: dict[str, str | ColumnModel]
     required: list[str] | None = None

@@ -88,6 +88,10 @@ def parse_timestamps(
 
 
 NO_DATE = r"0000-00-00(?:[ T]00:00(?::00(?:\.0+)?)?)?"
+# days systems write for "no date": Excel's day 0 and 1 (1899-12-30/31 in serial form), SQL
+# Server's and many 311 systems' 1900-01-01 (NYC: 01/01/1900 12:00:00 AM), a Unix time of 0
+# (1970-01-01, 08:00 in China). No work order happened on them.
+PLACEHOLDER_DAYS = pd.to_datetime(["1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01"])
 # a number of days as exports write it: 5, 5.0, 5天, 5个工作日, 10 working days
 _WHOLE_NUMBER = r"^\s*(\d{1,4})(?:\.0+)?\s*(?:个?工作日|天|日|days?|working days?|d)?\s*$"
 
@@ -198,6 +202,11 @@ def row_problems(
                 store_zone=profile.store_timezone,
                 typed_cells=typed_cells,
             )
+            placeholder = typed[column.name].dt.normalize().isin(PLACEHOLDER_DAYS).fillna(False).astype(bool)
+            if placeholder.any():
+                typed[column.name] = typed[column.name].mask(placeholder)
+                no_date |= placeholder
+                present &= ~placeholder
             if column.type == "date":
                 typed[column.name] = typed[column.name].dt.normalize()
             expected = column.formats[0] if column.formats else f"a {column.type}"
@@ -217,7 +226,9 @@ def row_problems(
             typed[column.name] = values.where(present, None)
         if column.name in profile.required:
             problems.note(~present & ~no_date, f"{column.header} is empty")
-            problems.note(no_date, _quoting(f"{column.header} is a zero date, no date: '", mapped[column.name], "'"))
+            problems.note(
+                no_date, _quoting(f"{column.header} is a placeholder for no date: '", mapped[column.name], "'")
+            )
         if column.name in profile.allowed:
             unknown = present & ~values.isin(profile.allowed[column.name])
             problems.note(unknown, _quoting(f"{column.header} '", values, "' is not one of the known values"))

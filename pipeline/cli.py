@@ -374,6 +374,14 @@ def profiles_check(
         if result.rows + result.malformed_rows and not loadable:
             console.print("[red]no row would load[/red]: fix the profile (the reasons are below)", soft_wrap=True)
             failed = True
+        elif loadable < result.rows_quarantined:
+            # a real export has few bad rows: most of them quarantined is a column the profile misreads
+            console.print(
+                "[red]most rows would be quarantined[/red]: the profile likely misreads a column; "
+                "fix it (the reasons are below) or, if the export is this bad, correct it first",
+                soft_wrap=True,
+            )
+            failed = True
         for note in result.notes:
             console.print(f"[yellow]{note}[/yellow]", soft_wrap=True)
         console.print(f"headers read: {', '.join(result.matched_headers) or '–'}", soft_wrap=True)
@@ -387,8 +395,9 @@ def profiles_check(
             console.print(f"[yellow]columns that come out empty:[/yellow] {', '.join(result.empty_columns)}")
         for column, counts in result.outside_vocabulary.items():
             shown = ", ".join(f"{value!r} ×{n}" for value, n in counts.most_common(8))
+            fate = "quarantined: not in `allowed:`" if column in result.allowed_columns else "become 其他/未知"
             console.print(
-                f"[yellow]{column} values outside the vocabulary[/yellow] (become 其他/未知; map them): {shown}",
+                f"[yellow]{column} values outside the vocabulary[/yellow] ({fate}; map them): {shown}",
                 soft_wrap=True,
             )
         for reason, n in result.quarantine_reasons.most_common(10):

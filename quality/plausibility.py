@@ -402,12 +402,17 @@ def backlog_counts_add_up(connection, rules: Rules) -> Finding:
         ),
         recount as (
             -- the open orders at the end of the series' last day, counted again from the cases
+            -- (a void order, or one completed at a time the export omits, is open for nobody)
             select span.last_day, count(cases.work_order_id) as open_orders
             from span
             left join marts.fct_cases as cases
                 on cases.is_dispatched
+                and not coalesce(cases.is_void, false)
                 and cases.dispatched_date <= span.last_day
-                and (cases.completed_date is null or cases.completed_date > span.last_day)
+                and (
+                    cases.completed_date > span.last_day
+                    or (cases.completed_date is null and not coalesce(cases.is_completed, false))
+                )
             where span.last_day is not null
             group by 1
         ),

@@ -251,7 +251,7 @@ def semantic_layer(kpis) -> str:
                 "label": kpi.label_zh,
                 "description": kpi.description,
                 "agg": "sum",
-                "expr": kpi.counts,
+                "expr": kpi.sums,
                 "agg_time_dimension": kpi.counted_by,
             }
             for kpi in kpis

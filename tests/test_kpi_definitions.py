@@ -214,7 +214,7 @@ def test_a_definition_that_cannot_be_computed_is_refused(tmp_path, entry, proble
 
 def tiny_warehouse(path: Path) -> None:
     """fct_cases, the calendar and the maturity rule, as the KPI models read them: January 2023,
-    three orders (two urgent, one in 城东镇), one of them dispatched and completed."""
+    three orders (two urgent, one in 城东镇), one of them dispatched and completed, and a void one."""
     with duckdb.connect(str(path)) as connection:
         connection.execute(
             """
@@ -238,6 +238,10 @@ def tiny_warehouse(path: Path) -> None:
                    is_completed_on_time, is_followed_up, is_rated, is_satisfied, is_dissatisfied,
                    handling_working_days);
             alter table marts.fct_cases add column as_of_date date default date '2023-01-31';
+            -- and a void order (已作废), urgent and dispatched, that no KPI but voided_orders counts
+            alter table marts.fct_cases add column is_void boolean default false;
+            insert into marts.fct_cases (town, appeal_type, urgency, received_date, dispatched_date, is_void)
+            values ('城西镇', '投诉', '紧急', date '2023-01-06', date '2023-01-06', true);
             """
         )
 
@@ -302,14 +306,15 @@ def test_a_new_kpi_is_one_entry_in_the_definitions(tmp_path, monkeypatch):
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         month = connection.execute(
             "select work_orders, urgent_orders, urgent_rate, undispatched, direct_answer_rate, "
-            "avg_handling_working_days from marts.kpi_hotline_monthly"
+            "avg_handling_working_days, voided_orders, dispatched from marts.kpi_hotline_monthly"
         ).fetchall()
         towns = connection.execute(
             "select town, urgent_orders, urgent_rate from marts.kpi_town_monthly order by town"
         ).fetchall()
         rows = connection.execute("select * from marts.kpi_hotline_monthly").df()
-    assert month == [(3, 2, pytest.approx(2 / 3), 2, pytest.approx(1 / 3), 2.0)]
-    assert towns == [("城东镇", 1, 1.0), ("汇龙镇", 1, 0.5)]
+    assert month == [(3, 2, pytest.approx(2 / 3), 2, pytest.approx(1 / 3), 2.0, 1, 1)]
+    # the void order's town has orders to count no more than a town without any
+    assert towns == [("城东镇", 1, 1.0), ("城西镇", 0, None), ("汇龙镇", 1, 0.5)]
 
     # the marts' KPI test passes, and catches a rate out of range, naming column, row and value
     kpi_tests = ("kpi_columns_valid_kpi_hotline_monthly", "kpi_columns_valid_kpi_town_monthly")

@@ -57,9 +57,10 @@ cases as (
         {%- endfor %}
         as_of_date,
         settled_date,
+        coalesce(is_void, false) as is_void,
         -- each order's contribution to each measure
         {%- for measure in measures %}
-        {{ measure.counts }} as {{ measure.name }}{{ ',' if not loop.last }}
+        {{ measure_sql(measure) }} as {{ measure.name }}{{ ',' if not loop.last }}
         {%- endfor %}
     from settled_orders
     {%- if not loop.last %}
@@ -119,7 +120,12 @@ counted_by_{{ date_column }} as (
         {{ dimension }},
         {%- endfor %}
         {%- for measure in measures | selectattr('counted_by', 'equalto', date_column) %}
+        {%- if measure.get('counts_void_orders') %}
         sum({{ measure.name }}) as {{ measure.name }},
+        {%- else %}
+        -- orders that are all void: a period with no orders to count
+        case when bool_and(is_void) then 0 else sum({{ measure.name }}) end as {{ measure.name }},
+        {%- endif %}
         {%- endfor %}
         -- when the orders counted here stop moving the period's rates (macros/period_maturity.sql)
         max(settled_date) as last_settled_date,
@@ -274,6 +280,18 @@ select * from final
 {%- endfor %}
 {{ return(definitions) }}
 {% endmacro %}
+
+
+{#- What one order adds to a measure: its `counts`, and nothing for a void order (已作废, fct_cases.is_void)
+    unless the measure says counts_void_orders: true. core/kpi_definitions.py (Kpi.sums) says the
+    same for the semantic layer. -#}
+{% macro measure_sql(kpi) -%}
+    {%- if kpi.get('counts_void_orders') -%}
+        ({{ kpi.counts }})
+    {%- else -%}
+        case when not coalesce(is_void, false) then {{ kpi.counts }} end
+    {%- endif -%}
+{%- endmacro %}
 
 
 {#- The KPIs that are mart columns (not the measures marked published: false), in order. -#}

@@ -11,7 +11,8 @@
                                                         open then is decided as overdue, and
                                                         one completed after that was decided
                                                         already, so a final period stays final);
-      otherwise (open, no deadline: not dispatched)     unknown: it waits for a dispatch or an answer.
+      otherwise (open, no deadline: not dispatched)     unknown: it waits for a dispatch or an answer;
+      void (已作废)                                     its received date: it moves no rate.
     The window is the follow_up_window rule of the period_maturity_rules seed, in working days
     on the official calendar or in calendar days.
 
@@ -74,6 +75,8 @@ settled_orders as (
     select
         * exclude (completed_window_end_date, due_window_end_date),
         case
+            -- a void order (已作废) is counted in no rate: nothing of it is still to come
+            when coalesce(is_void, false) then received_date
             when
                 completed_date is not null
                 and (due_window_end_date is null or completed_date <= due_window_end_date)

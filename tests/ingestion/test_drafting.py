@@ -50,6 +50,8 @@ def us_311(tmp_path: Path) -> Path:
          "", "BRONX", "ONLINE", "OVERDUE", "40.82"],
         ["41069629", "01/11/2019 11:59:59 PM", "01/12/2019 09:00:00 AM", "DSNY", "Dirty Conditions", "Trash", "",
          "Cancelled", "", "", "QUEENS", "MOBILE", "ONTIME", "40.71"],
+        ["41069630", "01/11/2019 11:59:59 PM", "", "DSNY", "Dirty Conditions", "Trash", "",
+         "Email Sent", "", "", "QUEENS", "MOBILE", "", "40.71"],
     ]  # fmt: skip
     return write_csv(tmp_path / "311_service_requests_2019-01-11.csv", rows, "utf-8")
 
@@ -66,6 +68,7 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     found = re.search(profile["snapshot_date"]["from_filename"], us_311.name)
     assert dt.date(*map(int, found.groups())) == dt.date(2019, 1, 11)
     assert "timezone" not in profile and "# TODO: set the export's zone, e.g. America/New_York" in report.text
+    assert profile["deadline"] == "export_only"  # China's limits and holidays time no 311 request
     assert profile["timestamp_formats"] == ["%m/%d/%Y %I:%M:%S %p"]
     assert profile["required"] == ["work_order_id", "received_at"]
 
@@ -90,9 +93,14 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert columns["address_hash"]["personal"] == "hash"
     assert columns["handling_result"]["personal"] == "mask_text"
     assert all(isinstance(columns[name], str) for name in ("received_at", "completed_at", "due_at"))  # the default
-    assert columns["status"]["map"] == {"Closed": "已办结", "Open": "办理中", "Cancelled": "未知"}
-    assert line_of(report.text, "Cancelled:").endswith("# TODO: check")
-    assert "TODO" not in line_of(report.text, "Closed:")
+    assert columns["status"]["map"] == {
+        "Closed": "已办结",
+        "Open": "办理中",
+        "Cancelled": "已作废",
+        "Email Sent": "未知",
+    }
+    assert line_of(report.text, "Email Sent:").endswith("# TODO: check")
+    assert "TODO" not in line_of(report.text, "Closed:") and "TODO" not in line_of(report.text, "Cancelled:")
     assert columns["channel"]["map"] == {"PHONE": "电话", "ONLINE": "网站", "MOBILE": "APP/小程序"}
     assert columns["is_on_time_reported"]["map"] == {"ONTIME": "是", "OVERDUE": "否"}
 
@@ -102,11 +110,11 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert "#   - 投诉量 (complaints): needs appeal_type" in report.text
     assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
     assert "工单量 (work_orders)" not in report.text  # received_at is mapped
-    assert report.todos[1:] == ["status: 'Cancelled' -> 未知"]
+    assert report.todos[1:] == ["status: 'Email Sent' -> 未知"]
     assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
     # each is marked in the file too, which is what `profiles draft` counts
     assert "TODO: no dispatch time" in line_of(report.text, "dispatched_at:")
-    assert [line.split(":")[0].strip() for line in report.todo_lines] == ["# TODO", "dispatched_at", "Cancelled"]
+    assert [line.split(":")[0].strip() for line in report.todo_lines] == ["# TODO", "dispatched_at", "Email Sent"]
 
 
 def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
@@ -131,6 +139,7 @@ def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):
     assert profile["match"]["headers_include"] == ["工单号", "受理时间"]
     assert profile["snapshot_date"] == {"from_filename": r"(\d{4})(\d{2})(\d{2})"}
     assert profile["timezone"] == "Asia/Shanghai"
+    assert "deadline" not in profile  # the default: the export's deadline, else China's limits
     assert profile["timestamp_formats"] == ["excel"]
 
     columns = profile["columns"]
@@ -226,6 +235,18 @@ def test_a_time_limit_given_in_days_is_drafted_as_the_orders_own_limit_not_a_dea
     columns = yaml.safe_load(report.text)["columns"]
     assert header_of(columns[column]) == "办理时限"
     assert {"due_at", "time_limit_working_days"} - {column} <= set(report.unmapped_columns)
+
+
+def test_a_few_limits_in_hours_among_days_are_left_to_a_person_to_map(tmp_path):
+    limits = ["5个工作日", "3个工作日", "10个工作日", "15个工作日", "5个工作日", "3个工作日", "5个工作日", "3个工作日",
+              "10个工作日", "24小时"]  # fmt: skip
+    rows = [["工单编号", "受理时间", "派单时间", "办理时限"]]
+    rows += [[f"A{n}", "2023-06-01 08:00:00", "2023-06-01 09:00:00", limit] for n, limit in enumerate(limits)]
+    report = draft(write_csv(tmp_path / "12345工单导出(2023-06-01).csv", rows, "gb18030"))
+
+    assert header_of(yaml.safe_load(report.text)["columns"]["time_limit_working_days"]) == "办理时限"
+    assert "1 value(s) not a number of days, e.g. '24小时'" in line_of(report.text, "time_limit_working_days:")
+    assert any(todo.startswith("time_limit_working_days: ") for todo in report.todos)
 
 
 def test_a_zero_date_is_no_value_to_find_a_format_for():
@@ -364,3 +385,15 @@ def test_the_header_dictionary_is_consistent_with_the_contract():
         for member, aliases in table.items():
             assert member in members, (column, member)
             assert all(isinstance(alias, str) for alias in aliases), (column, member)
+
+
+def test_a_follow_up_result_that_holds_satisfaction_levels_is_drafted_as_the_rating(tmp_path):
+    rows = [["工单编号", "受理时间", "办结时间", "回访结果"]]
+    results = ["满意", "基本满意", "未回访", "不满意", "满意", "满意"]
+    rows += [[f"A{n}", "2023-06-01 08:00:00", "2023-06-02 09:00:00", result] for n, result in enumerate(results)]
+    report = draft(write_csv(tmp_path / "12345工单导出(2023-06-01).csv", rows, "gb18030"))
+
+    columns = yaml.safe_load(report.text)["columns"]
+    assert columns["satisfaction"] == {"from": "回访结果", "map": {"未回访": ""}}
+    assert "follow_up_result" not in columns
+    assert "满意率 (satisfaction_rate)" not in report.text  # no longer among the KPIs it cannot support

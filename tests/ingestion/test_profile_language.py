@@ -386,8 +386,9 @@ def test_each_column_can_have_its_own_formats_tried_in_order(settings, profiles_
     ]
 
 
-def test_a_databases_zero_date_is_no_date(settings, profiles_dir):
-    # MySQL-backed systems write 0000-00-00 00:00:00 where a time is not there yet (an open order)
+def test_a_databases_zero_date_and_a_placeholder_day_are_no_date(settings, profiles_dir):
+    # MySQL-backed systems write 0000-00-00 00:00:00 where a time is not there yet (an open order);
+    # others write 1900-01-01 (SQL Server, NYC 311), Excel's day 0 or a Unix time of 0 (1970-01-01)
     add_profile(
         profiles_dir,
         profile_text(
@@ -406,15 +407,21 @@ def test_a_databases_zero_date_is_no_date(settings, profiles_dir):
             ["1", "2023-07-01 09:00:00", "0000-00-00 00:00:00"],
             ["2", "2023-07-01 09:00:00", "2023-07-02 10:00:00"],
             ["3", "0000-00-00 00:00:00", ""],  # no receipt time: nothing to count it by
+            ["4", "2023-07-01 09:00:00", "1900-01-01 00:00:00"],
+            ["5", "2023-07-01 09:00:00", "1970-01-01 08:00:00"],
+            ["6", "1899-12-30 00:00:00", "2023-07-02 10:00:00"],
         ],
     )
 
     report = steps.ingest(settings)
 
-    assert (report.rows_loaded, report.rows_quarantined) == (2, 1)
-    assert landed(settings, "work_order_id, completed_at") == [("1", None), ("2", dt.datetime(2023, 7, 2, 10))]
-    assert query(settings, "select record_key, reason from raw.quarantine") == [
-        ("3", "Created is a zero date, no date: '0000-00-00 00:00:00'")
+    assert (report.rows_loaded, report.rows_quarantined) == (4, 2)
+    assert landed(settings, "work_order_id, completed_at") == [
+        ("1", None), ("2", dt.datetime(2023, 7, 2, 10)), ("4", None), ("5", None)
+    ]  # fmt: skip
+    assert query(settings, "select record_key, reason from raw.quarantine order by record_key") == [
+        ("3", "Created is a placeholder for no date: '0000-00-00 00:00:00'"),
+        ("6", "Created is a placeholder for no date: '1899-12-30 00:00:00'"),
     ]
 
 

@@ -134,6 +134,19 @@ def test_ingest_says_when_a_file_loaded_no_row_at_all(settings, land, invoke):
     assert "no row would load: fix the profile" in one_line(checked.output)
 
 
+def test_profiles_check_fails_when_most_rows_would_be_quarantined(settings, land, invoke):
+    good, bad = export_row(), export_row(来电时间="05/01/2023 8am")
+    path = land("12345_gongdan_20230103.csv", [dict(good, 工单编号=f"G{n}") for n in range(2)]
+                + [dict(bad, 工单编号=f"B{n}") for n in range(3)])  # fmt: skip
+
+    checked = invoke("profiles", "check", str(path))
+
+    assert checked.exit_code == 1
+    output = one_line(checked.output)
+    assert "5 rows → 2 would load, 3 would be quarantined" in output
+    assert "most rows would be quarantined: the profile likely misreads a column" in output
+
+
 @pytest.mark.parametrize("value", ["2023-02-30", "yesterday", "30/06/2023"])
 def test_a_bad_as_of_date_is_a_one_line_error_and_loads_nothing(settings, land, invoke, value):
     land("12345_gongdan_20230103.csv", [export_row()])

@@ -79,6 +79,22 @@ def _build(path: Path) -> duckdb.DuckDBPyConnection:
          null, '2023-03-03', null, null, false, null, null, null, null, null, '2023-03-03')
         """
     )
+    connection.execute(
+        """
+        alter table marts.fct_cases add column is_completed boolean;
+        update marts.fct_cases set is_completed = completed_at is not null;
+        alter table marts.fct_cases add column is_void boolean default false;
+        -- open for nobody: a void order (已作废), and one closed at a time the export leaves out
+        insert into marts.fct_cases
+            (work_order_id, received_at, dispatched_at, dispatched_date, is_dispatched, town, category_l1_name,
+             category_l2_name, category_l3_name, category_l3_code, last_snapshot_date, is_completed, is_void)
+        values
+            ('A4', '2023-03-02 08:00', '2023-03-02 09:00', '2023-03-02', true, '北新镇', '城乡建设', '市政设施',
+             '路灯', '050101', '2023-03-03', false, true),
+            ('A5', '2023-03-02 08:00', '2023-03-02 09:00', '2023-03-02', true, '北新镇', '城乡建设', '市政设施',
+             '路灯', '050101', '2023-03-03', true, false);
+        """
+    )
     connection.execute("create table reference.towns (district varchar, town varchar)")
     connection.execute("insert into reference.towns values ('启东市', '汇龙镇'), ('启东市', '北新镇')")
     connection.execute(

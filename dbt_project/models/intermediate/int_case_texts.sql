@@ -25,7 +25,7 @@ final as (
         texts.appeal_text
     from cases
     inner join texts on cases.work_order_id = texts.work_order_id
-    where cases.category_l3_code is not null
+    where cases.category_l3_code is not null and not coalesce(cases.is_void, false)  -- a void order is no appeal
 
 )
 

@@ -1,9 +1,10 @@
 -- Deadlines and working-day durations per work order, on the official calendar.
 -- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
 -- export's own deadline where the export gives one and its profile says `deadline: export`
--- (the default); otherwise the end of the Nth working day after dispatch, N the order's own
--- limit where the export gives one (time_limit_working_days) or the appeal type's (time_limits
--- seed), or the exported deadline after an approved extension.
+-- (the default) or `export_only`; otherwise the end of the Nth working day after dispatch, N the
+-- order's own limit where the export gives one (time_limit_working_days) or the appeal type's
+-- (time_limits seed), or the exported deadline after an approved extension. `export_only`: the
+-- seed's limits (China's) never apply, so an order without its own deadline or limit has none.
 with cases as (
 
     select * from {{ ref('stg_hotline__work_orders') }}
@@ -51,6 +52,7 @@ with_limits as (
     left join time_limits as limits
         on cases.appeal_type = limits.appeal_type
         and cases.urgency = limits.urgency
+        and cases.deadline_policy is distinct from 'export_only'
 
 ),
 
@@ -98,10 +100,10 @@ completion_deadlines as (
             -- a deadline exported as a date alone (00:00 exactly) is the end of that day, as the
             -- calendar's are: an order completed on its deadline day is on time
             when
-                due_at is not null and (deadline_policy = 'export' or is_extended)
+                due_at is not null and (deadline_policy in ('export', 'export_only') or is_extended)
                 and due_at = date_trunc('day', due_at)
                 then {{ dbt.dateadd('second', -1, dbt.dateadd('day', 1, 'due_at')) }}
-            when due_at is not null and (deadline_policy = 'export' or is_extended) then due_at
+            when due_at is not null and (deadline_policy in ('export', 'export_only') or is_extended) then due_at
             -- the end of the deadline day: completion is compared by timestamp
             when standard_completion_due_date is not null
                 then {{ dbt.dateadd(
@@ -109,7 +111,7 @@ completion_deadlines as (
                 ) }}
         end as completion_due_at,
         case
-            when due_at is not null and deadline_policy = 'export' then 'export'
+            when due_at is not null and deadline_policy in ('export', 'export_only') then 'export'
             when due_at is not null and is_extended then 'export_extension'
             when standard_completion_due_date is not null and has_own_limit then 'export_limit'
             when standard_completion_due_date is not null then 'calendar'

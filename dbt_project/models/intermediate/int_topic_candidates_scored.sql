@@ -7,7 +7,7 @@
 with cases as (
 
     select * from {{ ref('fct_cases') }}
-    where category_l3_code is not null
+    where category_l3_code is not null and not coalesce(is_void, false)  -- a void order is no appeal
 
 ),
 

@@ -40,6 +40,12 @@ satisfaction_levels as (
 
 ),
 
+statuses as (
+
+    select * from {{ ref('work_order_statuses') }}
+
+),
+
 repeats as (
 
     select * from {{ ref('int_cases_repeats') }}
@@ -227,6 +233,8 @@ joined as (
         categories.level_1_code as category_l1_code,
         categories.level_2_code as category_l2_code,
         categories.level_3_code as category_l3_code,
+        coalesce(statuses.is_void, false) as has_void_status,
+        coalesce(statuses.is_final, false) as has_final_status,
         levels.satisfaction is not null as is_rated,
         coalesce(levels.counts_as_satisfied, false) as is_satisfied,
         coalesce(levels.counts_as_dissatisfied, false) as is_dissatisfied,
@@ -265,6 +273,7 @@ joined as (
         and cases.category_l2_name = categories.level_2_name
         and coalesce(cases.category_l3_name, '') = coalesce(categories.level_3_name, '')
     left join satisfaction_levels as levels on cases.satisfaction = levels.satisfaction
+    left join statuses on cases.status = statuses.status
 
 ),
 
@@ -276,11 +285,17 @@ flagged as (
         case
             when has_dispatched_at and has_completed_at then dispatched_at is null and completed_at is not null
         end as is_direct_answer,
-        case when has_completed_at then completed_at is not null end as is_completed,
+        -- a final status without a completion time (Closed, no Closed Date): completed, when unknown
+        case
+            when has_completed_at then completed_at is not null or (has_final_status and not has_void_status)
+        end as is_completed,
         case when has_followed_up_at and has_completed_at then has_valid_follow_up end as is_followed_up,
         case when has_status or send_back_count > 0 then send_back_count > 0 end as is_sent_back,
+        -- void (已作废: withdrawn, cancelled, a duplicate): no KPI counts it; unknown without a status
+        case when has_status then has_void_status end as is_void,
         case
-            when dispatched_at is null or not has_signed_at then null
+            -- a void order owes nothing: it is neither on time nor late
+            when has_void_status or dispatched_at is null or not has_signed_at then null
             when signed_at is not null and sign_due_at is not null then signed_at <= sign_due_at
             when signed_at is not null then cast(signed_at as date) <= sign_due_date
             -- not signed yet: late once the deadline has passed, undecided before
@@ -288,7 +303,9 @@ flagged as (
         end as is_signed_on_time,
         -- by timestamp: the export's own deadline, or the end of the calendar deadline's day
         case
-            when dispatched_at is null or completion_due_at is null or not has_completed_at then null
+            when has_void_status or dispatched_at is null or completion_due_at is null or not has_completed_at then null
+            -- completed at a time the export does not give: neither on time nor late
+            when completed_at is null and has_final_status then null
             when completed_at is not null then completed_at <= completion_due_at
             when completion_due_date < as_of_date then false
         end as is_completed_on_time
@@ -340,6 +357,7 @@ final as (
 
         -- status and flags
         status,
+        is_void,
         is_dispatched,
         is_direct_answer,
         is_completed,

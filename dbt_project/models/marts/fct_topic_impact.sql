@@ -22,6 +22,7 @@ cases as (
 
     select category_l3_name, town, received_date, appeal_type, is_rated, is_satisfied, as_of_date
     from {{ ref('fct_cases') }}
+    where not coalesce(is_void, false)  -- a void order is no appeal
 
 ),
 

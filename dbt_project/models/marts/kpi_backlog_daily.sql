@@ -8,7 +8,10 @@ with cases as (
 
     select dispatched_date, completed_date, completion_due_date, as_of_date
     from {{ ref('fct_cases') }}
-    where is_dispatched and dispatched_date is not null
+    -- a void order (已作废) is nobody's backlog, nor is one completed at a time the export omits
+    where
+        is_dispatched and dispatched_date is not null and not coalesce(is_void, false)
+        and (completed_date is not null or not coalesce(is_completed, false))
 
 ),
 

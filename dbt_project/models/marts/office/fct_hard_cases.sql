@@ -23,6 +23,7 @@ links as (
 cases as (
 
     select category_l3_name, town, received_date, as_of_date from {{ ref('fct_cases') }}
+    where not coalesce(is_void, false)  -- a void order is no appeal
 
 ),
 
