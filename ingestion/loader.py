@@ -28,7 +28,7 @@ from core.errors import PipelineError
 from ingestion import ledger
 from ingestion.contract import contract_for
 from ingestion.masking import keyed_hash, mask_names, mask_text
-from ingestion.profiles import FLAG_WORDS, SourceProfile
+from ingestion.profiles import FLAG_WORDS, VOID_STATUS, SourceProfile
 from ingestion.readers import (
     UNDECODABLE,
     RawExport,
@@ -177,6 +177,16 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
         if column.default is not None:
             values = values.where(values.ne(""), column.default)
         mapped[column.name] = values
+    if profile.void_when:  # a void order marked outside the status (a DUPLICATE flag): its status says so
+        void = pd.Series(False, index=frame.index)
+        for header, marks in profile.void_when:
+            text = cells(header)
+            void |= (
+                text.str.contains(marks).fillna(False)
+                if isinstance(marks, re.Pattern)
+                else text.str.lower().isin(marks)
+            )
+        mapped["status"] = mapped["status"].mask(void.to_numpy(dtype=bool), VOID_STATUS)
     return pd.DataFrame(mapped, index=frame.index).astype("string"), sorted(set(missing))
 
 
@@ -191,6 +201,7 @@ def missing_headers(headers: list[str], profile: SourceProfile) -> list[str]:
             missing.update(header for header in column.join if header not in present)
         elif column.sources and not any(header in present for header in column.sources):
             missing.add(column.sources[0])
+    missing.update(header for header, _ in profile.void_when if header not in present)
     return sorted(missing)
 
 

@@ -84,6 +84,7 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     result.malformed_rows = len(export.malformed_rows)
     mapped, missing = map_columns(frame, profile)
     read_headers = {header for column in profile.columns for header in column.headers}
+    read_headers.update(header for header, _ in profile.void_when)
     result.matched_headers = [header for header in frame.columns if header in read_headers]
     result.unused_headers = [header for header in frame.columns if header not in read_headers]
     result.missing_headers = missing

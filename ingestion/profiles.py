@@ -26,6 +26,7 @@ PERSONAL_KINDS = ("hash", "mask_text")
 SPECIAL_FORMATS = ("excel", "iso8601")
 FLAG_WORDS = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
 DOC = "docs/source_profiles.md"
+VOID_STATUS = "已作废"  # the status of a void order (work_order_statuses seed: is_void)
 
 
 # --- the YAML, as declared models -------------------------------------------------------
@@ -66,6 +67,10 @@ class ColumnModel(_Strict):
         return self
 
 
+class VoidMatchModel(_Strict):
+    matches: str  # a regular expression searched in the cell
+
+
 class MatchModel(_Strict):
     filename: str
     headers_include: list[str] = []
@@ -99,6 +104,8 @@ class ProfileModel(_Strict):
     timestamp_formats: list[str] = []
     deadline: Literal["export", "calendar", "export_only"] = "export"
     out_of_order_times: Literal["gate", "quarantine"] = "gate"
+    # a header and what in it marks an order void, where the status does not say (a DUPLICATE flag)
+    void_when: dict[str, list[str] | VoidMatchModel] = {}
     columns: dict[str, str | ColumnModel]
     required: list[str] | None = None
     allowed: dict[str, list[str]] = {}
@@ -177,6 +184,8 @@ class SourceProfile:
     # plausibility checks stop the publication) or quarantine (each row, with its reason)
     out_of_order_times: str = "gate"
     key: str | None = None  # the column that identifies a record (duplicate ids in one file)
+    # header → the values (lower case) or the pattern that mark a row void: its status is 已作废
+    void_when: tuple[tuple[str, frozenset[str] | re.Pattern[str]], ...] = ()
     path: Path | None = None
 
     def matches_name(self, file_name: str) -> bool:
@@ -328,6 +337,20 @@ def load_profile(path: Path) -> SourceProfile:
             f"{where}: snapshot_date.{source}: {pattern!r} needs three groups, year, month and day, "
             "e.g. '(\\d{{4}})(\\d{{2}})(\\d{{2}})'"
         )
+    if model.void_when and "status" not in names:
+        raise PipelineError(
+            f"{where}: void_when sets a row's status to {VOID_STATUS}: map status under `columns:` "
+            "(status: {value: 未知} when the export has none)"
+        )
+    void_when = tuple(
+        (
+            header,
+            _compile(marks.matches, where, f"void_when.{header}.matches")
+            if isinstance(marks, VoidMatchModel)
+            else frozenset(mark.strip().lower() for mark in marks),
+        )
+        for header, marks in model.void_when.items()
+    )
     key = model.key or ("work_order_id" if contract else None)
     if key is not None and key not in names:
         raise PipelineError(f"{where}: key {key} is not mapped under `columns:`")
@@ -346,6 +369,7 @@ def load_profile(path: Path) -> SourceProfile:
         deadline=model.deadline,
         out_of_order_times=model.out_of_order_times,
         key=key,
+        void_when=void_when,
         path=path,
     )
 

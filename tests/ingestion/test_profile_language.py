@@ -193,6 +193,47 @@ def test_else_catches_what_the_map_does_not_name_and_an_empty_target_empties_a_v
     ]
 
 
+def test_void_when_marks_orders_void_that_a_flag_or_a_text_calls_so(settings, profiles_dir):
+    # Chicago flags a duplicate request in a column of its own; NYC says so in the resolution
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_void",
+            """
+            work_order_id: Id
+            received_at: Created
+            status: {from: Status, map: {Open: 办理中, Completed: 已办结}}
+            """,
+            tail="""
+            void_when:
+              DUPLICATE: ['true', Y]
+              Resolution: {matches: 'determined that this complaint is a duplicate'}
+            """,
+        ),
+    )
+    rows = [
+        ["1", "Open", "false", ""],
+        ["2", "Completed", "TRUE", ""],  # the flag, whatever its case
+        ["3", "Completed", "", "The Department determined that this complaint is a duplicate of 123."],
+        ["4", "", " y ", ""],  # no status of its own: void all the same
+    ]
+    write_csv(
+        settings.landing_dir / "lang_void_2023-07-01.csv",
+        ["Id", "Created", "Status", "DUPLICATE", "Resolution"],
+        [[row[0], "2023-07-01 09:00:00", *row[1:]] for row in rows],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (4, 0)
+    assert landed(settings, "work_order_id, status") == [
+        ("1", "办理中"),
+        ("2", "已作废"),
+        ("3", "已作废"),
+        ("4", "已作废"),
+    ]
+
+
 def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profiles_dir):
     add_profile(
         profiles_dir,
@@ -763,6 +804,16 @@ PROFILE_MISTAKES = [
         profile_text("bad", MINIMAL_COLUMNS + "appeal_type: {from: Type, map: {A: 投诉}, else: Other}"),
         ["columns.appeal_type.else gives 'Other'", "appeal_type vocabulary"],
         id="else-outside-the-vocabulary",
+    ),
+    pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS, tail="void_when: {DUPLICATE: ['true']}"),
+        ["void_when sets a row's status to 已作废", "map status under `columns:`"],
+        id="void-when-without-a-status",
+    ),
+    pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS + "status: {value: 未知}", tail="void_when: {Notes: {matches: '(dup'}}"),
+        ["void_when.Notes.matches", "not a valid regular expression"],
+        id="void-when-pattern-that-does-not-compile",
     ),
 ]
 
