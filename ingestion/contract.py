@@ -27,6 +27,11 @@ VOCABULARY_FILES = {
 }
 # older exports write these; staging folds them into the vocabulary member
 VOCABULARY_SYNONYMS = {"appeal_types": ("表扬", "感谢")}
+# KPI inputs that are no column: what the source's profile allows (kpi_inputs seed)
+PROFILE_INPUTS = {
+    # China's time limits (time_limits seed) may set deadlines: `deadline:` is not export_only
+    "calendar_time_limits": "a profile whose deadline: setting lets China's time limits apply (not export_only)",
+}
 
 
 @dataclass(frozen=True)

@@ -586,13 +586,14 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             map_notes[column_name] = note
             report.todos.append(f"{column_name}: {note}")
 
-    # KPIs
+    # KPIs (an export with English headers is drafted `deadline: export_only`: no China's limits)
+    chinese = any(_CJK.search(header) for header in report.mapped.values())
+    given = {*mapped, "calendar_time_limits"} if chinese else set(mapped)
     for kpi, (label, groups) in kpi_inputs().items():
-        missing = [[c for c in group if c not in mapped] for group in groups.values()]
+        missing = [[c for c in group if c not in given] for group in groups.values()]
         if all(missing):
             report.unsupported_kpis[f"{label} ({kpi})"] = missing
 
-    chinese = any(_CJK.search(header) for header in report.mapped.values())
     snapshot, report.snapshot_from_filename, date_at = _snapshot_lines(path.name)
     include = [report.mapped[column] for column in REQUIRED if column in report.mapped]
 

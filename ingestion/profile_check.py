@@ -108,6 +108,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
             if len(outside):
                 result.outside_vocabulary[column.name] = Counter(outside.tolist())
         filled = {name for name in mapped.columns if mapped[name].ne("").any()}
+        if profile.deadline != "export_only":
+            filled.add("calendar_time_limits")
         result.kpis = contract.kpis_supported(filled)
 
     mapped["_file_id"] = "check"

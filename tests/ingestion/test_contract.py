@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.settings import PROJECT_DIR
-from ingestion.contract import work_order_contract
+from ingestion.contract import PROFILE_INPUTS, work_order_contract
 
 DOC = (PROJECT_DIR / "docs" / "work_order_contract.md").read_text(encoding="utf-8")
 
@@ -30,11 +30,21 @@ def test_every_vocabulary_has_a_member_for_what_the_export_does_not_say():
         assert f"**{name}**: {', '.join(values)}" in DOC
 
 
-def test_every_kpi_input_is_a_contract_column():
+def test_every_kpi_input_is_a_contract_column_or_what_a_profile_allows():
     contract = work_order_contract()
     for alternatives in contract.kpi_inputs.values():
         for needs in alternatives:
-            assert set(needs) <= set(contract.columns)
+            assert set(needs) <= {*contract.columns, *PROFILE_INPUTS}
+
+
+def test_an_export_only_source_supports_no_rate_that_only_chinas_time_limits_could_time():
+    contract = work_order_contract()
+    columns = {"work_order_id", "received_at", "dispatched_at", "signed_at", "completed_at"}
+    export_only = contract.kpis_supported(columns)
+    with_calendar = contract.kpis_supported(columns | {"calendar_time_limits"})
+    for kpi in ("signed_on_time_rate", "completed_on_time_rate", "overdue_rate"):
+        assert export_only[kpi][0] is False and with_calendar[kpi] == (True, ""), kpi
+    assert contract.kpis_supported(columns | {"time_limit_working_days"})["completed_on_time_rate"] == (True, "")
 
 
 def test_support_is_decided_by_any_complete_input_set():

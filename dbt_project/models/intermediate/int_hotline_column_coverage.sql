@@ -1,5 +1,6 @@
 -- Which canonical columns each source profile actually fills: one row per profile × contract
--- column, with the rows that carry a value. What an export lacks decides which KPIs it can
+-- column, with the rows that carry a value, and one for calendar_time_limits (its profile lets
+-- China's time limits set deadlines: `deadline:` is not export_only). What an export lacks decides which KPIs it can
 -- support (kpi_availability) and which case flags stay unknown (fct_cases).
 {%- set contract_columns = [] %}
 {%- if execute %}
@@ -22,7 +23,9 @@ counted as (
         {%- for column in contract_columns %}
         {{- ',' }}
         count({{ column }}) as {{ column }}
-        {%- endfor %}
+        {%- endfor %},
+        -- not a column: the rows whose profile lets China's time limits set deadlines (kpi_inputs)
+        count(*) filter (where deadline_policy != 'export_only') as calendar_time_limits
     from snapshots
     group by 1
 
@@ -38,10 +41,15 @@ final as (
         {{ column }} as rows_with_value,
         {{ column }} > 0 as has_values
     from counted
-    {%- if not loop.last %}
     union all
-    {%- endif %}
     {%- endfor %}
+    select
+        source_profile,
+        'calendar_time_limits' as column_name,
+        rows_total,
+        calendar_time_limits as rows_with_value,
+        calendar_time_limits > 0 as has_values
+    from counted
 
 )
 
