@@ -3,15 +3,18 @@
 -- repeat verdict or newer-quarantined flag moved, those whose on-time verdict waits for the data
 -- cut, and every order of a source whose column coverage changed; the data cut (as_of_date) is
 -- then set on every row. Anything else (a seed, a model, a var) forces a full refresh.
+-- The data cut is per source: its newest export, so that a source exported monthly does not
+-- have its open orders judged overdue by another source's newer export.
 {{ config(
     materialized='incremental',
     unique_key='work_order_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "update {{ this }} set as_of_date = (select max(last_snapshot_date) from "
-        "{{ ref('stg_hotline__work_orders') }}) where as_of_date is distinct from "
-        "(select max(last_snapshot_date) from {{ ref('stg_hotline__work_orders') }})",
+        "update {{ this }} as cases set as_of_date = cuts.as_of_date from (select source_profile, "
+        "max(last_snapshot_date) as as_of_date from {{ ref('stg_hotline__work_orders') }} group by 1) as cuts "
+        "where cases.source_profile is not distinct from cuts.source_profile "
+        "and cases.as_of_date is distinct from cuts.as_of_date",
         "{{ delete_orders_staging_dropped(this) }}",
     ],
 ) }}
@@ -96,8 +99,9 @@ coverage as (
 
 data_cut as (
 
-    -- the newest export seen: "now" for open orders, so reruns give the same answer
-    select max(last_snapshot_date) as as_of_date from all_cases
+    -- each source's newest export: "now" for its open orders, so reruns give the same answer
+    select source_profile, max(last_snapshot_date) as as_of_date from all_cases
+    group by 1
 
 ),
 
@@ -106,12 +110,6 @@ data_cut as (
 built as (
 
     select * from {{ this }}
-
-),
-
-previous_cut as (
-
-    select max(as_of_date) as as_of_date from built
 
 ),
 
@@ -173,15 +171,15 @@ redo_orders as (
     left join quarantined_later on built.work_order_id = quarantined_later.work_order_id
     where built.has_newer_quarantined_row != (quarantined_later.work_order_id is not null)
     union
-    -- on-time verdicts still waiting for the data cut (all, should the cut ever go back)
+    -- on-time verdicts still waiting for their source's data cut (all, should a cut ever go back);
+    -- a built row's as_of_date is its source's cut at the last build
     select built.work_order_id
     from built
-    cross join data_cut
-    cross join previous_cut
+    left join data_cut on built.source_profile is not distinct from data_cut.source_profile
     where
-        data_cut.as_of_date < previous_cut.as_of_date
+        data_cut.as_of_date < built.as_of_date
         or (
-            data_cut.as_of_date is distinct from previous_cut.as_of_date
+            data_cut.as_of_date is distinct from built.as_of_date
             and (
                 (built.is_signed_on_time is null and built.dispatched_at is not null and built.signed_at is null)
                 or (
@@ -262,7 +260,7 @@ joined as (
         coalesce(coverage.has_tags, true) as has_tags
     from cases
     inner join deadlines on cases.work_order_id = deadlines.work_order_id
-    cross join data_cut
+    left join data_cut on cases.source_profile is not distinct from data_cut.source_profile
     left join event_counts on cases.work_order_id = event_counts.work_order_id
     left join repeats on cases.work_order_id = repeats.work_order_id
     left join quarantined_later on cases.work_order_id = quarantined_later.work_order_id
