@@ -109,6 +109,8 @@ class RawExport:
     # a total under the records (合计：N 条, Total): (row number, its cells joined); not a record
     total_rows: list[tuple[int, str]] = field(default_factory=list)
     undecodable_lines: int = 0  # lines of a text export with bytes its encoding cannot decode (_decoded)
+    # the records an API's reply says it holds in all ({"total": 900, "list": [...]}): a page is less
+    declared_records: int | None = None
 
     @property
     def header(self) -> list[str]:
@@ -1198,6 +1200,21 @@ def _flattened(record: dict, prefix: str = "") -> dict[str, str]:
 
 HIDDEN_COLUMN = ":hidden"  # Socrata's own columns (:sid, :created_at, …), left out
 RECORD_KEYS = ("data", "list", "rows", "records", "items", "results", "result", "content")
+# where an API's reply says how many records there are in all (over every page)
+TOTAL_KEYS = ("total", "totalcount", "total_count", "totalelements", "totalrecords", "recordstotal", "totalnum",
+              "totalsize", "totalrows", "total_rows", "count", "recordcount", "record_count")  # fmt: skip
+
+
+def _declared_total(value: object, depth: int = 0) -> int | None:
+    """The record count an API's reply states beside its records, the shallowest found."""
+    if not isinstance(value, dict) or depth > JSON_SEARCH_DEPTH:
+        return None
+    for key, child in value.items():
+        counted = isinstance(child, int) or (isinstance(child, str) and child.strip().isdigit())
+        if key.lower() in TOTAL_KEYS and counted and not isinstance(child, bool):
+            return int(child)
+    found = (_declared_total(child, depth + 1) for child in value.values() if isinstance(child, dict))
+    return next((total for total in found if total is not None), None)
 
 
 def _json_records(value: object, depth: int = 0) -> tuple[list[object], list[str] | None, int] | None:
@@ -1263,9 +1280,12 @@ def _parse_json(path: Path) -> RawExport:
     reasons: dict[int, str] = {}
     names: list[str] | None = None
     lines_mode = path.suffix.lower() in (".jsonl", ".ndjson")
+    declared = None
     if not lines_mode:
         try:
-            found = _json_records(json.loads(text))
+            parsed = json.loads(text)
+            found = _json_records(parsed)
+            declared = _declared_total(parsed)
         except json.JSONDecodeError as error:
             lines = [line for line in text.split("\n") if line.strip()]
             if len(lines) < 2 or not isinstance(_parsed_or_none(lines[0]), dict):
@@ -1315,6 +1335,7 @@ def _parse_json(path: Path) -> RawExport:
         (header, columns), [number for number, _ in table], "json lines" if lines_mode else "json", encoding
     )
     export.malformed_rows, export.malformed_reasons = malformed, reasons
+    export.declared_records = declared
     return export
 
 

@@ -320,7 +320,7 @@ def missing_export_days(connection, rules: Rules) -> Finding:
     """Per source profile that loads work orders: exports missing between its first and last,
     by the source's own rhythm. A source exported daily misses each day without a loaded file;
     one exported weekly or monthly (the median gap between its exports, once it has three gaps;
-    with two, the shorter when both are a week or more; one gap alone is read as a daily source's)
+    with one or two, the shortest when each is a week or more; else it is read as a daily source)
     misses an export where a gap runs over one and a half times that. Rejected files do not
     count as loaded (they name no export day anyway)."""
     rows = connection.execute(
@@ -346,7 +346,7 @@ def missing_export_days(connection, rules: Rules) -> Finding:
             select source_profile,
                 case
                     when count(days) >= 3 then greatest(1, median(days))
-                    when count(days) = 2 and min(days) >= 7 then min(days)  -- a new weekly or monthly source
+                    when count(days) <= 2 and min(days) >= 7 then min(days)  -- a new weekly or monthly source
                     else 1
                 end as usual
             from gaps group by 1

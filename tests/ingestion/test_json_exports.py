@@ -11,6 +11,7 @@ import yaml
 
 from core.errors import PipelineError
 from ingestion.drafting import draft
+from ingestion.loader import reading_notes
 from ingestion.readers import leading_rows, read_export
 from pipeline import steps
 
@@ -82,6 +83,18 @@ def test_the_records_are_found_where_apis_put_them_and_a_line_break_in_a_value_s
 
     assert read_export(wrapped).frame.values.tolist() == CELLS
     assert read_export(lines).frame.values.tolist() == [["1", "first\u2028second"]]
+
+
+def test_a_page_of_a_paged_api_is_loaded_and_said_to_be_a_part(tmp_path):
+    whole, page = tmp_path / "whole.json", tmp_path / "page.json"
+    whole.write_text(json.dumps({"code": 0, "data": {"total": 2, "list": RECORDS}}), encoding="utf-8")
+    page.write_text(json.dumps({"code": 0, "data": {"totalCount": "900", "pageNo": 1, "list": RECORDS}}), "utf-8")
+
+    assert reading_notes(read_export(whole)) == []
+    assert reading_notes(read_export(page)) == [
+        "the reply says it holds 900 records in all but the file has 2: "
+        "a page of a paged API? export every page (or the whole period at once)"
+    ]
 
 
 def test_a_socrata_row_with_more_cells_than_columns_is_kept_aside(tmp_path):

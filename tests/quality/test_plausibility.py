@@ -367,9 +367,19 @@ def _exports_of(warehouse, profile: str, days: list[str]) -> None:
         # a new source, too few gaps for a median: its shortest gap is its rhythm
         (["2023-03-31", "2023-04-30", "2023-05-31"], []),
         (["2023-03-01", "2023-03-02", "2023-03-04"], ["2023-03-03"]),
-        (["2023-03-01", "2023-03-03"], ["2023-03-02"]),  # one gap alone: read as a daily source's
+        (["2023-03-01", "2023-03-03"], ["2023-03-02"]),  # one short gap alone: read as a daily source's
+        (["2024-08-18", "2024-09-01"], []),  # two dumps a fortnight apart: a fortnightly source
     ],
-    ids=["weekly", "monthly", "a week missing", "a month missing", "three months", "a new daily source", "one gap"],
+    ids=[
+        "weekly",
+        "monthly",
+        "a week missing",
+        "a month missing",
+        "three months",
+        "a new daily source",
+        "one gap",
+        "one long gap",
+    ],  # fmt: skip
 )
 def test_a_source_exported_weekly_or_monthly_misses_an_export_only_past_its_rhythm(warehouse, days, missing):
     _exports_of(warehouse, "board_v1", days)
