@@ -32,6 +32,7 @@ TABLE = "hotline_work_orders"
 REQUIRED = ("work_order_id", "received_at")
 FREE_TEXT = ("title", "appeal_text", "handling_result", "follow_up_result", "tags")
 FLAG_VALUES = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
+TRUE_WORDS = {"是", "y", "yes", "true", "1", "有"}
 MAX_MAPPED_VALUES = 30  # a vocabulary column with more distinct values gets a TODO, not a map
 MAX_SAMPLED_VALUES = 5000  # distinct timestamp values tried per column
 EXCEL_RANGE = (25569.0, 73051.0)  # Excel serial days of 1970-01-01 and 2100-01-01
@@ -303,6 +304,13 @@ def _filename_date(file_name: str) -> tuple[re.Match[str], str] | None:
     return None
 
 
+def _mostly_chinese(frame: pd.DataFrame, sample: int = 200) -> bool:
+    """Whether the text of an export's first rows is mostly Chinese (a Chinese system with English keys)."""
+    cells = [cell for cell in frame.head(sample).to_numpy().ravel().tolist() if isinstance(cell, str) and cell.strip()]
+    worded = [cell for cell in cells if re.search(r"[^\W\d_]", cell)]  # not numbers, dates, codes of digits
+    return bool(worded) and sum(bool(_CJK.search(cell)) for cell in worded) >= len(worded) / 2
+
+
 def _satisfaction_levels_in(values: list[str]) -> bool:
     """Values that are mostly satisfaction levels or their synonyms (未回访: not rated)."""
     filled = [normalize(value) for value in values if value and value.strip()]
@@ -518,6 +526,14 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     header = mapped.get("follow_up_result")
     if header and "satisfaction" not in mapped and _satisfaction_levels_in(frame[header].tolist()):
         mapped["satisfaction"] = mapped.pop("follow_up_result")
+    # a 311 system's DUPLICATE flag marks a request closed as another's duplicate: void, no
+    # repeat appeal (重复件) of its own; the profile marks such rows void (void_when)
+    void_flag = None
+    header = mapped.get("is_repeat")
+    if header and "duplicate" in normalize(header) and not _CJK.search(header) and "status" in mapped:
+        marks = sorted({value.strip() for value in frame[header].tolist() if value.strip().casefold() in TRUE_WORDS})
+        if marks:
+            void_flag = (mapped.pop("is_repeat"), marks)
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
     # without it, no completion or timeliness KPI could be computed. A message board's reply is
     # its answer: with no completion time, the reply closes the case
@@ -587,7 +603,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             report.todos.append(f"{column_name}: {note}")
 
     # KPIs (an export with English headers is drafted `deadline: export_only`: no China's limits)
-    chinese = any(_CJK.search(header) for header in report.mapped.values())
+    # a Chinese system: Chinese headers, or (an API's English keys) Chinese values
+    chinese = any(_CJK.search(header) for header in report.mapped.values()) or _mostly_chinese(frame)
     given = {*mapped, "calendar_time_limits"} if chinese else set(mapped)
     for kpi, (label, groups) in kpi_inputs().items():
         missing = [[c for c in group if c not in given] for group in groups.values()]
@@ -662,6 +679,12 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             comment="; ".join(notes),
         )
     lines.append(f"required: {_flow_list(list(REQUIRED))}")
+    if void_flag:
+        lines += [
+            "void_when:   # TODO: check: a request flagged a duplicate is void, counted in no KPI (remove to count it)",
+            f"  {_scalar(void_flag[0])}: {_flow_list(void_flag[1], quote=True)}",
+        ]
+        report.todos.append(f"void_when: {void_flag[0]} flags duplicates, drafted as void orders")
 
     lines += ["", "# Headers that matched no canonical column (ignored when loading):"]
     lines += [f"#   - {_comment(header)}" for header in report.unmatched_headers] or ["#   (none)"]

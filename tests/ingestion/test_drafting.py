@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from ingestion.drafting import (
     draft_profile,
     normalize,
 )
+from ingestion.profile_check import check_file
+from ingestion.profiles import load_profile
 
 QIDONG_PROFILE = Path(__file__).resolve().parents[2] / "ingestion" / "profiles" / "hotline_qidong_v2023.yaml"
 
@@ -397,3 +400,56 @@ def test_a_follow_up_result_that_holds_satisfaction_levels_is_drafted_as_the_rat
     assert columns["satisfaction"] == {"from": "回访结果", "map": {"未回访": ""}}
     assert "follow_up_result" not in columns
     assert "满意率 (satisfaction_rate)" not in report.text  # no longer among the KPIs it cannot support
+
+
+def test_a_311_duplicate_flag_is_drafted_as_void_orders_not_as_repeats(tmp_path):
+    rows = [["SR_NUMBER", "SR_TYPE", "STATUS", "CREATED_DATE", "CLOSED_DATE", "DUPLICATE"]]
+    rows += [
+        ["SR24-0001", "Pothole in Street", "Open", "04/05/2024 09:15:22 AM", "", "false"],
+        ["SR24-0002", "Pothole in Street", "Completed", "04/05/2024 10:15:22 AM", "04/06/2024 10:15:22 AM", "true"],
+        ["SR24-0003", "Graffiti Removal", "Canceled", "04/05/2024 11:15:22 AM", "04/05/2024 12:15:22 PM", "false"],
+    ]
+    path = write_csv(tmp_path / "311_Service_Requests_2024-06-05.csv", rows, "utf-8")
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    assert profile["void_when"] == {"DUPLICATE": ["true"]}
+    assert "is_repeat" not in profile["columns"]
+    assert profile["columns"]["status"]["map"]["Canceled"] == "已作废"
+    assert line_of(report.text, "void_when:").split("#")[1].strip().startswith("TODO: check")
+    (tmp_path / "profiles").mkdir()
+    saved = tmp_path / "profiles" / "chicago.yaml"
+    saved.write_text(report.text, encoding="utf-8")
+    checked = check_file(path, [load_profile(saved)])  # the draft loads as it stands
+    assert checked.error is None and checked.rows_quarantined == 0
+
+
+def test_an_apis_english_keys_over_chinese_values_draft_as_a_chinese_system(tmp_path):
+    records = [
+        {"orderNo": "GD0001", "acceptTime": "2024-07-03 14:22:05", "dispatchTime": "2024-07-03 15:00:00",
+         "finishTime": "2024-07-05 10:00:00", "limitTime": "5个工作日", "appealType": "投诉", "orderStatus": "已办结",
+         "deptName": "市住建局", "content": "小区路灯不亮，请尽快维修。"},
+        {"orderNo": "GD0002", "acceptTime": "2024-07-04 09:10:00", "dispatchTime": "2024-07-04 09:30:00",
+         "finishTime": "", "limitTime": "3个工作日", "appealType": "咨询", "orderStatus": "已撤销",
+         "deptName": "市人社局", "content": "咨询社保转移办理流程。"},
+    ]  # fmt: skip
+    path = tmp_path / "gov_workorder_dump_20240818.json"
+    path.write_text(json.dumps({"code": 0, "data": {"total": 2, "list": records}}, ensure_ascii=False), "utf-8")
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    assert {name: header_of(spec) for name, spec in profile["columns"].items()} == {
+        "work_order_id": "orderNo",
+        "appeal_text": "content",
+        "appeal_type": "appealType",
+        "handling_unit": "deptName",
+        "received_at": "acceptTime",
+        "dispatched_at": "dispatchTime",
+        "completed_at": "finishTime",
+        "time_limit_working_days": "limitTime",
+        "status": "orderStatus",
+    }
+    assert profile["timezone"] == "Asia/Shanghai" and "deadline" not in profile  # China's limits apply
+    assert profile["columns"]["status"]["map"] == {"已撤销": "已作废"}
