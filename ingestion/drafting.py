@@ -521,6 +521,11 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     not_days = _days_but(frame[header].tolist()) if header and "time_limit_working_days" not in mapped else None
     if not_days is not None:
         mapped["time_limit_working_days"] = mapped.pop("due_at")
+        # urgent orders' limits in hours (24小时) among them: the same header feeds time_limit_hours
+        hours = parse_whole_numbers(pd.Series(not_days, dtype="string"), "hours").notna().tolist()
+        if any(hours):
+            mapped["time_limit_hours"] = mapped["time_limit_working_days"]
+        not_days = [value for value, in_hours in zip(not_days, hours, strict=True) if not in_hours]
     # a follow-up result (回访结果) whose values are satisfaction levels (满意, 基本满意, 不满意) is
     # the rating: read as a follow-up note, no satisfaction KPI could be computed
     header = mapped.get("follow_up_result")
@@ -583,7 +588,7 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     if not_days:  # the others (24小时) quarantine their rows unless mapped to a number of days
         note = (
             f"{len(not_days)} value(s) not a number of days, e.g. {not_days[0]!r}: map them "
-            "(map: {'24小时': '1'}) or their rows are quarantined"
+            "(map: {'另行约定': ''}) or their rows are quarantined"
         )
         map_notes["time_limit_working_days"] = note
         report.todos.append(f"time_limit_working_days: {note}")

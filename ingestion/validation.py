@@ -93,13 +93,30 @@ NO_DATE = r"0000-00-00(?:[ T]00:00(?::00(?:\.0+)?)?)?"
 # (1970-01-01, 08:00 in China). No work order happened on them.
 PLACEHOLDER_DAYS = pd.to_datetime(["1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01"])
 # a number of days as exports write it: 5, 5.0, 5天, 5个工作日, 10 working days
-_WHOLE_NUMBER = r"^\s*(\d{1,4})(?:\.0+)?\s*(?:个?工作日|天|日|days?|working days?|d)?\s*$"
+_DAYS = r"个?工作日|天|日|days?|working days?|d"
+_HOURS = r"个?小时|hours?|hrs?|h"
+# a whole number, with its unit or without (a bare number is the column's unit), by column unit
+_WHOLE_NUMBER = {
+    unit: rf"^\s*(\d{{1,4}})(?:\.0+)?\s*(?:{pattern})?\s*$" for unit, pattern in (("days", _DAYS), ("hours", _HOURS))
+}
+# a limit column → (its unit, the column a limit in the other unit belongs to, that unit)
+LIMIT_COLUMNS = {
+    "time_limit_working_days": ("days", "time_limit_hours", "hours"),
+    "time_limit_hours": ("hours", "time_limit_working_days", "days"),
+}
 
 
-def parse_whole_numbers(values: pd.Series) -> pd.Series:
-    """Whole numbers (a count of days, with its unit or without); anything else → NA."""
-    digits = values.astype("string").str.extract(_WHOLE_NUMBER, flags=re.IGNORECASE, expand=False)
+def parse_whole_numbers(values: pd.Series, unit: str = "days") -> pd.Series:
+    """Whole numbers (a count of days or hours, with its unit or without); anything else → NA."""
+    digits = values.astype("string").str.extract(_WHOLE_NUMBER[unit], flags=re.IGNORECASE, expand=False)
     return pd.to_numeric(digits, errors="coerce").astype("Int64")
+
+
+def in_other_unit(values: pd.Series, column: str) -> pd.Series:
+    """The values of a time-limit column that read in the other unit (24小时 among working days;
+    only those this column's own unit cannot read matter: a bare number is this column's)."""
+    _, _, other = LIMIT_COLUMNS[column]
+    return parse_whole_numbers(values, other).notna()
 
 
 _YES = [text for text, flag in FLAG_VALUES.items() if flag]
@@ -215,9 +232,22 @@ def row_problems(
             bad = present & typed[column.name].isna()
             problems.note(bad, _quoting(f"{column.header} is not a {column.type} like {expected}: '", values, "'"))
         elif column.type == "integer":
-            typed[column.name] = parse_whole_numbers(values)
+            unit, sibling, other_unit = LIMIT_COLUMNS.get(column.name, ("days", None, None))
+            typed[column.name] = parse_whole_numbers(values, unit)
             bad = present & typed[column.name].isna()
-            problems.note(bad, _quoting(f"{column.header} is not a whole number (of days): '", values, "'"))
+            if sibling:
+                # 24小时 among 5个工作日: the other limit column's value, empty in this one; quarantined
+                # when the profile maps no such column (the order would have no limit at all)
+                other = bad & in_other_unit(values, column.name)
+                bad &= ~other
+                if sibling not in {spec.name for spec in profile.columns}:
+                    problems.note(
+                        other,
+                        _quoting(
+                            f"{column.header} '", values, f"' is a limit in {other_unit}: map {sibling} from it too"
+                        ),
+                    )
+            problems.note(bad, _quoting(f"{column.header} is not a whole number (of {unit}): '", values, "'"))
         elif column.type == "flag":
             typed[column.name] = parse_flags(values)
             bad = present & typed[column.name].isna()

@@ -240,15 +240,16 @@ def test_a_time_limit_given_in_days_is_drafted_as_the_orders_own_limit_not_a_dea
     assert {"due_at", "time_limit_working_days"} - {column} <= set(report.unmapped_columns)
 
 
-def test_a_few_limits_in_hours_among_days_are_left_to_a_person_to_map(tmp_path):
+def test_limits_in_hours_among_days_feed_both_limit_columns_and_the_rest_is_left_to_a_person(tmp_path):
     limits = ["5个工作日", "3个工作日", "10个工作日", "15个工作日", "5个工作日", "3个工作日", "5个工作日", "3个工作日",
-              "10个工作日", "24小时"]  # fmt: skip
+              "10个工作日", "24小时", "5个工作日", "另行约定"]  # fmt: skip
     rows = [["工单编号", "受理时间", "派单时间", "办理时限"]]
     rows += [[f"A{n}", "2023-06-01 08:00:00", "2023-06-01 09:00:00", limit] for n, limit in enumerate(limits)]
     report = draft(write_csv(tmp_path / "12345工单导出(2023-06-01).csv", rows, "gb18030"))
 
-    assert header_of(yaml.safe_load(report.text)["columns"]["time_limit_working_days"]) == "办理时限"
-    assert "1 value(s) not a number of days, e.g. '24小时'" in line_of(report.text, "time_limit_working_days:")
+    columns = yaml.safe_load(report.text)["columns"]
+    assert header_of(columns["time_limit_working_days"]) == header_of(columns["time_limit_hours"]) == "办理时限"
+    assert "1 value(s) not a number of days, e.g. '另行约定'" in line_of(report.text, "time_limit_working_days:")
     assert any(todo.startswith("time_limit_working_days: ") for todo in report.todos)
 
 

@@ -496,6 +496,46 @@ def test_a_time_limit_in_working_days_loads_as_a_whole_number_however_it_is_writ
     ]
 
 
+@pytest.mark.parametrize("maps_hours", [True, False], ids=["both limit columns", "days only"])
+def test_a_limit_in_hours_among_days_loads_into_the_hours_column_or_says_to_map_it(settings, profiles_dir, maps_hours):
+    hours = "time_limit_hours: 办理时限" if maps_hours else ""
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_hours",
+            f"""
+            work_order_id: Id
+            received_at: Created
+            time_limit_working_days: 办理时限
+            {hours}
+            """,
+        ),
+    )
+    limits = ["5个工作日", "24小时", "2 hours", "另行约定"]
+    write_csv(
+        settings.landing_dir / "lang_hours_2023-07-05.csv",
+        ["Id", "Created", "办理时限"],
+        [[str(n), "2023-07-01 09:00:00", limit] for n, limit in enumerate(limits, start=1)],
+    )
+
+    report = steps.ingest(settings)
+
+    reasons = query(settings, "select record_key, reason from raw.quarantine order by record_key")
+    if maps_hours:
+        assert (report.rows_loaded, report.rows_quarantined) == (3, 1)
+        assert landed(settings, "work_order_id, time_limit_working_days, time_limit_hours") == [
+            ("1", 5, None), ("2", None, 24), ("3", None, 2)
+        ]  # fmt: skip
+        not_a_number = [f"办理时限 is not a whole number (of {unit}): '另行约定'" for unit in ("days", "hours")]
+        assert reasons == [("4", "; ".join(not_a_number))]
+    else:  # without the hours column the urgent orders would have no limit: quarantined, saying so
+        assert (report.rows_loaded, report.rows_quarantined) == (1, 3)
+        assert reasons[:2] == [
+            ("2", "办理时限 '24小时' is a limit in hours: map time_limit_hours from it too"),
+            ("3", "办理时限 '2 hours' is a limit in hours: map time_limit_hours from it too"),
+        ]
+
+
 def test_a_workbooks_own_date_cells_are_read_beside_text_in_the_profiles_formats(settings, profiles_dir):
     # a message board's export: text dates in some rows, Excel's date cells in others, and a
     # datetime cell at midnight, which the workbook gives as a date alone

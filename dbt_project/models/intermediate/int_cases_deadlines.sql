@@ -2,7 +2,8 @@
 -- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
 -- export's own deadline where the export gives one and its profile says `deadline: export`
 -- (the default) or `export_only`; otherwise the end of the Nth working day after dispatch, N the
--- order's own limit where the export gives one (time_limit_working_days) or the appeal type's
+-- order's own limit where the export gives one (time_limit_working_days; time_limit_hours: that
+-- many hours after the dispatch) or the appeal type's
 -- (time_limits seed), or the exported deadline after an approved extension. `export_only`: the
 -- seed's limits (China's) never apply, so an order without its own deadline or limit has none.
 with cases as (
@@ -44,7 +45,8 @@ with_limits as (
         limits.sign_limit_hours,
         -- the order's own limit where the export gives one (办理时限 in working days)
         coalesce(cases.time_limit_working_days, limits.completion_limit_working_days) as completion_limit_working_days,
-        cases.time_limit_working_days is not null as has_own_limit,
+        cases.time_limit_hours,
+        cases.time_limit_working_days is not null or cases.time_limit_hours is not null as has_own_limit,
         cast(cases.dispatched_at as date) as dispatched_date,
         cast(cases.signed_at as date) as signed_date,
         cast(cases.completed_at as date) as completed_date
@@ -104,6 +106,9 @@ completion_deadlines as (
                 and due_at = date_trunc('day', due_at)
                 then {{ dbt.dateadd('second', -1, dbt.dateadd('day', 1, 'due_at')) }}
             when due_at is not null and (deadline_policy in ('export', 'export_only') or is_extended) then due_at
+            -- an own limit in hours (an urgent order's 24小时): that many hours after the dispatch
+            when time_limit_hours is not null and dispatched_at is not null
+                then {{ dbt.dateadd('hour', 'time_limit_hours', 'dispatched_at') }}
             -- the end of the deadline day: completion is compared by timestamp
             when standard_completion_due_date is not null
                 then {{ dbt.dateadd(
@@ -113,6 +118,7 @@ completion_deadlines as (
         case
             when due_at is not null and deadline_policy in ('export', 'export_only') then 'export'
             when due_at is not null and is_extended then 'export_extension'
+            when time_limit_hours is not null and dispatched_at is not null then 'export_limit'
             when standard_completion_due_date is not null and has_own_limit then 'export_limit'
             when standard_completion_due_date is not null then 'calendar'
         end as deadline_source,

@@ -58,6 +58,7 @@ final as (
         snapshots.followed_up_at,
         snapshots.due_at,
         snapshots.time_limit_working_days,
+        snapshots.time_limit_hours,
 
         -- status and result
         snapshots.is_extended,

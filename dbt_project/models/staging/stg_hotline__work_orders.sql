@@ -180,6 +180,7 @@ final as (
         ranked.followed_up_at,
         ranked.due_at,
         ranked.time_limit_working_days,
+        ranked.time_limit_hours,
 
         -- status and result
         coalesce(ranked.is_extended, false) as is_extended,
