@@ -645,6 +645,7 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             "# timezone: America/New_York",
             # China's time limits and holidays are no deadline for another country's requests
             "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",
+            "calendar: weekdays      # working days are Monday to Friday, not China's official calendar",
         ]
     if report.timestamp_formats:
         lines.append(

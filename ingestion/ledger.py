@@ -29,7 +29,8 @@ create table if not exists raw.load_ledger (
     error varchar,
     loaded_at timestamp not null,
     warnings varchar,                 -- e.g. headers the profile names that the file lacks
-    deadline_policy varchar           -- export | calendar | export_only: the profile's `deadline:` setting
+    deadline_policy varchar,          -- export | calendar | export_only: the profile's `deadline:` setting
+    working_calendar varchar          -- china | weekdays: the profile's `calendar:` setting
 )
 """
 
@@ -71,6 +72,7 @@ class LedgerEntry:
     loaded_at: dt.datetime
     warnings: str | None = None
     deadline_policy: str | None = None
+    working_calendar: str | None = None
 
 
 def file_id(path: Path) -> str:
@@ -89,7 +91,11 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
     connection.execute("alter table raw.quarantine add column if not exists sheet varchar")
     connection.execute("alter table raw.load_ledger add column if not exists warnings varchar")
     connection.execute("alter table raw.load_ledger add column if not exists deadline_policy varchar")
+    connection.execute("alter table raw.load_ledger add column if not exists working_calendar varchar")
     connection.execute(LEDGER_HISTORY_DDL)
+    # a history made before a ledger column was added takes it too (rows move there by name)
+    for column in ("warnings", "deadline_policy", "working_calendar"):
+        connection.execute(f"alter table raw.load_ledger_history add column if not exists {column} varchar")
     for profile in profiles:
         columns = ",\n".join(f"    {name} {SQL_TYPES[kind]}" for name, kind in table_columns(profile).items())
         connection.execute(
@@ -151,9 +157,9 @@ def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
         )
         connection.execute("delete from raw.load_ledger where file_id = ?", [rejected])
     connection.execute(
-        "insert into raw.load_ledger by name select * from (values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) "
+        "insert into raw.load_ledger by name select * from (values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) "
         "as t(file_id, file_name, source_profile, file_format, encoding, snapshot_date, status, rows_read, "
-        "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy)",
+        "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy, working_calendar)",
         [
             entry.file_id,
             entry.file_name,
@@ -169,6 +175,7 @@ def record(connection: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
             entry.loaded_at,
             entry.warnings,
             entry.deadline_policy,
+            entry.working_calendar,
         ],
     )
 
@@ -197,7 +204,7 @@ def forget(connection: duckdb.DuckDBPyConnection, file_ids: list[str]) -> None:
 
 LEDGER_COLUMNS = (
     "file_id, file_name, source_profile, file_format, encoding, snapshot_date, status, rows_read, "
-    "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy"
+    "rows_loaded, rows_quarantined, error, loaded_at, warnings, deadline_policy, working_calendar"
 )
 
 

@@ -1000,6 +1000,7 @@ def _ledger_entries(
             loaded_at=loaded_at,
             warnings=file.warnings,
             deadline_policy=file.profile.deadline if contract_for(file.profile.table) else None,
+            working_calendar=file.profile.calendar if contract_for(file.profile.table) else None,
         )
         for file in files
     ]

@@ -103,6 +103,8 @@ class ProfileModel(_Strict):
     store_timezone: str = "keep"
     timestamp_formats: list[str] = []
     deadline: Literal["export", "calendar", "export_only"] = "export"
+    # the working days deadlines and durations count: China's official calendar, or Monday to Friday
+    calendar: Literal["china", "weekdays"] = "china"
     out_of_order_times: Literal["gate", "quarantine"] = "gate"
     # a header and what in it marks an order void, where the status does not say (a DUPLICATE flag)
     void_when: dict[str, list[str] | VoidMatchModel] = {}
@@ -180,6 +182,7 @@ class SourceProfile:
     timezone: str = "Asia/Shanghai"
     store_timezone: str = "keep"
     deadline: str = "export"
+    calendar: str = "china"  # china | weekdays: the working days a source's orders are counted on
     # rows whose times run backwards (completed before received, …): gate (load them; the gate's
     # plausibility checks stop the publication) or quarantine (each row, with its reason)
     out_of_order_times: str = "gate"
@@ -367,6 +370,7 @@ def load_profile(path: Path) -> SourceProfile:
         timezone=model.timezone,
         store_timezone=model.store_timezone,
         deadline=model.deadline,
+        calendar=model.calendar,
         out_of_order_times=model.out_of_order_times,
         key=key,
         void_when=void_when,

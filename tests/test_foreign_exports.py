@@ -9,6 +9,7 @@ the figures counted by the fixture module from the generated records, never from
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -16,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import chinese_calendar
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -222,6 +225,22 @@ def test_each_published_case_has_the_expected_deadline_and_verdict(run: Run, nam
     assert not wrong, f"{len(wrong)} of {len(wanted)} orders differ (published, expected), e.g.: " + "\n".join(
         f"{case} published={got} expected={want}" for case, got, want in wrong[:8]
     )
+
+
+def test_a_weekdays_source_counts_its_handling_time_monday_to_friday(run: Run):
+    """us311_city_a says `calendar: weekdays`: China's holidays and make-up Saturdays are not its."""
+    expected = run.expected["us311_city_a"]
+    rows = query(
+        run.published,
+        "select dispatched_date, completed_date, handling_working_days from fct_cases "
+        "where starts_with(work_order_id, ?) and completed_date is not null",
+        [expected.id_prefix],
+    )
+    day = dt.timedelta(days=1)
+    weekdays = [int(np.busday_count(start + day, end + day)) for start, end, _ in rows]  # (start, end]
+    china = [len(chinese_calendar.get_workdays(start + day, end)) for start, end, _ in rows]
+    assert [published for *_, published in rows] == weekdays
+    assert weekdays != china  # the fixture's year has Chinese holidays in it
 
 
 def test_each_source_is_judged_as_of_its_own_newest_export(run: Run):

@@ -72,6 +72,7 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert dt.date(*map(int, found.groups())) == dt.date(2019, 1, 11)
     assert "timezone" not in profile and "# TODO: set the export's zone, e.g. America/New_York" in report.text
     assert profile["deadline"] == "export_only"  # China's limits and holidays time no 311 request
+    assert profile["calendar"] == "weekdays"
     assert profile["timestamp_formats"] == ["%m/%d/%Y %I:%M:%S %p"]
     assert profile["required"] == ["work_order_id", "received_at"]
 
@@ -452,5 +453,6 @@ def test_an_apis_english_keys_over_chinese_values_draft_as_a_chinese_system(tmp_
         "time_limit_working_days": "limitTime",
         "status": "orderStatus",
     }
-    assert profile["timezone"] == "Asia/Shanghai" and "deadline" not in profile  # China's limits apply
+    assert profile["timezone"] == "Asia/Shanghai"
+    assert "deadline" not in profile and "calendar" not in profile  # China's limits and calendar apply
     assert profile["columns"]["status"]["map"] == {"已撤销": "已作废"}

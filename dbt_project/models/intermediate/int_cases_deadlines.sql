@@ -1,4 +1,5 @@
--- Deadlines and working-day durations per work order, on the official calendar.
+-- Deadlines and working-day durations per work order, on the official calendar (or Monday to
+-- Friday, no holidays, for a source whose profile says `calendar: weekdays`).
 -- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
 -- export's own deadline where the export gives one and its profile says `deadline: export`
 -- (the default) or `export_only`; otherwise the end of the Nth working day after dispatch, N the
@@ -26,8 +27,13 @@ calendar as (
 
 workdays as (
 
-    select calendar_date, workday_index from calendar
+    -- each calendar's working days by their running count: China's official one, or Monday to
+    -- Friday for a source whose profile says calendar: weekdays
+    select 'china' as working_calendar, calendar_date, workday_index as day_index from calendar
     where is_workday
+    union all
+    select 'weekdays' as working_calendar, calendar_date, weekday_index as day_index from calendar
+    where is_weekday
 
 ),
 
@@ -41,6 +47,7 @@ with_limits as (
         cases.due_at,
         cases.is_extended,
         cases.deadline_policy,
+        coalesce(cases.working_calendar, 'china') as working_calendar,
         limits.sign_limit_working_days,
         limits.sign_limit_hours,
         -- the order's own limit where the export gives one (办理时限 in working days)
@@ -62,9 +69,19 @@ indexed as (
 
     select
         with_limits.*,
-        dispatch_day.workday_index as dispatched_workday_index,
-        signed_day.workday_index as signed_workday_index,
-        completed_day.workday_index as completed_workday_index
+        -- the day's running count of working days, on the source's calendar
+        case
+            when with_limits.working_calendar = 'weekdays' then dispatch_day.weekday_index
+            else dispatch_day.workday_index
+        end as dispatched_workday_index,
+        case
+            when with_limits.working_calendar = 'weekdays' then signed_day.weekday_index
+            else signed_day.workday_index
+        end as signed_workday_index,
+        case
+            when with_limits.working_calendar = 'weekdays' then completed_day.weekday_index
+            else completed_day.workday_index
+        end as completed_workday_index
     from with_limits
     left join calendar as dispatch_day on with_limits.dispatched_date = dispatch_day.calendar_date
     left join calendar as signed_day on with_limits.signed_date = signed_day.calendar_date
@@ -80,9 +97,11 @@ deadlines as (
         completion_deadline.calendar_date as standard_completion_due_date
     from indexed
     left join workdays as sign_deadline
-        on sign_deadline.workday_index = indexed.dispatched_workday_index + indexed.sign_limit_working_days
+        on indexed.working_calendar = sign_deadline.working_calendar
+        and sign_deadline.day_index = indexed.dispatched_workday_index + indexed.sign_limit_working_days
     left join workdays as completion_deadline
-        on completion_deadline.workday_index
+        on indexed.working_calendar = completion_deadline.working_calendar
+        and completion_deadline.day_index
         = indexed.dispatched_workday_index + indexed.completion_limit_working_days
 
 ),

@@ -8,7 +8,7 @@ with snapshots as (
 
 ledger as (
 
-    select file_id, source_profile, deadline_policy from {{ source('raw', 'load_ledger') }}
+    select file_id, source_profile, deadline_policy, working_calendar from {{ source('raw', 'load_ledger') }}
 
 ),
 
@@ -74,6 +74,8 @@ final as (
         -- lineage: the profile that read the row, and whether its deadlines win (deadline: export)
         ledger.source_profile,
         coalesce(ledger.deadline_policy, 'export') as deadline_policy,
+        -- the working days its deadlines and durations count: china (official) or weekdays
+        coalesce(ledger.working_calendar, 'china') as working_calendar,
         snapshots._snapshot_date as snapshot_date,
         snapshots._loaded_at as loaded_at,
         snapshots._file_id as file_id,

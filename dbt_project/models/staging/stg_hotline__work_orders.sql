@@ -200,6 +200,7 @@ final as (
         -- lineage
         ranked.source_profile,
         ranked.deadline_policy,
+        ranked.working_calendar,
         ranked.snapshot_count,
         ranked.first_seen_date,
         ranked.snapshot_date as last_snapshot_date,
