@@ -27,10 +27,13 @@ VOCABULARY_FILES = {
 }
 # older exports write these; staging folds them into the vocabulary member
 VOCABULARY_SYNONYMS = {"appeal_types": ("表扬", "感谢")}
-# KPI inputs that are no column: what the source's profile allows (kpi_inputs seed)
-PROFILE_INPUTS = {
+# KPI inputs that are no column (kpi_inputs seed): what the source's profile allows, or its rows show
+NON_COLUMN_INPUTS = {
     # China's time limits (time_limits seed) may set deadlines: `deadline:` is not export_only
     "calendar_time_limits": "a profile whose deadline: setting lets China's time limits apply (not export_only)",
+    # a dispatch of its own: not the receipt time copied (a 311 export's clock starting at receipt),
+    # else no order can be told answered without dispatch (直办)
+    "dispatch_recorded": "dispatch times of their own in some row: not the receipt time itself",
 }
 
 

@@ -611,6 +611,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     # a Chinese system: Chinese headers, or (an API's English keys) Chinese values
     chinese = any(_CJK.search(header) for header in report.mapped.values()) or _mostly_chinese(frame)
     given = {*mapped, "calendar_time_limits"} if chinese else set(mapped)
+    if "dispatched_at" in mapped and not clock_from_receipt:
+        given.add("dispatch_recorded")
     for kpi, (label, groups) in kpi_inputs().items():
         missing = [[c for c in group if c not in given] for group in groups.values()]
         if all(missing):

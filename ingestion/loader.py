@@ -285,7 +285,7 @@ def reading_notes(export: RawExport) -> list[str]:
             f"{last} rows, as many as a sheet holds under its header: "
             "the system may have cut the export there; export the period in parts"
         )
-    if export.declared_records is not None and export.declared_records != records:
+    if export.declared_records is not None and export.declared_records > records:
         notes.append(
             f"the reply says it holds {export.declared_records} records in all but the file has {records}: "
             "a page of a paged API? export every page (or the whole period at once)"

@@ -110,6 +110,10 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
         filled = {name for name in mapped.columns if mapped[name].ne("").any()}
         if profile.deadline != "export_only":
             filled.add("calendar_time_limits")
+        if "dispatched_at" in mapped and "received_at" in mapped:
+            dispatched = mapped["dispatched_at"]
+            if (dispatched.ne("") & dispatched.ne(mapped["received_at"])).any():  # not the receipt copied
+                filled.add("dispatch_recorded")
         result.kpis = contract.kpis_supported(filled)
 
     mapped["_file_id"] = "check"

@@ -1201,8 +1201,20 @@ def _flattened(record: dict, prefix: str = "") -> dict[str, str]:
 HIDDEN_COLUMN = ":hidden"  # Socrata's own columns (:sid, :created_at, …), left out
 RECORD_KEYS = ("data", "list", "rows", "records", "items", "results", "result", "content")
 # where an API's reply says how many records there are in all (over every page)
-TOTAL_KEYS = ("total", "totalcount", "total_count", "totalelements", "totalrecords", "recordstotal", "totalnum",
-              "totalsize", "totalrows", "total_rows", "count", "recordcount", "record_count")  # fmt: skip
+TOTAL_KEYS = (
+    "total",
+    "totalcount",
+    "total_count",
+    "totalelements",
+    "totalrecords",
+    "recordstotal",
+    "totalnum",
+    "totalsize",
+    "totalrows",
+    "total_rows",
+    "recordcount",
+    "record_count",
+)  # fmt: skip (count: a page's)
 
 
 def _declared_total(value: object, depth: int = 0) -> int | None:

@@ -95,9 +95,11 @@ PLACEHOLDER_DAYS = pd.to_datetime(["1899-12-30", "1899-12-31", "1900-01-01", "19
 # a number of days as exports write it: 5, 5.0, 5天, 5个工作日, 10 working days
 _DAYS = r"个?工作日|天|日|days?|working days?|d"
 _HOURS = r"个?小时|hours?|hrs?|h"
-# a whole number, with its unit or without (a bare number is the column's unit), by column unit
+# a whole number, with its unit or without (a bare number is the column's unit), by column unit;
+# 5个工作日内 (within) says the same; "hours named" reads only numbers that say they are hours
 _WHOLE_NUMBER = {
-    unit: rf"^\s*(\d{{1,4}})(?:\.0+)?\s*(?:{pattern})?\s*$" for unit, pattern in (("days", _DAYS), ("hours", _HOURS))
+    unit: rf"^\s*(\d{{1,4}})(?:\.0+)?\s*(?:(?:{pattern})\s*(?:以?内)?){optional}\s*$"
+    for unit, pattern, optional in (("days", _DAYS, "?"), ("hours", _HOURS, "?"), ("hours named", _HOURS, ""))
 }
 # a limit column → (its unit, the column a limit in the other unit belongs to, that unit)
 LIMIT_COLUMNS = {
@@ -107,8 +109,10 @@ LIMIT_COLUMNS = {
 
 
 def parse_whole_numbers(values: pd.Series, unit: str = "days") -> pd.Series:
-    """Whole numbers (a count of days or hours, with its unit or without); anything else → NA."""
-    digits = values.astype("string").str.extract(_WHOLE_NUMBER[unit], flags=re.IGNORECASE, expand=False)
+    """Whole numbers (a count of days or hours, with its unit or without; full-width digits too);
+    anything else → NA."""
+    text = values.astype("string").str.normalize("NFKC")
+    digits = text.str.extract(_WHOLE_NUMBER[unit], flags=re.IGNORECASE, expand=False)
     return pd.to_numeric(digits, errors="coerce").astype("Int64")
 
 
@@ -233,7 +237,11 @@ def row_problems(
             problems.note(bad, _quoting(f"{column.header} is not a {column.type} like {expected}: '", values, "'"))
         elif column.type == "integer":
             unit, sibling, other_unit = LIMIT_COLUMNS.get(column.name, ("days", None, None))
-            typed[column.name] = parse_whole_numbers(values, unit)
+            # one 办理时限 read into both limit columns: a bare number (5) is working days, not hours
+            shared = sibling and any(
+                spec.name == sibling and set(spec.headers) & set(column.headers) for spec in profile.columns
+            )
+            typed[column.name] = parse_whole_numbers(values, "hours named" if shared and unit == "hours" else unit)
             bad = present & typed[column.name].isna()
             if sibling:
                 # 24小时 among 5个工作日: the other limit column's value, empty in this one; quarantined

@@ -411,7 +411,11 @@ def backlog_counts_add_up(connection, rules: Rules) -> Finding:
                 and cases.dispatched_date <= span.last_day
                 and (
                     cases.completed_date > span.last_day
-                    or (cases.completed_date is null and not coalesce(cases.is_completed, false))
+                    or (
+                        cases.completed_date is null and not coalesce(cases.is_completed, false)
+                        -- a source whose newest export is older says nothing of that day
+                        and cases.as_of_date >= span.last_day
+                    )
                 )
             where span.last_day is not null
             group by 1

@@ -12,7 +12,10 @@
                                                         one completed after that was decided
                                                         already, so a final period stays final);
       otherwise (open, no deadline: not dispatched)     unknown: it waits for a dispatch or an answer;
-      void (已作废)                                     its received date: it moves no rate.
+      void (已作废), or completed at a time the export     its received date: it moves no rate.
+      omits and with no deadline
+    An order of a source whose newest export (its as_of_date) is older than the newest of all
+    has no settled date when it would settle after that export: its source cannot say yet.
     The window is the follow_up_window rule of the period_maturity_rules seed, in working days
     on the official calendar or in calendar days.
 
@@ -70,7 +73,7 @@ order_windows as (
 
 ),
 
-settled_orders as (
+order_settled_dates as (
 
     select
         * exclude (completed_window_end_date, due_window_end_date),
@@ -82,8 +85,24 @@ settled_orders as (
                 and (due_window_end_date is null or completed_date <= due_window_end_date)
                 then completed_window_end_date
             when completion_due_date is not null then due_window_end_date
+            -- completed at a time the export leaves out, with no deadline: no rate waits on it
+            when is_completed then received_date
         end as settled_date
     from order_windows
+
+),
+
+settled_orders as (
+
+    select
+        * exclude (settled_date),
+        case
+            -- a source whose newest export is older than another's cannot say yet what happens
+            -- after it: an order of it settling later is unknown until that source exports again
+            when as_of_date < max(as_of_date) over () and settled_date > as_of_date then null
+            else settled_date
+        end as settled_date
+    from order_settled_dates
 
 ),
 {% endmacro %}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.settings import PROJECT_DIR
-from ingestion.contract import PROFILE_INPUTS, work_order_contract
+from ingestion.contract import NON_COLUMN_INPUTS, work_order_contract
 
 DOC = (PROJECT_DIR / "docs" / "work_order_contract.md").read_text(encoding="utf-8")
 
@@ -34,7 +34,7 @@ def test_every_kpi_input_is_a_contract_column_or_what_a_profile_allows():
     contract = work_order_contract()
     for alternatives in contract.kpi_inputs.values():
         for needs in alternatives:
-            assert set(needs) <= {*contract.columns, *PROFILE_INPUTS}
+            assert set(needs) <= {*contract.columns, *NON_COLUMN_INPUTS}
 
 
 def test_an_export_only_source_supports_no_rate_that_only_chinas_time_limits_could_time():

@@ -511,7 +511,7 @@ def test_a_limit_in_hours_among_days_loads_into_the_hours_column_or_says_to_map_
             """,
         ),
     )
-    limits = ["5个工作日", "24小时", "2 hours", "另行约定"]
+    limits = ["5个工作日", "24小时", "2 hours", "另行约定", "7", "１２小时内"]  # a bare 7: working days, not hours
     write_csv(
         settings.landing_dir / "lang_hours_2023-07-05.csv",
         ["Id", "Created", "办理时限"],
@@ -522,14 +522,14 @@ def test_a_limit_in_hours_among_days_loads_into_the_hours_column_or_says_to_map_
 
     reasons = query(settings, "select record_key, reason from raw.quarantine order by record_key")
     if maps_hours:
-        assert (report.rows_loaded, report.rows_quarantined) == (3, 1)
+        assert (report.rows_loaded, report.rows_quarantined) == (5, 1)
         assert landed(settings, "work_order_id, time_limit_working_days, time_limit_hours") == [
-            ("1", 5, None), ("2", None, 24), ("3", None, 2)
+            ("1", 5, None), ("2", None, 24), ("3", None, 2), ("5", 7, None), ("6", None, 12)
         ]  # fmt: skip
         not_a_number = [f"办理时限 is not a whole number (of {unit}): '另行约定'" for unit in ("days", "hours")]
         assert reasons == [("4", "; ".join(not_a_number))]
     else:  # without the hours column the urgent orders would have no limit: quarantined, saying so
-        assert (report.rows_loaded, report.rows_quarantined) == (1, 3)
+        assert (report.rows_loaded, report.rows_quarantined) == (2, 4)
         assert reasons[:2] == [
             ("2", "办理时限 '24小时' is a limit in hours: map time_limit_hours from it too"),
             ("3", "办理时限 '2 hours' is a limit in hours: map time_limit_hours from it too"),

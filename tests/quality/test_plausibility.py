@@ -84,6 +84,7 @@ def _build(path: Path) -> duckdb.DuckDBPyConnection:
         alter table marts.fct_cases add column is_completed boolean;
         update marts.fct_cases set is_completed = completed_at is not null;
         alter table marts.fct_cases add column is_void boolean default false;
+        alter table marts.fct_cases add column as_of_date date default date '2023-03-03';
         -- open for nobody: a void order (已作废), and one closed at a time the export leaves out
         insert into marts.fct_cases
             (work_order_id, received_at, dispatched_at, dispatched_date, is_dispatched, town, category_l1_name,
@@ -93,6 +94,13 @@ def _build(path: Path) -> duckdb.DuckDBPyConnection:
              '路灯', '050101', '2023-03-03', false, true),
             ('A5', '2023-03-02 08:00', '2023-03-02 09:00', '2023-03-02', true, '北新镇', '城乡建设', '市政设施',
              '路灯', '050101', '2023-03-03', true, false);
+        -- and one of a source whose newest export is a day older: open as far as it can say
+        insert into marts.fct_cases
+            (work_order_id, received_at, dispatched_at, dispatched_date, is_dispatched, town, category_l1_name,
+             category_l2_name, category_l3_name, category_l3_code, last_snapshot_date, is_completed, as_of_date)
+        values
+            ('A6', '2023-03-01 08:00', '2023-03-01 09:00', '2023-03-01', true, '北新镇', '城乡建设', '市政设施',
+             '路灯', '050101', '2023-03-02', false, '2023-03-02');
         """
     )
     connection.execute("create table reference.towns (district varchar, town varchar)")

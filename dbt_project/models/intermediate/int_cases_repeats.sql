@@ -15,17 +15,26 @@
     post_hook="{{ delete_orders_staging_dropped(this) }}",
 ) }}
 
-with cases as (
+with void_statuses as (
 
+    select status from {{ ref('work_order_statuses') }}
+    where is_void
+
+),
+
+cases as (
+
+    -- a void order (已作废: withdrawn, a duplicate) repeats nothing and nothing repeats it: no keys
     select
-        work_order_id,
-        caller_phone_hash,
-        address_hash,
-        category_l2_name || '/' || coalesce(category_l3_name, '') as category_key,
-        received_at,
-        completed_at{% if is_incremental() %},
-        built_by_invocation_id = '{{ invocation_id }}' as is_redone{% endif %}
-    from {{ ref('stg_hotline__work_orders') }}
+        orders.work_order_id,
+        case when void_statuses.status is null then orders.caller_phone_hash end as caller_phone_hash,
+        case when void_statuses.status is null then orders.address_hash end as address_hash,
+        orders.category_l2_name || '/' || coalesce(orders.category_l3_name, '') as category_key,
+        orders.received_at,
+        orders.completed_at{% if is_incremental() %},
+        orders.built_by_invocation_id = '{{ invocation_id }}' as is_redone{% endif %}
+    from {{ ref('stg_hotline__work_orders') }} as orders
+    left join void_statuses on orders.status = void_statuses.status
 
 ),
 

@@ -1,7 +1,9 @@
 -- Which canonical columns each source profile actually fills: one row per profile × contract
--- column, with the rows that carry a value, and one for calendar_time_limits (its profile lets
--- China's time limits set deadlines: `deadline:` is not export_only). What an export lacks decides which KPIs it can
--- support (kpi_availability) and which case flags stay unknown (fct_cases).
+-- column, with the rows that carry a value, and one for each input that is no column:
+-- calendar_time_limits (its profile lets China's time limits set deadlines: `deadline:` is not
+-- export_only) and dispatch_recorded (a dispatch time of its own, not the receipt time copied).
+-- What an export lacks decides which KPIs it can support (kpi_availability) and which case flags
+-- stay unknown (fct_cases).
 {%- set contract_columns = [] %}
 {%- if execute %}
 {%- set contract_columns = run_query(
@@ -15,17 +17,31 @@ with snapshots as (
 
 ),
 
+statuses_saying_nothing as (
+
+    -- 未知 (a profile's `status: {value: 未知}`) and void say nothing of a send-back: a status
+    -- column of only those is no status column
+    select status from {{ ref('work_order_statuses') }}
+    where is_void or status = '未知'
+
+),
+
 counted as (
 
     select
         coalesce(source_profile, '(unknown)') as source_profile,
         count(*) as rows_total
-        {%- for column in contract_columns %}
+        {%- for column in contract_columns if column != 'status' %}
         {{- ',' }}
         count({{ column }}) as {{ column }}
         {%- endfor %},
-        -- not a column: the rows whose profile lets China's time limits set deadlines (kpi_inputs)
-        count(*) filter (where deadline_policy != 'export_only') as calendar_time_limits
+        count(*) filter (
+            where status is not null and status not in (select quiet.status from statuses_saying_nothing as quiet)
+        ) as status,
+        -- not columns (kpi_inputs): the rows whose profile lets China's time limits set deadlines,
+        -- and those with a dispatch time of their own, not the receipt time copied
+        count(*) filter (where deadline_policy != 'export_only') as calendar_time_limits,
+        count(*) filter (where dispatched_at != received_at) as dispatch_recorded
     from snapshots
     group by 1
 
@@ -43,13 +59,18 @@ final as (
     from counted
     union all
     {%- endfor %}
+    {%- for input in ['calendar_time_limits', 'dispatch_recorded'] %}
     select
         source_profile,
-        'calendar_time_limits' as column_name,
+        '{{ input }}' as column_name,
         rows_total,
-        calendar_time_limits as rows_with_value,
-        calendar_time_limits > 0 as has_values
+        {{ input }} as rows_with_value,
+        {{ input }} > 0 as has_values
     from counted
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 
 )
 

@@ -87,7 +87,7 @@ coverage as (
         source_profile,
         {%- for column in [
             'dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status',
-            'caller_phone_hash', 'address_hash', 'category_l2_name', 'tags',
+            'caller_phone_hash', 'address_hash', 'category_l2_name', 'tags', 'dispatch_recorded',
         ] %}
         {%- if not loop.first %},{% endif %}
         bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}
@@ -120,6 +120,7 @@ coverage_seen as (
     select
         source_profile,
         bool_or(is_dispatched is not null) as had_dispatched_at,
+        bool_or(is_direct_answer is not null) as had_direct_answers,
         bool_or(is_completed is not null) as had_completed_at,
         bool_or(is_followed_up is not null) as had_follow_up,
         bool_or(is_extended is not null) as had_is_extended,
@@ -139,6 +140,9 @@ coverage_changed as (
     left join coverage on seen.source_profile = coverage.source_profile
     where
         coalesce(coverage.has_dispatched_at, true) != seen.had_dispatched_at
+        or coalesce(
+            coverage.has_dispatched_at and coverage.has_completed_at and coverage.has_dispatch_recorded, true
+        ) != seen.had_direct_answers
         or coalesce(coverage.has_completed_at, true) != seen.had_completed_at
         or coalesce(coverage.has_followed_up_at and coverage.has_completed_at, true) != seen.had_follow_up
         or coalesce(coverage.has_is_extended, true) != seen.had_is_extended
@@ -180,12 +184,15 @@ redo_orders as (
         data_cut.as_of_date < built.as_of_date
         or (
             data_cut.as_of_date is distinct from built.as_of_date
+            -- (a void order, or one completed at a time the export omits, waits for no verdict)
+            and not coalesce(built.is_void, false)
             and (
                 (built.is_signed_on_time is null and built.dispatched_at is not null and built.signed_at is null)
                 or (
                     built.is_completed_on_time is null
                     and built.completion_due_at is not null
                     and built.completed_at is null
+                    and not coalesce(built.is_completed, false)
                 )
             )
         )
@@ -253,6 +260,7 @@ joined as (
         coalesce(coverage.has_followed_up_at, true) as has_followed_up_at,
         coalesce(coverage.has_is_extended, true) as has_is_extended,
         coalesce(coverage.has_status, true) as has_status,
+        coalesce(coverage.has_dispatch_recorded, true) as has_dispatch_recorded,
         -- a repeat is the same caller or address with the same level-2 category (case_rules)
         coalesce(
             (coverage.has_caller_phone_hash or coverage.has_address_hash) and coverage.has_category_l2_name, true
@@ -280,8 +288,11 @@ flagged as (
     select
         *,
         case when has_dispatched_at then dispatched_at is not null end as is_dispatched,
+        -- unknown where the dispatch time is the receipt time copied (a 311 export): no order was
+        -- seen answered without one
         case
-            when has_dispatched_at and has_completed_at then dispatched_at is null and completed_at is not null
+            when has_dispatched_at and has_completed_at and has_dispatch_recorded
+                then dispatched_at is null and completed_at is not null
         end as is_direct_answer,
         -- a final status without a completion time (Closed, no Closed Date): completed, when unknown
         case
@@ -290,7 +301,7 @@ flagged as (
         case when has_followed_up_at and has_completed_at then has_valid_follow_up end as is_followed_up,
         case when has_status or send_back_count > 0 then send_back_count > 0 end as is_sent_back,
         -- void (已作废: withdrawn, cancelled, a duplicate): no KPI counts it; unknown without a status
-        case when has_status then has_void_status end as is_void,
+        case when has_void_status then true when has_status then false end as is_void,
         case
             -- a void order owes nothing: it is neither on time nor late
             when has_void_status or dispatched_at is null or not has_signed_at then null

@@ -32,13 +32,17 @@ days as (
 
 intervals as (
 
-    -- [first day, end day): open, then overdue-open (no end: still open)
-    select dispatched_date as first_day, completed_date as end_day, 1 as is_open
+    -- [first day, end day): open, then overdue-open; an order still open is open to the end of its
+    -- source's newest export (as_of_date), all that source can say, the newest source's to the end
+    select
+        dispatched_date as first_day,
+        coalesce(completed_date, cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as date)) as end_day,
+        1 as is_open
     from cases
     union all
     select
         greatest(dispatched_date, cast({{ dbt.dateadd('day', 1, 'completion_due_date') }} as date)) as first_day,
-        completed_date as end_day,
+        coalesce(completed_date, cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as date)) as end_day,
         0 as is_open
     from cases
     where completion_due_date is not null
