@@ -249,7 +249,8 @@ def kpis(grain: Annotated[str, typer.Option(help="yearly, quarterly or monthly")
     for number, group in enumerate(groups):
         table = Table(
             title=f"12345 hotline KPIs, {grain} (data as of {document['data_as_of']})" if number == 0 else None,
-            caption="及时签收: within the time_limits seed; 按时办结: by each order's deadline (export's, else seed)"
+            caption="及时签收: within the time_limits seed; 按时办结: by each order's deadline (the export's own "
+            "or its limit, else the seed's; fct_cases.deadline_source)"
             if number == len(groups) - 1
             else None,
             box=box.SIMPLE_HEAD,

@@ -241,6 +241,17 @@ def test_a_weekdays_source_counts_its_handling_time_monday_to_friday(run: Run):
     china = [len(chinese_calendar.get_workdays(start + day, end)) for start, end, _ in rows]
     assert [published for *_, published in rows] == weekdays
     assert weekdays != china  # the fixture's year has Chinese holidays in it
+    # and its orders still open past their deadline are late by weekdays on the attention list
+    late = query(
+        run.published,
+        "select due_date, as_of_date, working_days_overdue from fct_attention_items "
+        "where attention_kind = 'overdue_work_order' and starts_with(item_id, ?)",
+        [expected.id_prefix],
+    )
+    assert late
+    assert [published for *_, published in late] == [
+        int(np.busday_count(due + day, as_of + day)) for due, as_of, _ in late
+    ]
 
 
 def test_each_source_is_judged_as_of_its_own_newest_export(run: Run):

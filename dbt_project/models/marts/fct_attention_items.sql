@@ -91,7 +91,8 @@ overdue_work_orders as (
         cases.handling_unit as responsible_unit,
         cast(null as varchar) as member_id,
         cases.completion_due_date as due_date,
-        cases.as_of_date
+        cases.as_of_date,
+        work_orders.working_calendar  -- the other kinds: China's (null)
     from cases
     left join work_orders on cases.work_order_id = work_orders.work_order_id
     where not cases.is_completed and not cases.is_completed_on_time
@@ -212,7 +213,7 @@ items as (
     {%- for kind in kinds %}
     select * from {{ kind }}
     {%- if not loop.last %}
-    union all
+    union all by name
     {%- endif %}
     {%- endfor %}
 
@@ -235,7 +236,12 @@ final as (
         -- how late, as of the register's data cut
         items.due_date,
         cast({{ dbt.datediff('items.due_date', 'items.as_of_date', 'day') }} as integer) as days_overdue,
-        cast(as_of_day.workday_index - due_day.workday_index as integer) as working_days_overdue,
+        cast(
+            case
+                when items.working_calendar = 'weekdays' then as_of_day.weekday_index - due_day.weekday_index
+                else as_of_day.workday_index - due_day.workday_index
+            end as integer
+        ) as working_days_overdue,
         items.as_of_date
     from items
     inner join attention_kinds on items.attention_kind = attention_kinds.attention_kind
