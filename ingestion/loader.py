@@ -42,7 +42,7 @@ from ingestion.readers import (
     refuse_repeated_headers,
     with_sheets_appended,
 )
-from ingestion.validation import parse_timestamps, row_problems
+from ingestion.validation import clear_out_of_order_times, parse_timestamps, row_problems
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -217,6 +217,7 @@ class LandedFile:
     snapshot_date: dt.date
     export: RawExport
     missing_headers: list[str]
+    load_notes: list[str] = field(default_factory=list)  # what validation changed (times cleared)
 
     @property
     def rows(self) -> int:
@@ -227,7 +228,7 @@ class LandedFile:
         found = reading_notes(self.export)
         if self.missing_headers:
             found.append(f"headers the profile names but the file lacks: {', '.join(self.missing_headers)}")
-        return "; ".join(found) or None
+        return "; ".join([*found, *self.load_notes]) or None
 
 
 def reading_notes(export: RawExport) -> list[str]:
@@ -1059,6 +1060,15 @@ def prepare_batch(
     typed, problems = row_problems(masked, profile, typed_cells.astype(bool))
     problems = joined_problems(problems, export_problems(mapped, profile, exports))
     good = problems.eq("")
+    if profile.out_of_order_times == "clear":  # a back-dated time is no time: emptied, the row kept
+        cleared_rows, headers = clear_out_of_order_times(typed, profile)
+        per_file = mapped["_file_id"][cleared_rows & good].value_counts()
+        for file in files:
+            if per_file.get(file.file_id):
+                file.load_notes.append(
+                    f"{per_file[file.file_id]} row(s) with a time before the step it follows ({', '.join(headers)}): "
+                    "that time was emptied and the row loaded (out_of_order_times: clear)"
+                )
 
     # every row goes to DuckDB, which keeps the good ones as it inserts (a copy of the good rows
     # here cost as much as the insert)

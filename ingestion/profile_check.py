@@ -45,8 +45,10 @@ class FileCheck:
     quarantine_reasons: Counter = field(default_factory=Counter)  # a row with two problems counts under both
     first_quarantined: dict[str, str] = field(default_factory=dict)  # reason → where it first occurs, and its value
     bad_rows: int = 0  # rows that would be quarantined, each once
-    # rows whose times run backwards, loaded under `out_of_order_times: gate`: the gate stops them
+    # rows whose times run backwards, loaded under `out_of_order_times: gate` (the gate stops them)
+    # or `clear` (the later time emptied)
     out_of_order: Counter = field(default_factory=Counter)
+    out_of_order_policy: str = "gate"
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was read as no record (reading_notes)
 
@@ -122,7 +124,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     if sheets:
         mapped["_sheet"] = sheets
     typed, problems = row_problems(mapped, profile, pd.Series(export.has_typed_cells, index=mapped.index))
-    if profile.out_of_order_times == "gate":
+    result.out_of_order_policy = profile.out_of_order_times
+    if profile.out_of_order_times in ("gate", "clear"):
         backwards = out_of_order_times(typed, profile).messages
         for reason in backwards[backwards.ne("") & problems.eq("")].tolist():
             for part in dict.fromkeys(reason.split("; ")):  # two columns of one header: said once

@@ -105,7 +105,7 @@ class ProfileModel(_Strict):
     deadline: Literal["export", "calendar", "export_only"] = "export"
     # the working days deadlines and durations count: China's official calendar, or Monday to Friday
     calendar: Literal["china", "weekdays"] = "china"
-    out_of_order_times: Literal["gate", "quarantine"] = "gate"
+    out_of_order_times: Literal["gate", "quarantine", "clear"] = "gate"
     # a header and what in it marks an order void, where the status does not say (a DUPLICATE flag)
     void_when: dict[str, list[str] | VoidMatchModel] = {}
     columns: dict[str, str | ColumnModel]
@@ -184,7 +184,8 @@ class SourceProfile:
     deadline: str = "export"
     calendar: str = "china"  # china | weekdays: the working days a source's orders are counted on
     # rows whose times run backwards (completed before received, …): gate (load them; the gate's
-    # plausibility checks stop the publication) or quarantine (each row, with its reason)
+    # plausibility checks stop the publication), quarantine (each row, with its reason) or clear
+    # (the later time is no time: emptied, the row loaded, the ledger says how many)
     out_of_order_times: str = "gate"
     key: str | None = None  # the column that identifies a record (duplicate ids in one file)
     # header → the values (lower case) or the pattern that mark a row void: its status is 已作废

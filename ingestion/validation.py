@@ -175,18 +175,39 @@ def _as_exported(times: pd.Series, profile: SourceProfile) -> pd.Series:
     return times.dt.tz_localize(profile.store_timezone).dt.tz_convert(profile.timezone).dt.tz_localize(None)
 
 
+def _backwards(typed: pd.DataFrame, profile: SourceProfile, later: str, earlier: str) -> pd.Series:
+    """The rows whose `later` time is before their `earlier` one. A date alone (00:00) is before
+    a time only when its day is: a same-day reply dated 2023-06-15 is not before a message at 09:12."""
+    after, before = (_as_exported(typed[name], profile) for name in (later, earlier))
+    same_day_date = after.eq(after.dt.normalize()) & after.dt.normalize().eq(before.dt.normalize())
+    return (after < before).fillna(False) & ~same_day_date.fillna(False)
+
+
+def clear_out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> tuple[pd.Series, list[str]]:
+    """`out_of_order_times: clear`: a time before the step it follows is no time (a 311 system's
+    back-dated closure): emptied, the row kept. The rows with a time cleared, and the headers."""
+    headers = {column.name: column.header for column in profile.columns}
+    rows = pd.Series(False, index=typed.index)
+    cleared: list[str] = []
+    for later, earlier in TIME_ORDER:
+        if later in typed and earlier in typed:
+            bad = _backwards(typed, profile, later, earlier)
+            if bad.any():
+                typed.loc[bad, later] = pd.NaT
+                rows |= bad
+                cleared += [headers[later]] if headers[later] not in cleared else []
+    return rows, cleared
+
+
 def out_of_order_times(typed: pd.DataFrame, profile: SourceProfile) -> Problems:
-    """Rows with a time before the step it follows (a completion before the receipt). A date
-    alone (00:00) is before a time only when its day is: a same-day reply dated 2023-06-15 is
-    not before a message at 09:12."""
+    """Rows with a time before the step it follows (a completion before the receipt)."""
     problems = Problems(typed.index)
     headers = {column.name: column.header for column in profile.columns}
     for later, earlier in TIME_ORDER:
         if later not in typed or earlier not in typed:
             continue
         after, before = (_as_exported(typed[name], profile) for name in (later, earlier))
-        same_day_date = after.eq(after.dt.normalize()) & after.dt.normalize().eq(before.dt.normalize())
-        bad = (after < before).fillna(False) & ~same_day_date.fillna(False)
+        bad = _backwards(typed, profile, later, earlier)
         problems.note(
             bad,
             lambda rows, a=after, b=before, la=headers[later], lb=headers[earlier]: (

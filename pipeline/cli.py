@@ -410,12 +410,14 @@ def profiles_check(
         if result.malformed_rows:
             console.print(f"[yellow]quarantined[/yellow] ×{result.malformed_rows}: lines that do not split into cells")
         for reason, n in result.out_of_order.most_common(4):
-            console.print(
-                f"[yellow]times out of order[/yellow] ×{n}: {reason}: they load, and the gate's plausibility "
-                "checks then stop the publication; correct the export, or set `out_of_order_times: quarantine` "
-                "in the profile to quarantine such rows",
-                soft_wrap=True,
+            fate = (
+                "they load with the later time emptied (out_of_order_times: clear)"
+                if result.out_of_order_policy == "clear"
+                else "they load, and the gate's plausibility checks then stop the publication; correct the "
+                "export, or set `out_of_order_times: quarantine` (or `clear`, to keep the row without that "
+                "time) in the profile"
             )
+            console.print(f"[yellow]times out of order[/yellow] ×{n}: {reason}: {fate}", soft_wrap=True)
         if result.kpis:
             table = Table("KPI", "supported", "why not", box=box.SIMPLE_HEAD, pad_edge=False)
             for kpi, (ok, why) in result.kpis.items():

@@ -590,7 +590,8 @@ def plausibility_checks(connection, rules: Rules | None = None) -> list[CheckRes
                     f" (correct them in the export and reload it, or, if the source's data is so and the"
                     f" figures may stand, set {name} to warn in dbt_project/seeds/plausibility_rules.csv"
                     + (
-                        "; or quarantine such rows at load: `out_of_order_times: quarantine` in the source's profile)"
+                        "; or quarantine such rows at load, `out_of_order_times: quarantine` in the source's profile,"
+                        " or keep them without the later time, `out_of_order_times: clear`)"
                         if name in TIME_ORDER_CHECKS
                         else ")"
                     )

@@ -270,6 +270,46 @@ def test_a_profile_may_quarantine_rows_whose_times_run_backwards(settings, profi
     ]
 
 
+def test_a_profile_may_keep_rows_whose_times_run_backwards_without_the_later_time(settings, profiles_dir):
+    # NYC 311 back-dates some closures: the request is real, its closing time is not
+    add_profile(
+        profiles_dir,
+        profile_text(
+            "lang_clear",
+            """
+            work_order_id: Id
+            received_at: Created
+            dispatched_at: Dispatched
+            completed_at: Closed
+            """,
+            tail="out_of_order_times: clear\n",
+        ),
+    )
+    write_csv(
+        settings.landing_dir / "lang_clear_2023-07-05.csv",
+        ["Id", "Created", "Dispatched", "Closed"],
+        [
+            ["1", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-02 09:00:00"],
+            ["2", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-06-30 17:00:00"],
+            ["3", "2023-07-01 09:00:00", "2023-07-01 10:00:00", "2023-07-01 09:30:00"],  # before the dispatch
+        ],
+    )
+
+    report = steps.ingest(settings)
+
+    assert (report.rows_loaded, report.rows_quarantined) == (3, 0)  # every request counts
+    assert landed(settings, "work_order_id, completed_at") == [
+        ("1", dt.datetime(2023, 7, 2, 9)),
+        ("2", None),
+        ("3", None),
+    ]
+    (warnings,) = query(settings, "select warnings from raw.load_ledger")[0]
+    assert warnings == (
+        "2 row(s) with a time before the step it follows (Closed): that time was emptied and the row loaded "
+        "(out_of_order_times: clear)"
+    )
+
+
 def test_coalesce_takes_the_first_non_empty_header_and_skips_one_the_file_lacks(settings, profiles_dir):
     add_profile(
         profiles_dir,

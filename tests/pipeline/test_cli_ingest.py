@@ -227,7 +227,7 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert not settings.warehouse_path.parent.exists()
 
 
-@pytest.mark.parametrize("setting", ["gate", "quarantine"])
+@pytest.mark.parametrize("setting", ["gate", "quarantine", "clear"])
 def test_profiles_check_finds_times_out_of_order_before_the_gate_does(invoke, profiles_dir, tmp_path, setting):
     (profiles_dir / "check_city.yaml").write_text(CHECK_PROFILE + f"out_of_order_times: {setting}\n", encoding="utf-8")
     export = write_csv(
@@ -246,7 +246,12 @@ def test_profiles_check_finds_times_out_of_order_before_the_gate_does(invoke, pr
     if setting == "gate":
         assert "4 rows → 4 would load, 0 would be quarantined" in output
         assert "times out of order ×2: Closed Date is before Created Date: they load, and the gate" in output
-        assert "set `out_of_order_times: quarantine` in the profile" in output
+        assert "set `out_of_order_times: quarantine` (or `clear`, to keep the row without that time)" in output
+    elif setting == "clear":
+        assert "4 rows → 4 would load, 0 would be quarantined" in output
+        assert (
+            "times out of order ×2: Closed Date is before Created Date: they load with the later time emptied" in output
+        )
     else:
         assert "4 rows → 2 would load, 2 would be quarantined" in output
         assert "quarantined ×2: Closed Date is before Created Date" in output
