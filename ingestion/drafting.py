@@ -33,6 +33,8 @@ REQUIRED = ("work_order_id", "received_at")
 FREE_TEXT = ("title", "appeal_text", "handling_result", "follow_up_result", "tags")
 FLAG_VALUES = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "有"}
+# a resolution saying the request duplicates another (NYC: "… this complaint is a duplicate of …")
+_DUPLICATE_SAID = re.compile(r"(?i)\b(?:is|was) a duplicate\b")
 MAX_MAPPED_VALUES = 30  # a vocabulary column with more distinct values gets a TODO, not a map
 MAX_SAMPLED_VALUES = 5000  # distinct timestamp values tried per column
 EXCEL_RANGE = (25569.0, 73051.0)  # Excel serial days of 1970-01-01 and 2100-01-01
@@ -533,12 +535,16 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         mapped["satisfaction"] = mapped.pop("follow_up_result")
     # a 311 system's DUPLICATE flag marks a request closed as another's duplicate: void, no
     # repeat appeal (重复件) of its own; the profile marks such rows void (void_when)
-    void_flag = None
+    void_when: list[tuple[str, str]] = []  # (header, its YAML)
     header = mapped.get("is_repeat")
     if header and "duplicate" in normalize(header) and not _CJK.search(header) and "status" in mapped:
         marks = sorted({value.strip() for value in frame[header].tolist() if value.strip().casefold() in TRUE_WORDS})
         if marks:
-            void_flag = (mapped.pop("is_repeat"), marks)
+            void_when.append((mapped.pop("is_repeat"), _flow_list(marks, quote=True)))
+    # NYC says so in the resolution: "… determined that this complaint is a duplicate of …"
+    header = mapped.get("handling_result")
+    if header and "status" in mapped and frame[header].str.contains(_DUPLICATE_SAID, na=False).any():
+        void_when.append((header, f"{{matches: {json.dumps(_DUPLICATE_SAID.pattern)}}}"))
     # an export with no dispatch time (311 systems, message boards) starts the clock at receipt:
     # without it, no completion or timeliness KPI could be computed. A message board's reply is
     # its answer: with no completion time, the reply closes the case
@@ -687,12 +693,13 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             comment="; ".join(notes),
         )
     lines.append(f"required: {_flow_list(list(REQUIRED))}")
-    if void_flag:
+    if void_when:
         lines += [
-            "void_when:   # TODO: check: a request flagged a duplicate is void, counted in no KPI (remove to count it)",
-            f"  {_scalar(void_flag[0])}: {_flow_list(void_flag[1], quote=True)}",
+            "void_when:   # TODO: check: a request the export calls a duplicate is void, counted in no KPI "
+            "(remove to count it)",
+            *(f"  {_scalar(header)}: {marks}" for header, marks in void_when),
         ]
-        report.todos.append(f"void_when: {void_flag[0]} flags duplicates, drafted as void orders")
+        report.todos.append(f"void_when: {', '.join(header for header, _ in void_when)} say duplicates, drafted void")
 
     lines += ["", "# Headers that matched no canonical column (ignored when loading):"]
     lines += [f"#   - {_comment(header)}" for header in report.unmatched_headers] or ["#   (none)"]

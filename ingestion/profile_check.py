@@ -23,7 +23,7 @@ from ingestion.loader import (
     reading_notes,
 )
 from ingestion.masking import mask_text
-from ingestion.profiles import SourceProfile
+from ingestion.profiles import VOID_STATUS, SourceProfile
 from ingestion.validation import out_of_order_times, row_problems
 
 
@@ -49,6 +49,7 @@ class FileCheck:
     # or `clear` (the later time emptied)
     out_of_order: Counter = field(default_factory=Counter)
     out_of_order_policy: str = "gate"
+    void_rows: int = 0  # rows whose status is 已作废 (void), by the map or void_when
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was read as no record (reading_notes)
 
@@ -98,6 +99,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     except PipelineError as error:
         result.snapshot_problem = str(error)
     result.empty_columns = [name for name in mapped.columns if not mapped[name].ne("").any()]
+    if "status" in mapped:  # by the status map or void_when: they load, and count in no KPI but voided_orders
+        result.void_rows = int(mapped["status"].eq(VOID_STATUS).sum())
 
     contract = contract_for(profile.table)
     if contract:

@@ -394,6 +394,12 @@ def profiles_check(
             )
         if result.empty_columns:
             console.print(f"[yellow]columns that come out empty:[/yellow] {', '.join(result.empty_columns)}")
+        if result.void_rows:
+            console.print(
+                f"void orders (已作废, by the status map or void_when): {result.void_rows}; they load and count "
+                "in no KPI but 作废工单量 (voided_orders)",
+                soft_wrap=True,
+            )
         for column, counts in result.outside_vocabulary.items():
             shown = ", ".join(f"{value!r} ×{n}" for value, n in counts.most_common(8))
             fate = "quarantined: not in `allowed:`" if column in result.allowed_columns else "become 其他/未知"

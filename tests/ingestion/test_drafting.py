@@ -456,3 +456,23 @@ def test_an_apis_english_keys_over_chinese_values_draft_as_a_chinese_system(tmp_
     assert profile["timezone"] == "Asia/Shanghai"
     assert "deadline" not in profile and "calendar" not in profile  # China's limits and calendar apply
     assert profile["columns"]["status"]["map"] == {"已撤销": "已作废"}
+
+
+def test_a_resolution_that_calls_a_request_a_duplicate_is_drafted_as_void_when(tmp_path):
+    rows = [["Unique Key", "Created Date", "Closed Date", "Status", "Resolution Description"]]
+    rows += [
+        ["1", "01/05/2024 10:22:31 AM", "01/05/2024 11:22:31 AM", "Closed", "The Police Department responded."],
+        ["2", "01/05/2024 10:25:31 AM", "01/05/2024 12:22:31 PM", "Closed",
+         "The Department of Sanitation determined that this complaint is a duplicate of a previously filed one."],
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "311_service_requests_2024-01-06.csv", rows, "utf-8")
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    assert profile["void_when"] == {"Resolution Description": {"matches": r"(?i)\b(?:is|was) a duplicate\b"}}
+    (tmp_path / "profiles").mkdir()
+    saved = tmp_path / "profiles" / "nyc.yaml"
+    saved.write_text(report.text, encoding="utf-8")
+    checked = check_file(path, [load_profile(saved)])
+    assert checked.error is None and checked.void_rows == 1  # the duplicate, not the other

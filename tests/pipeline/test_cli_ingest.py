@@ -227,6 +227,29 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert not settings.warehouse_path.parent.exists()
 
 
+def test_profiles_check_counts_the_orders_that_would_load_as_void(invoke, profiles_dir, tmp_path):
+    (profiles_dir / "check_city.yaml").write_text(
+        CHECK_PROFILE.replace("Closed: 已办结}", "Closed: 已办结, Cancelled: 已作废}")
+        + "void_when: {Duplicate: ['true']}\n",
+        encoding="utf-8",
+    )
+    export = write_csv(
+        tmp_path / "check_city_2023-07-02.csv",
+        [
+            ["Unique Key", "Created Date", "Closed Date", "Status", "Duplicate"],
+            ["1", "07/01/2023 08:30:00 AM", "", "Open", "false"],
+            ["2", "07/01/2023 09:30:00 AM", "", "Cancelled", "false"],
+            ["3", "07/01/2023 10:30:00 AM", "07/01/2023 11:00:00 AM", "Closed", "true"],
+        ],
+    )
+
+    output = one_line(invoke("profiles", "check", str(export)).output)
+
+    assert "3 rows → 3 would load" in output
+    assert "void orders (已作废, by the status map or void_when): 2; they load and count in no KPI" in output
+    assert "headers no column reads" not in output  # Duplicate is read, by void_when
+
+
 @pytest.mark.parametrize("setting", ["gate", "quarantine", "clear"])
 def test_profiles_check_finds_times_out_of_order_before_the_gate_does(invoke, profiles_dir, tmp_path, setting):
     (profiles_dir / "check_city.yaml").write_text(CHECK_PROFILE + f"out_of_order_times: {setting}\n", encoding="utf-8")
