@@ -49,23 +49,13 @@ counted as (
 
 final as (
 
-    {%- for column in contract_columns %}
+    {%- for column in (contract_columns | list) + ['calendar_time_limits', 'dispatch_recorded'] %}
     select
         source_profile,
         '{{ column }}' as column_name,
         rows_total,
         {{ column }} as rows_with_value,
         {{ column }} > 0 as has_values
-    from counted
-    union all
-    {%- endfor %}
-    {%- for input in ['calendar_time_limits', 'dispatch_recorded'] %}
-    select
-        source_profile,
-        '{{ input }}' as column_name,
-        rows_total,
-        {{ input }} as rows_with_value,
-        {{ input }} > 0 as has_values
     from counted
     {%- if not loop.last %}
     union all
