@@ -34,6 +34,9 @@ NON_COLUMN_INPUTS = {
     # a dispatch of its own: not the receipt time copied (a 311 export's clock starting at receipt),
     # else no order can be told answered without dispatch (直办)
     "dispatch_recorded": "dispatch times of their own in some row: not the receipt time itself",
+    # a status for a send-back (已退单) in some row, else an order never sent back cannot be told
+    # from one whose system has no send-back (a 311 export)
+    "send_back_recorded": "a status that says sent back (已退单) in some row, or a status map to it",
 }
 
 

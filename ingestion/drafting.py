@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from ingestion.contract import SEEDS_DIR, work_order_contract
+from ingestion.profiles import SEND_BACK_STATUS
 from ingestion.readers import leading_rows, read_export, refuse_repeated_headers
 from ingestion.validation import NO_DATE, parse_whole_numbers
 
@@ -619,6 +620,11 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
     given = {*mapped, "calendar_time_limits"} if chinese else set(mapped)
     if "dispatched_at" in mapped and not clock_from_receipt:
         given.add("dispatch_recorded")
+    # a Chinese system's status has a send-back (退单); another's only where its values say so
+    if "status" in mapped and (
+        chinese or SEND_BACK_STATUS in {*report.value_maps.get("status", {}).values(), *frame[mapped["status"]]}
+    ):
+        given.add("send_back_recorded")
     for kpi, (label, groups) in kpi_inputs().items():
         missing = [[c for c in group if c not in given] for group in groups.values()]
         if all(missing):

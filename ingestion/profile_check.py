@@ -23,7 +23,7 @@ from ingestion.loader import (
     reading_notes,
 )
 from ingestion.masking import mask_text
-from ingestion.profiles import VOID_STATUS, SourceProfile
+from ingestion.profiles import SEND_BACK_STATUS, VOID_STATUS, SourceProfile
 from ingestion.validation import out_of_order_times, row_problems
 
 
@@ -119,6 +119,15 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
             dispatched = mapped["dispatched_at"]
             if (dispatched.ne("") & dispatched.ne(mapped["received_at"])).any():  # not the receipt copied
                 filled.add("dispatch_recorded")
+        # this file's rows say sent back, or its statuses can (a day may have none): taken as they
+        # are (no map), or mapped with a value to it
+        status = next((column for column in profile.columns if column.name == "status"), None)
+        if status and (
+            not status.value_map
+            or mapped["status"].eq(SEND_BACK_STATUS).any()
+            or any(target == SEND_BACK_STATUS for _, target in status.value_map)
+        ):
+            filled.add("send_back_recorded")
         result.kpis = contract.kpis_supported(filled)
 
     mapped["_file_id"] = "check"

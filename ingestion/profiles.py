@@ -27,6 +27,7 @@ SPECIAL_FORMATS = ("excel", "iso8601")
 FLAG_WORDS = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
 DOC = "docs/source_profiles.md"
 VOID_STATUS = "已作废"  # the status of a void order (work_order_statuses seed: is_void)
+SEND_BACK_STATUS = "已退单"  # sent back by the unit: a status 311 systems do not have (kpi input send_back_recorded)
 
 
 # --- the YAML, as declared models -------------------------------------------------------

@@ -178,6 +178,19 @@ def test_a_kpi_an_export_cannot_support_is_published_as_null_never_as_0(run: Run
     assert not shown, f"{expected.profile} cannot support these, yet they are published: {shown}"
 
 
+def test_a_status_without_a_send_back_leaves_the_send_back_rate_unknown(run: Run):
+    # a 311 system's Open/Pending/Closed cannot say 已退单: 0% would claim no order was sent back
+    availability = dict(
+        query(run.published, "select source_profile, reason from kpi_availability where kpi = 'send_back_rate'")
+    )
+    assert availability["us311_city_a"] == "the export has no values in send_back_recorded"
+    assert pd.isna(yearly(run, run.expected["us311_city_a"].year)["send_back_rate"])
+    # Returned and the code 06 map to 已退单: those sources say it
+    for name in ("split_by_category", "provincial_codes"):
+        assert availability[run.expected[name].profile] is None, availability
+        assert yearly(run, run.expected[name].year)["send_back_rate"] > 0
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_published_completed_on_time_rate_is_counted_by_timestamp(run: Run, name: str):
     expected = run.expected[name]

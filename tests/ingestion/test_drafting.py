@@ -107,6 +107,7 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert "TODO" not in line_of(report.text, "Closed:") and "TODO" not in line_of(report.text, "Cancelled:")
     assert columns["channel"]["map"] == {"PHONE": "电话", "ONLINE": "网站", "MOBILE": "APP/小程序"}
     assert columns["is_on_time_reported"]["map"] == {"ONTIME": "是", "OVERDUE": "否"}
+    assert "退单率 (send_back_rate)" in report.unsupported_kpis  # no 311 status says sent back
 
     assert report.unmatched_headers == ["Latitude"]
     assert "#   - Latitude" in report.text
@@ -456,6 +457,7 @@ def test_an_apis_english_keys_over_chinese_values_draft_as_a_chinese_system(tmp_
     assert profile["timezone"] == "Asia/Shanghai"
     assert "deadline" not in profile and "calendar" not in profile  # China's limits and calendar apply
     assert profile["columns"]["status"]["map"] == {"已撤销": "已作废"}
+    assert "退单率 (send_back_rate)" not in report.unsupported_kpis  # a Chinese system's orders can be sent back
 
 
 def test_a_resolution_that_calls_a_request_a_duplicate_is_drafted_as_void_when(tmp_path):

@@ -223,6 +223,8 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert kpis["signed_on_time_rate"] == "no"  # the export has no sign-off times
     assert kpis["satisfaction_rate"] == "no"
     assert re.search(r"signed_on_time_rate\s+no\s+needs signed_at", result.output)
+    # Open/Closed say nothing of a send-back: 0% would claim none was sent back
+    assert re.search(r"send_back_rate\s+no\s+needs send_back_recorded", result.output)
     assert not settings.warehouse_path.exists()
     assert not settings.warehouse_path.parent.exists()
 

@@ -1,7 +1,8 @@
 -- Which canonical columns each source profile actually fills: one row per profile × contract
 -- column, with the rows that carry a value, and one for each input that is no column:
 -- calendar_time_limits (its profile lets China's time limits set deadlines: `deadline:` is not
--- export_only) and dispatch_recorded (a dispatch time of its own, not the receipt time copied).
+-- export_only), dispatch_recorded (a dispatch time of its own, not the receipt time copied) and
+-- send_back_recorded (a status of its own for a send-back, 已退单: a 311 system has none).
 -- What an export lacks decides which KPIs it can support (kpi_availability) and which case flags
 -- stay unknown (fct_cases).
 {%- set contract_columns = [] %}
@@ -39,9 +40,10 @@ counted as (
             where status is not null and status not in (select quiet.status from statuses_saying_nothing as quiet)
         ) as status,
         -- not columns (kpi_inputs): the rows whose profile lets China's time limits set deadlines,
-        -- and those with a dispatch time of their own, not the receipt time copied
+        -- those with a dispatch time of their own, not the receipt time copied, and those sent back
         count(*) filter (where deadline_policy != 'export_only') as calendar_time_limits,
-        count(*) filter (where dispatched_at != received_at) as dispatch_recorded
+        count(*) filter (where dispatched_at != received_at) as dispatch_recorded,
+        count(*) filter (where status = '已退单') as send_back_recorded
     from snapshots
     group by 1
 
@@ -49,7 +51,7 @@ counted as (
 
 final as (
 
-    {%- for column in (contract_columns | list) + ['calendar_time_limits', 'dispatch_recorded'] %}
+    {%- for column in (contract_columns | list) + ['calendar_time_limits', 'dispatch_recorded', 'send_back_recorded'] %}
     select
         source_profile,
         '{{ column }}' as column_name,

@@ -88,6 +88,7 @@ coverage as (
         {%- for column in [
             'dispatched_at', 'signed_at', 'completed_at', 'followed_up_at', 'is_extended', 'status',
             'caller_phone_hash', 'address_hash', 'category_l2_name', 'tags', 'dispatch_recorded',
+            'send_back_recorded',
         ] %}
         {%- if not loop.first %},{% endif %}
         bool_or(case when column_name = '{{ column }}' then has_values end) as has_{{ column }}
@@ -124,7 +125,8 @@ coverage_seen as (
         bool_or(is_completed is not null) as had_completed_at,
         bool_or(is_followed_up is not null) as had_follow_up,
         bool_or(is_extended is not null) as had_is_extended,
-        bool_or(is_sent_back is not null and send_back_count = 0) as had_status,
+        coalesce(bool_or(not is_void), false) as had_status,
+        bool_or(is_sent_back is not null and send_back_count = 0) as had_send_back_state,
         bool_or(is_signed_on_time is not null) as had_signed_at,
         bool_or(is_repeat_by_rule is not null) as had_repeat_inputs,
         bool_or(is_consultation_tagged is not null) as had_tags
@@ -147,6 +149,7 @@ coverage_changed as (
         or coalesce(coverage.has_followed_up_at and coverage.has_completed_at, true) != seen.had_follow_up
         or coalesce(coverage.has_is_extended, true) != seen.had_is_extended
         or coalesce(coverage.has_status, true) != seen.had_status
+        or coalesce(coverage.has_status and coverage.has_send_back_recorded, true) != seen.had_send_back_state
         or coalesce(coverage.has_signed_at and coverage.has_dispatched_at, true) != seen.had_signed_at
         or coalesce(
             (coverage.has_caller_phone_hash or coverage.has_address_hash) and coverage.has_category_l2_name, true
@@ -261,6 +264,7 @@ joined as (
         coalesce(coverage.has_is_extended, true) as has_is_extended,
         coalesce(coverage.has_status, true) as has_status,
         coalesce(coverage.has_dispatch_recorded, true) as has_dispatch_recorded,
+        coalesce(coverage.has_send_back_recorded, true) as has_send_back_recorded,
         -- a repeat is the same caller or address with the same level-2 category (case_rules)
         coalesce(
             (coverage.has_caller_phone_hash or coverage.has_address_hash) and coverage.has_category_l2_name, true
@@ -299,7 +303,11 @@ flagged as (
             when has_completed_at then completed_at is not null or (has_final_status and not has_void_status)
         end as is_completed,
         case when has_followed_up_at and has_completed_at then has_valid_follow_up end as is_followed_up,
-        case when has_status or send_back_count > 0 then send_back_count > 0 end as is_sent_back,
+        -- unknown where no status ever says 已退单 (a 311 system has no send-back), unless a
+        -- re-dispatch shows one
+        case
+            when (has_status and has_send_back_recorded) or send_back_count > 0 then send_back_count > 0
+        end as is_sent_back,
         -- void (已作废: withdrawn, cancelled, a duplicate): no KPI counts it; unknown without a status
         case when has_void_status then true when has_status then false end as is_void,
         case
