@@ -659,6 +659,7 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             "# timezone: America/New_York",
             # China's time limits and holidays are no deadline for another country's requests
             "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",
+            "# TODO: name the country to skip its public holidays too, e.g. calendar: US-NY (holidays package codes)",
             "calendar: weekdays      # working days are Monday to Friday, not China's official calendar",
         ]
     if report.timestamp_formats:

@@ -30,7 +30,7 @@ create table if not exists raw.load_ledger (
     loaded_at timestamp not null,
     warnings varchar,                 -- e.g. headers the profile names that the file lacks
     deadline_policy varchar,          -- export | calendar | export_only: the profile's `deadline:` setting
-    working_calendar varchar          -- china | weekdays: the profile's `calendar:` setting
+    working_calendar varchar          -- china | weekdays | a country (US-NY): the profile's `calendar:`
 )
 """
 

@@ -33,6 +33,33 @@ SEND_BACK_STATUS = "已退单"  # sent back by the unit: a status 311 systems do
 # --- the YAML, as declared models -------------------------------------------------------
 
 
+def working_calendar(name: str) -> str:
+    """The `calendar:` setting as the ledger keeps it: china, weekdays, or a country's code in the
+    `holidays` package's own spelling (US, US-NY, GB-ENG, DE-BY), which int_public_holidays reads."""
+    if name.strip().lower() in ("china", "weekdays"):
+        return name.strip().lower()
+    import holidays  # only for a profile that names a country
+
+    country, _, subdivision = name.strip().partition("-")
+    known = holidays.list_supported_countries()
+    spelled = {code.upper(): code for code in known}
+    if country.upper() not in spelled:
+        raise ValueError(
+            f"{name!r} is not china, weekdays or a country the holidays package knows: "
+            "write its ISO code, e.g. US, GB-ENG or DE-BY (a subdivision after the hyphen)"
+        )
+    country = spelled[country.upper()]
+    if not subdivision:
+        return country
+    subdivisions = {code.upper(): code for code in known[country]}
+    if subdivision.upper() not in subdivisions:
+        raise ValueError(
+            f"{name!r}: the holidays package knows no subdivision {subdivision!r} of {country}; "
+            f"use one of {', '.join(sorted(subdivisions.values()))}, or {country} alone"
+        )
+    return f"{country}-{subdivisions[subdivision.upper()]}"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -104,8 +131,9 @@ class ProfileModel(_Strict):
     store_timezone: str = "keep"
     timestamp_formats: list[str] = []
     deadline: Literal["export", "calendar", "export_only"] = "export"
-    # the working days deadlines and durations count: China's official calendar, or Monday to Friday
-    calendar: Literal["china", "weekdays"] = "china"
+    # the working days deadlines and durations count: China's official calendar, Monday to Friday,
+    # or a country's working week less its public holidays (an ISO code, a subdivision after a hyphen)
+    calendar: str = "china"
     out_of_order_times: Literal["gate", "quarantine", "clear"] = "gate"
     # a header and what in it marks an order void, where the status does not say (a DUPLICATE flag)
     void_when: dict[str, list[str] | VoidMatchModel] = {}
@@ -124,6 +152,11 @@ class ProfileModel(_Strict):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {zone!r}; use an IANA name like Asia/Shanghai") from None
         return zone
+
+    @field_validator("calendar")
+    @classmethod
+    def known_calendar(cls, name: str) -> str:
+        return working_calendar(name)
 
     @field_validator("table", "name")
     @classmethod
@@ -183,7 +216,7 @@ class SourceProfile:
     timezone: str = "Asia/Shanghai"
     store_timezone: str = "keep"
     deadline: str = "export"
-    calendar: str = "china"  # china | weekdays: the working days a source's orders are counted on
+    calendar: str = "china"  # china | weekdays | a country (US-NY): the working days its orders are counted on
     # rows whose times run backwards (completed before received, …): gate (load them; the gate's
     # plausibility checks stop the publication), quarantine (each row, with its reason) or clear
     # (the later time is no time: emptied, the row loaded, the ledger says how many)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import chinese_calendar
 import duckdb
+import holidays
 import numpy as np
 import pandas as pd
 import pytest
@@ -240,21 +241,24 @@ def test_each_published_case_has_the_expected_deadline_and_verdict(run: Run, nam
     )
 
 
-def test_a_weekdays_source_counts_its_handling_time_monday_to_friday(run: Run):
-    """us311_city_a says `calendar: weekdays`: China's holidays and make-up Saturdays are not its."""
+def test_a_source_of_another_country_counts_its_handling_time_on_that_countrys_working_days(run: Run):
+    """us311_city_a says `calendar: US-NY`: New York's public holidays are no working days, and
+    China's holidays and make-up Saturdays are not its."""
     expected = run.expected["us311_city_a"]
+    new_york = sorted(holidays.country_holidays("US", subdiv="NY", years=expected.year))
     rows = query(
         run.published,
         "select dispatched_date, completed_date, handling_working_days from fct_cases "
         "where starts_with(work_order_id, ?) and completed_date is not null",
         [expected.id_prefix],
     )
-    day = dt.timedelta(days=1)
-    weekdays = [int(np.busday_count(start + day, end + day)) for start, end, _ in rows]  # (start, end]
+    day = dt.timedelta(days=1)  # the days after the dispatch day up to the completion day
+    working = [int(np.busday_count(start + day, end + day, holidays=new_york)) for start, end, _ in rows]
+    weekdays = [int(np.busday_count(start + day, end + day)) for start, end, _ in rows]
     china = [len(chinese_calendar.get_workdays(start + day, end)) for start, end, _ in rows]
-    assert [published for *_, published in rows] == weekdays
-    assert weekdays != china  # the fixture's year has Chinese holidays in it
-    # and its orders still open past their deadline are late by weekdays on the attention list
+    assert [published for *_, published in rows] == working
+    assert working != weekdays and working != china  # the fixture's year has holidays of both in it
+    # and its orders still open past their deadline are late by those days on the attention list
     late = query(
         run.published,
         "select due_date, as_of_date, working_days_overdue from fct_attention_items "
@@ -263,8 +267,12 @@ def test_a_weekdays_source_counts_its_handling_time_monday_to_friday(run: Run):
     )
     assert late
     assert [published for *_, published in late] == [
-        int(np.busday_count(due + day, as_of + day)) for due, as_of, _ in late
+        int(np.busday_count(due + day, as_of + day, holidays=new_york)) for due, as_of, _ in late
     ]
+    # the ledger keeps the setting as the holidays package spells it
+    assert {entry["working_calendar"] for entry in ledger(run) if entry["source_profile"] == expected.profile} == {
+        "US-NY"
+    }
 
 
 def test_each_source_is_judged_as_of_its_own_newest_export(run: Run):

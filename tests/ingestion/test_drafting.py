@@ -119,7 +119,13 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
     # each is marked in the file too, which is what `profiles draft` counts
     assert "TODO: no dispatch time" in line_of(report.text, "dispatched_at:")
-    assert [line.split(":")[0].strip() for line in report.todo_lines] == ["# TODO", "dispatched_at", "Email Sent"]
+    assert [line.split(":")[0].strip() for line in report.todo_lines] == [
+        "# TODO",  # the zone
+        "# TODO",  # the country, for its public holidays
+        "dispatched_at",
+        "Email Sent",
+    ]
+    assert "calendar: US-NY" in next(line for line in report.todo_lines if "holidays" in line)
 
 
 def test_gb18030_export_with_chinese_headers_and_excel_serial_dates(tmp_path):

@@ -854,6 +854,16 @@ PROFILE_MISTAKES = [
         id="unknown-store-time-zone",
     ),
     pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS, settings="calendar: Atlantis\n" + LOCAL_FORMAT),
+        ["calendar", "'Atlantis' is not china, weekdays or a country", "e.g. US, GB-ENG or DE-BY"],
+        id="unknown-calendar",
+    ),
+    pytest.param(
+        profile_text("bad", MINIMAL_COLUMNS, settings="calendar: US-ZZ\n" + LOCAL_FORMAT),
+        ["calendar", "no subdivision 'ZZ' of US", "NY", "or US alone"],
+        id="unknown-subdivision-of-a-calendar",
+    ),
+    pytest.param(
         profile_text("bad", MINIMAL_COLUMNS + "channel: {from: Channel, value: 电话}"),
         ["columns.channel", "from and value"],
         id="from-together-with-value",

@@ -78,12 +78,7 @@ final as (
         calendar_source,
         sum(case when is_workday then 1 else 0 end) over (
             order by calendar_date rows between unbounded preceding and current row
-        ) as workday_index,
-        -- Monday to Friday, no holidays: the calendar of a source whose profile says calendar: weekdays
-        isodow(calendar_date) <= 5 as is_weekday,
-        sum(case when isodow(calendar_date) <= 5 then 1 else 0 end) over (
-            order by calendar_date rows between unbounded preceding and current row
-        ) as weekday_index
+        ) as workday_index
     from merged
 
 )

@@ -1,5 +1,5 @@
--- Deadlines and working-day durations per work order, on the official calendar (or Monday to
--- Friday, no holidays, for a source whose profile says `calendar: weekdays`).
+-- Deadlines and working-day durations per work order, on its source's working calendar
+-- (int_working_calendars: China's official one unless the profile names another).
 -- Sign-off: within N working days of dispatch (N hours for urgent orders). Completion: the
 -- export's own deadline where the export gives one and its profile says `deadline: export`
 -- (the default) or `export_only`; otherwise the end of the Nth working day after dispatch, N the
@@ -19,21 +19,16 @@ time_limits as (
 
 ),
 
-calendar as (
+calendars as (
 
-    select * from {{ ref('int_calendar_workdays') }}
+    select * from {{ ref('int_working_calendars') }}
 
 ),
 
 workdays as (
 
-    -- each calendar's working days by their running count: China's official one, or Monday to
-    -- Friday for a source whose profile says calendar: weekdays
-    select 'china' as working_calendar, calendar_date, workday_index as day_index from calendar
+    select working_calendar, calendar_date, day_index from calendars
     where is_workday
-    union all
-    select 'weekdays' as working_calendar, calendar_date, weekday_index as day_index from calendar
-    where is_weekday
 
 ),
 
@@ -70,22 +65,19 @@ indexed as (
     select
         with_limits.*,
         -- the day's running count of working days, on the source's calendar
-        case
-            when with_limits.working_calendar = 'weekdays' then dispatch_day.weekday_index
-            else dispatch_day.workday_index
-        end as dispatched_workday_index,
-        case
-            when with_limits.working_calendar = 'weekdays' then signed_day.weekday_index
-            else signed_day.workday_index
-        end as signed_workday_index,
-        case
-            when with_limits.working_calendar = 'weekdays' then completed_day.weekday_index
-            else completed_day.workday_index
-        end as completed_workday_index
+        dispatch_day.day_index as dispatched_workday_index,
+        signed_day.day_index as signed_workday_index,
+        completed_day.day_index as completed_workday_index
     from with_limits
-    left join calendar as dispatch_day on with_limits.dispatched_date = dispatch_day.calendar_date
-    left join calendar as signed_day on with_limits.signed_date = signed_day.calendar_date
-    left join calendar as completed_day on with_limits.completed_date = completed_day.calendar_date
+    left join calendars as dispatch_day
+        on with_limits.working_calendar = dispatch_day.working_calendar
+        and with_limits.dispatched_date = dispatch_day.calendar_date
+    left join calendars as signed_day
+        on with_limits.working_calendar = signed_day.working_calendar
+        and with_limits.signed_date = signed_day.calendar_date
+    left join calendars as completed_day
+        on with_limits.working_calendar = completed_day.working_calendar
+        and with_limits.completed_date = completed_day.calendar_date
 
 ),
 

@@ -18,6 +18,12 @@ calendar as (
 
 ),
 
+working_calendars as (
+
+    select * from {{ ref('int_working_calendars') }}
+
+),
+
 workdays as (
 
     select calendar_date, workday_index from calendar
@@ -236,17 +242,17 @@ final as (
         -- how late, as of the register's data cut
         items.due_date,
         cast({{ dbt.datediff('items.due_date', 'items.as_of_date', 'day') }} as integer) as days_overdue,
-        cast(
-            case
-                when items.working_calendar = 'weekdays' then as_of_day.weekday_index - due_day.weekday_index
-                else as_of_day.workday_index - due_day.workday_index
-            end as integer
-        ) as working_days_overdue,
+        -- on the calendar of the item's source (a work order's profile may name another)
+        cast(as_of_day.day_index - due_day.day_index as integer) as working_days_overdue,
         items.as_of_date
     from items
     inner join attention_kinds on items.attention_kind = attention_kinds.attention_kind
-    left join calendar as due_day on items.due_date = due_day.calendar_date
-    left join calendar as as_of_day on items.as_of_date = as_of_day.calendar_date
+    left join working_calendars as due_day
+        on coalesce(items.working_calendar, 'china') = due_day.working_calendar
+        and items.due_date = due_day.calendar_date
+    left join working_calendars as as_of_day
+        on coalesce(items.working_calendar, 'china') = as_of_day.working_calendar
+        and items.as_of_date = as_of_day.calendar_date
 
 )
 
