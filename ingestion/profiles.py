@@ -399,7 +399,13 @@ def load_profile(path: Path) -> SourceProfile:
         headers_include=tuple(model.match.headers_include),
         columns=columns,
         required=required,
-        allowed={name: tuple(values) for name, values in model.allowed.items()},
+        # void_when's orders are void whatever `allowed:` lists for their status
+        allowed={
+            name: (*values, VOID_STATUS)
+            if name == "status" and void_when and VOID_STATUS not in values
+            else tuple(values)
+            for name, values in model.allowed.items()
+        },
         snapshot_source=source,
         snapshot_date_pattern=_compile(pattern, where, f"snapshot_date.{source}") if pattern else None,
         timezone=model.timezone,
