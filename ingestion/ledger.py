@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import country_calendars
 from ingestion.contract import contract_for
 from ingestion.profiles import SourceProfile
 
@@ -96,6 +97,8 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection, profiles: list[Sour
     # a history made before a ledger column was added takes it too (rows move there by name)
     for column in ("warnings", "deadline_policy", "working_calendar"):
         connection.execute(f"alter table raw.load_ledger_history add column if not exists {column} varchar")
+    # the days off of the countries the profiles name (calendar: US-NY), for int_working_calendars
+    country_calendars.land(connection, {profile.calendar for profile in profiles})
     for profile in profiles:
         columns = ",\n".join(f"    {name} {SQL_TYPES[kind]}" for name, kind in table_columns(profile).items())
         connection.execute(

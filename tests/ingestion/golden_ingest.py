@@ -79,6 +79,9 @@ def dump(warehouse: Path, data_dir: Path) -> dict:
             for (name,) in connection.execute(
                 "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
             ).fetchall()
+            # not landed rows: the countries' days off, as many years as today's date says
+            # (tests/ingestion/test_country_calendars.py)
+            if name != "country_days_off"
         ]
         for name in names:
             cursor = connection.execute(f"select * from raw.{name}")

@@ -2,16 +2,22 @@
 -- with a running count of its working days (day_index), so that deadlines and durations are
 -- index arithmetic on the source's own calendar: china (the official calendar: holidays and
 -- make-up working days), weekdays (Monday to Friday, no holidays) and each country a profile
--- names (its working week less its public holidays, int_country_calendars).
+-- names (its days off, weekend and public holidays, landed in raw.country_days_off).
 with official as (
 
     select * from {{ ref('int_calendar_workdays') }}
 
 ),
 
+country_days_off as (
+
+    select * from {{ ref('stg_reference__country_days_off') }}
+
+),
+
 countries as (
 
-    select * from {{ ref('int_country_calendars') }}
+    select distinct working_calendar from country_days_off
 
 ),
 
@@ -31,8 +37,16 @@ calendar_days as (
 
     union all
 
-    select working_calendar, calendar_date, is_workday, holiday_name
+    select
+        countries.working_calendar,
+        official.calendar_date,
+        days_off.calendar_date is null as is_workday,
+        days_off.holiday_name
     from countries
+    cross join official
+    left join country_days_off as days_off
+        on countries.working_calendar = days_off.working_calendar
+        and official.calendar_date = days_off.calendar_date
 
 ),
 
