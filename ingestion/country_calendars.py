@@ -40,6 +40,27 @@ def days_off(name: str, years: range) -> pd.DataFrame:
     )
 
 
+def describe(name: str) -> str:
+    """What `calendar: <name>` counts as working days, in words: `calendar: MA` is Morocco, not
+    Massachusetts (US-MA), and `profiles check` says so before a wrong calendar loads."""
+    if name == "china":
+        return "China's official calendar (its holidays off, its make-up working days on)"
+    if name == "weekdays":
+        return "Monday to Friday, no holidays"
+    import holidays
+    from holidays import registry
+
+    country, _, subdivision = name.partition("-")
+    known = holidays.country_holidays(country, subdiv=subdivision or None)
+    title = next((key for key, codes in registry.COUNTRIES.items() if codes[1] == country), country)
+    where = title.replace("_", " ").title() + (f", subdivision {subdivision}" if subdivision else "")
+    off = known.weekend  # weekday numbers, Monday 0 (Israel: Friday and Saturday)
+    first = next(day for day in range(7) if day not in off and (day - 1) % 7 in off)
+    last = next(day for day in range(7) if day not in off and (day + 1) % 7 in off)
+    first, last = (dt.date(2024, 1, 1 + day).strftime("%A") for day in (first, last))  # 2024-01-01: a Monday
+    return f"{where}: {first} to {last}, less its public holidays (the holidays package)"
+
+
 def land(connection: duckdb.DuckDBPyConnection, calendars: set[str], today: dt.date | None = None) -> None:
     """Create raw.country_days_off, and land the days off of each named country it lacks or
     holds too few years of. A country landed before is left as it is, so that an ingest of new

@@ -34,8 +34,9 @@ REQUIRED = ("work_order_id", "received_at")
 FREE_TEXT = ("title", "appeal_text", "handling_result", "follow_up_result", "tags")
 FLAG_VALUES = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "有", "无"}
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "有"}
-# a resolution saying the request duplicates another (NYC: "… this complaint is a duplicate of …")
-_DUPLICATE_SAID = re.compile(r"(?i)\b(?:is|was) a duplicate\b")
+# a resolution saying the request duplicates another (NYC: "… this complaint is a duplicate of …",
+# Boston: "Case Noted. duplicate of case 101004…") or is no real request (Boston: "Case Invalid")
+_DUPLICATE_SAID = re.compile(r"(?i)\b(?:is|was) a duplicate\b|\bduplicate of\b|\bcase invalid\b")
 MAX_MAPPED_VALUES = 30  # a vocabulary column with more distinct values gets a TODO, not a map
 MAX_SAMPLED_VALUES = 5000  # distinct timestamp values tried per column
 EXCEL_RANGE = (25569.0, 73051.0)  # Excel serial days of 1970-01-01 and 2100-01-01
@@ -659,7 +660,8 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             "# timezone: America/New_York",
             # China's time limits and holidays are no deadline for another country's requests
             "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",
-            "# TODO: name the country to skip its public holidays too, e.g. calendar: US-NY (holidays package codes)",
+            "# TODO: name the country to skip its public holidays too: a state after the hyphen, e.g. calendar: "
+            "US-NY or US-MA (a code alone is a country: MA is Morocco); `profiles check` says which it is",
             "calendar: weekdays      # working days are Monday to Friday, not China's official calendar",
         ]
     if report.timestamp_formats:

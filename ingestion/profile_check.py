@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import PipelineError
+from ingestion import country_calendars
 from ingestion.contract import contract_for
 from ingestion.loader import (
     _snapshot_date,
@@ -50,6 +51,7 @@ class FileCheck:
     out_of_order: Counter = field(default_factory=Counter)
     out_of_order_policy: str = "gate"
     void_rows: int = 0  # rows whose status is 已作废 (void), by the map or void_when
+    working_days: str = ""  # what the profile's `calendar:` counts as working days, in words
     kpis: dict[str, tuple[bool, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what was read as no record (reading_notes)
 
@@ -137,6 +139,8 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
         mapped["_sheet"] = sheets
     typed, problems = row_problems(mapped, profile, pd.Series(export.has_typed_cells, index=mapped.index))
     result.out_of_order_policy = profile.out_of_order_times
+    if contract:
+        result.working_days = country_calendars.describe(profile.calendar)
     if profile.out_of_order_times in ("gate", "clear"):
         backwards = out_of_order_times(typed, profile).messages
         for reason in backwards[backwards.ne("") & problems.eq("")].tolist():

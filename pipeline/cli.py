@@ -394,6 +394,8 @@ def profiles_check(
             )
         if result.empty_columns:
             console.print(f"[yellow]columns that come out empty:[/yellow] {', '.join(result.empty_columns)}")
+        if result.working_days:  # `calendar: MA` is Morocco: said before it loads
+            console.print(f"working days (calendar:): {result.working_days}", soft_wrap=True)
         if result.void_rows:
             console.print(
                 f"void orders (已作废, by the status map or void_when): {result.void_rows}; they load and count "

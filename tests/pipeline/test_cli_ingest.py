@@ -223,6 +223,7 @@ def test_profiles_check_says_what_would_load_without_loading_anything(settings, 
     assert kpis["signed_on_time_rate"] == "no"  # the export has no sign-off times
     assert kpis["satisfaction_rate"] == "no"
     assert re.search(r"signed_on_time_rate\s+no\s+needs signed_at", result.output)
+    assert "working days (calendar:): China's official calendar" in output  # the default
     # Open/Closed say nothing of a send-back: 0% would claim none was sent back
     assert re.search(r"send_back_rate\s+no\s+needs send_back_recorded", result.output)
     assert not settings.warehouse_path.exists()
@@ -250,6 +251,24 @@ def test_profiles_check_counts_the_orders_that_would_load_as_void(invoke, profil
     assert "3 rows → 3 would load" in output
     assert "void orders (已作废, by the status map or void_when): 2; they load and count in no KPI" in output
     assert "headers no column reads" not in output  # Duplicate is read, by void_when
+
+
+@pytest.mark.parametrize(
+    ("calendar", "said"),
+    [
+        ("MA", "Morocco: Monday to Friday, less its public holidays"),  # not Massachusetts
+        ("us-ma", "United States, subdivision MA: Monday to Friday, less its public holidays"),
+        ("IL", "Israel: Sunday to Thursday"),
+    ],
+)
+def test_profiles_check_says_which_countrys_working_days_a_calendar_counts(
+    invoke, profiles_dir, city_export, calendar, said
+):
+    (profiles_dir / "check_city.yaml").write_text(CHECK_PROFILE + f"calendar: {calendar}\n", encoding="utf-8")
+
+    output = one_line(invoke("profiles", "check", str(city_export)).output)
+
+    assert f"working days (calendar:): {said}" in output
 
 
 @pytest.mark.parametrize("setting", ["gate", "quarantine", "clear"])
