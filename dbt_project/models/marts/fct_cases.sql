@@ -11,8 +11,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "update {{ this }} as cases set as_of_date = cuts.as_of_date from (select source_profile, "
-        "max(last_snapshot_date) as as_of_date from {{ ref('stg_hotline__work_orders') }} group by 1) as cuts "
+        "update {{ this }} as cases set as_of_date = cuts.as_of_date from {{ ref('int_hotline_data_cuts') }} as cuts "
         "where cases.source_profile is not distinct from cuts.source_profile "
         "and cases.as_of_date is distinct from cuts.as_of_date",
         "{{ delete_orders_staging_dropped(this) }}",
@@ -101,8 +100,7 @@ coverage as (
 data_cut as (
 
     -- each source's newest export: "now" for its open orders, so reruns give the same answer
-    select source_profile, max(last_snapshot_date) as as_of_date from all_cases
-    group by 1
+    select * from {{ ref('int_hotline_data_cuts') }}
 
 ),
 
