@@ -70,6 +70,18 @@ cases as (
 
 ),
 
+measurable as (
+
+    -- whether any order can say: a period with no orders counts 0 of what the sources report,
+    -- and nothing (null) of what none of them does (投诉量 from exports with no appeal type)
+    select
+        {%- for measure in measures %}
+        bool_or({{ measure.name }} is not null) as {{ measure.name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from cases
+
+),
+
 calendar as (
 
     select * from {{ ref('int_calendar_workdays') }}
@@ -121,16 +133,20 @@ counted_by_{{ date_column }} as (
         {%- endfor %}
         {%- for measure in measures | selectattr('counted_by', 'equalto', date_column) %}
         {%- if measure.get('counts_void_orders') %}
-        sum({{ measure.name }}) as {{ measure.name }},
+        sum(cases.{{ measure.name }}) as {{ measure.name }},
         {%- else %}
-        -- orders that are all void: a period with no orders to count
-        case when bool_and(is_void) then 0 else sum({{ measure.name }}) end as {{ measure.name }},
+        -- orders that are all void: a period with no orders to count (0, or null as below)
+        case
+            when bool_and(cases.is_void) then case when any_value(measurable.{{ measure.name }}) then 0 end
+            else sum(cases.{{ measure.name }})
+        end as {{ measure.name }},
         {%- endif %}
         {%- endfor %}
         -- when the orders counted here stop moving the period's rates (macros/period_maturity.sql)
         max(settled_date) as last_settled_date,
         count(*) - count(settled_date) as unsettled_orders
     from cases
+    cross join measurable
     where {{ date_column }} is not null
     group by {{ range(1, dimensions | length + 3) | join(', ') }}
     {%- if not loop.last %}
@@ -150,10 +166,14 @@ counts as (
         period_spine.{{ dimension }},
         {%- endfor %}
         {%- for measure in measures %}
-        -- 0 for a period with no orders; null when no order of the period can say (kpi_availability)
+        -- 0 for a period with no orders, where some source can say; null when no order of the
+        -- period can say (kpi_availability)
         cast(
-            case when counted_by_{{ measure.counted_by }}.period_start is null then 0
-            else counted_by_{{ measure.counted_by }}.{{ measure.name }} end
+            case
+                when counted_by_{{ measure.counted_by }}.period_start is null
+                    then case when measurable.{{ measure.name }} then 0 end
+                else counted_by_{{ measure.counted_by }}.{{ measure.name }}
+            end
             as {{ dbt.type_bigint() }}
         ) as {{ measure.name }},
         {%- endfor %}
@@ -169,6 +189,7 @@ counts as (
             {%- endfor %}
         ) as unsettled_orders
     from period_spine
+    cross join measurable
     {%- for date_column in counted_date_columns %}
     left join counted_by_{{ date_column }}
         on period_spine.period_grain = counted_by_{{ date_column }}.period_grain
