@@ -36,7 +36,8 @@ FLAG_VALUES = {"是", "否", "y", "n", "yes", "no", "true", "false", "1", "0", "
 TRUE_WORDS = {"是", "y", "yes", "true", "1", "有"}
 # a resolution saying the request duplicates another (NYC: "… this complaint is a duplicate of …",
 # Boston: "Case Noted. duplicate of case 101004…") or is no real request (Boston: "Case Invalid")
-_DUPLICATE_SAID = re.compile(r"(?i)\b(?:is|was) a duplicate\b|\bduplicate of\b|\bcase invalid\b")
+# ("Not a duplicate of #…" is not)
+_DUPLICATE_SAID = re.compile(r"(?i)\b(?:is|was) a duplicate\b|(?<!not a )\bduplicate of\b|\bcase invalid\b")
 MAX_MAPPED_VALUES = 30  # a vocabulary column with more distinct values gets a TODO, not a map
 MAX_SAMPLED_VALUES = 5000  # distinct timestamp values tried per column
 EXCEL_RANGE = (25569.0, 73051.0)  # Excel serial days of 1970-01-01 and 2100-01-01
@@ -306,6 +307,60 @@ def _filename_date(file_name: str) -> tuple[re.Match[str], str] | None:
                 if again and again.start() == found.start():
                     return found, regex
     return None
+
+
+# zones tried first for an export's UTC offsets (any zone with the same offsets at the same
+# instants converts its times alike); then every zone the system knows, by name
+_LIKELY_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+    "America/Anchorage", "Pacific/Honolulu", "Europe/London", "Europe/Paris", "Australia/Sydney",
+    "Asia/Shanghai", "Asia/Tokyo", "Asia/Singapore", "Asia/Kolkata",
+)  # fmt: skip
+_OFFSET_AT_END = re.compile(r"[+-]\d{2}:?\d{2}$")
+
+
+def offset_moments(frame: pd.DataFrame, headers: list[str]) -> dict[dt.datetime, dt.timedelta]:
+    """Each instant a timestamp with a UTC offset names (2023-03-01T08:15:22-05:00), and its offset."""
+    moments: dict[dt.datetime, dt.timedelta] = {}
+    for header in headers:
+        for value in frame[header].dropna().astype(str).str.strip().unique()[:MAX_SAMPLED_VALUES]:
+            if not _OFFSET_AT_END.search(value):
+                continue
+            try:
+                moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
+            except ValueError:
+                continue
+            moments[moment.astimezone(dt.UTC)] = moment.utcoffset()
+    return moments
+
+
+def zone_fits(name: str, moments: dict[dt.datetime, dt.timedelta]) -> bool:
+    """Whether the zone has each offset at its instant: converting to it keeps the times' wall time."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(name)
+    return all(moment.astimezone(zone).utcoffset() == offset for moment, offset in moments.items())
+
+
+def offsets_text(moments: dict[dt.datetime, dt.timedelta]) -> str:
+    return ", ".join(sorted({_offset_text(offset) for offset in moments.values()}))
+
+
+def _zone_of_offsets(frame: pd.DataFrame, headers: list[str]) -> tuple[str | None, str]:
+    """The time zone whose UTC offsets fit those the timestamps carry, and those offsets; (None,
+    offsets) when no zone fits them all, (None, "") when no timestamp carries one."""
+    import zoneinfo
+
+    moments = offset_moments(frame, headers)
+    if not moments:
+        return None, ""
+    names = [*_LIKELY_ZONES, *sorted(zoneinfo.available_timezones() - set(_LIKELY_ZONES))]
+    return next((name for name in names if zone_fits(name, moments)), None), offsets_text(moments)
+
+
+def _offset_text(offset: dt.timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _mostly_chinese(frame: pd.DataFrame, sample: int = 200) -> bool:
@@ -652,12 +707,18 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         f"  headers_include: {_flow_list(include)}",
         *snapshot,
     ]
-    if chinese:
+    zone, offsets = _zone_of_offsets(frame, [mapped[column] for column in timestamp_columns])
+    if chinese and zone in (None, "Asia/Shanghai"):
         lines.append("timezone: Asia/Shanghai")
+    elif zone:  # the offsets the times carry say it (a zone with the same offsets converts alike)
+        lines.append(f"timezone: {zone}   # TODO: check: it fits the UTC offsets the times carry ({offsets})")
     else:
         lines += [
             "# TODO: set the export's zone, e.g. America/New_York (without a timezone, Asia/Shanghai is assumed)",
             "# timezone: America/New_York",
+        ]
+    if not chinese:
+        lines += [
             # China's time limits and holidays are no deadline for another country's requests
             "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",
             "# TODO: name the country to skip its public holidays too: a state after the hyphen, e.g. calendar: "

@@ -182,7 +182,8 @@ def map_columns(frame: pd.DataFrame, profile: SourceProfile) -> tuple[pd.DataFra
         for header, marks in profile.void_when:
             text = cells(header)
             void |= (
-                text.str.contains(marks).fillna(False)
+                # searched cell by cell: str.contains warns of a pattern with groups, once per file
+                text.fillna("").map(lambda cell, pattern=marks: pattern.search(cell) is not None).astype(bool)
                 if isinstance(marks, re.Pattern)
                 else text.str.lower().isin(marks)
             )

@@ -15,6 +15,7 @@ import pandas as pd
 from core.errors import PipelineError
 from ingestion import country_calendars
 from ingestion.contract import contract_for
+from ingestion.drafting import offset_moments, offsets_text, zone_fits
 from ingestion.loader import (
     _snapshot_date,
     export_problems,
@@ -93,6 +94,14 @@ def check_file(path: Path, profiles: list[SourceProfile], *, as_of: dt.date | No
     result.matched_headers = [header for header in frame.columns if header in read_headers]
     result.unused_headers = [header for header in frame.columns if header not in read_headers]
     result.missing_headers = missing
+    # times with a UTC offset are converted to the profile's zone: the wrong zone moves every one
+    timestamps = [column.name for column in profile.columns if column.type == "timestamp" and column.name in mapped]
+    moments = offset_moments(mapped, timestamps)
+    if moments and not zone_fits(profile.timezone, moments):
+        result.notes.append(
+            f"the times carry UTC offsets ({offsets_text(moments)}) that {profile.timezone} (the profile's "
+            "timezone) does not have: each is converted to it and moves; set timezone: to the export's zone"
+        )
     try:
         # the whole path, so that a profile dated by its folder (from_path) finds the date there
         result.snapshot_date = _snapshot_date(

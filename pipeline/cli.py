@@ -344,6 +344,15 @@ profiles_app = typer.Typer(help="Source profiles: check exports against them, dr
 app.add_typer(profiles_app, name="profiles")
 
 
+# what staging makes of a value outside a column's vocabulary (stg_hotline__work_orders)
+OUTSIDE_VOCABULARY_BECOMES = {
+    "appeal_type": "become 其他",
+    "channel": "become 其他",
+    "status": "become 未知",
+    "satisfaction": "count as not rated",
+}
+
+
 @profiles_app.command("check")
 def profiles_check(
     files: Annotated[list[Path], typer.Argument(help="Export files to read through their profile.")],
@@ -404,7 +413,11 @@ def profiles_check(
             )
         for column, counts in result.outside_vocabulary.items():
             shown = ", ".join(f"{value!r} ×{n}" for value, n in counts.most_common(8))
-            fate = "quarantined: not in `allowed:`" if column in result.allowed_columns else "become 其他/未知"
+            fate = (
+                "quarantined: not in `allowed:`"
+                if column in result.allowed_columns
+                else OUTSIDE_VOCABULARY_BECOMES.get(column, "become 其他/未知")
+            )
             console.print(
                 f"[yellow]{column} values outside the vocabulary[/yellow] ({fate}; map them): {shown}",
                 soft_wrap=True,

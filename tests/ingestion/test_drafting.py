@@ -480,6 +480,7 @@ def test_a_resolution_that_calls_a_request_a_duplicate_is_drafted_as_void_when(t
         ["1", "01/05/2024 10:22:31 AM", "01/05/2024 11:22:31 AM", "Closed", "The Police Department responded."],
         ["2", "01/05/2024 10:25:31 AM", "01/05/2024 12:22:31 PM", "Closed", resolution],
         ["3", "01/05/2024 10:27:31 AM", "01/05/2024 12:22:31 PM", "Closed", "Case Resolved. Duplicate signs removed."],
+        ["4", "01/05/2024 10:28:31 AM", "01/05/2024 12:22:31 PM", "Closed", "Not a duplicate of #12345; fixed."],
     ]  # fmt: skip
     path = write_csv(tmp_path / "311_service_requests_2024-01-06.csv", rows, "utf-8")
 
@@ -492,3 +493,30 @@ def test_a_resolution_that_calls_a_request_a_duplicate_is_drafted_as_void_when(t
     saved.write_text(report.text, encoding="utf-8")
     checked = check_file(path, [load_profile(saved)])
     assert checked.error is None and checked.void_rows == 1  # the duplicate, not the other
+
+
+def test_times_with_utc_offsets_draft_the_zone_that_has_them_and_check_warns_without_it(tmp_path):
+    # a Socrata portal's ISO times carry the city's offset, which moves with daylight saving (12 March 2023)
+    rows = [["service_request_id", "requested_datetime", "closed_date", "status_description"]]
+    rows += [
+        ["101", "2023-03-10T08:15:22.000-05:00", "2023-03-13T10:00:00.000-04:00", "Closed"],
+        ["102", "2023-03-14T23:30:00.000-04:00", "", "Open"],
+    ]
+    path = write_csv(tmp_path / "sr_export_2023-03-15.csv", rows, "utf-8")
+
+    report = draft(path)
+    profile = yaml.safe_load(report.text)
+
+    # New York's offsets at those instants: it converts the times to the wall time they were written in
+    assert profile["timezone"] == "America/New_York"
+    assert "-04:00, -05:00" in line_of(report.text, "timezone:")
+    assert profile["columns"]["status"] == {"from": "status_description", "map": {"Closed": "已办结", "Open": "办理中"}}
+    (tmp_path / "profiles").mkdir()
+    saved = tmp_path / "profiles" / "toronto.yaml"
+    saved.write_text(report.text, encoding="utf-8")
+    assert not [note for note in check_file(path, [load_profile(saved)]).notes if "UTC offsets" in note]
+
+    # without it, Asia/Shanghai is assumed and every time would move 12 or 13 hours: check says so
+    saved.write_text(report.text.replace("timezone: America/New_York", "# timezone:"), encoding="utf-8")
+    notes = check_file(path, [load_profile(saved)]).notes
+    assert any("UTC offsets (-04:00, -05:00) that Asia/Shanghai" in note for note in notes), notes

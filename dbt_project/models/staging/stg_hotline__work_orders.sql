@@ -175,7 +175,10 @@ final as (
         ranked.received_at,
         ranked.dispatched_at,
         ranked.signed_at,
-        ranked.completed_at,
+        -- a completion time under a status that says the order is still in hand (a message
+        -- board's interim reply under 办理中, an order reopened) is no completion yet
+        case when not statuses.is_final and statuses.status != '未知' then null else ranked.completed_at end
+            as completed_at,
         ranked.replied_at,
         ranked.followed_up_at,
         ranked.due_at,
