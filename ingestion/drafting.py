@@ -712,12 +712,17 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         lines.append("timezone: Asia/Shanghai")
     elif zone:  # the offsets the times carry say it (a zone with the same offsets converts alike)
         lines.append(f"timezone: {zone}   # TODO: check: it fits the UTC offsets the times carry ({offsets})")
+        report.todos.append(f"timezone: {zone} fits the UTC offsets the times carry ({offsets}); check it")
     else:
         lines += [
             "# TODO: set the export's zone, e.g. America/New_York (without a timezone, Asia/Shanghai is assumed)",
             "# timezone: America/New_York",
         ]
+        report.todos.append("timezone: set the export's zone (without one, Asia/Shanghai is assumed)")
     if not chinese:
+        report.todos.append(
+            "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out"
+        )
         lines += [
             # China's time limits and holidays are no deadline for another country's requests
             "deadline: export_only   # only the export's own deadline (due_at) times an order; export adds China's",

@@ -115,7 +115,11 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert "#   - 投诉量 (complaints): needs appeal_type" in report.text
     assert "#   - 满意率 (satisfaction_rate): needs satisfaction" in report.text
     assert "工单量 (work_orders)" not in report.text  # received_at is mapped
-    assert report.todos[1:] == ["status: 'Email Sent' -> 未知"]
+    assert report.todos[1:] == [
+        "status: 'Email Sent' -> 未知",
+        "timezone: set the export's zone (without one, Asia/Shanghai is assumed)",
+        "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out",
+    ]
     assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
     # each is marked in the file too, which is what `profiles draft` counts
     assert "TODO: no dispatch time" in line_of(report.text, "dispatched_at:")
@@ -321,7 +325,9 @@ def test_values_nothing_fits_are_left_out_of_the_map_with_a_todo(tmp_path):
         "satisfaction: 'Neutral' -> ?",
         "satisfaction: '4' -> 满意",
         "is_repeat: 'X' -> ?",
-    ]  # fmt: skip (in the contract's column order)
+        "timezone: set the export's zone (without one, Asia/Shanghai is assumed)",
+        "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out",
+    ]  # fmt: skip (in the contract's column order, then the settings)
 
 
 def test_a_vocabulary_column_with_many_values_gets_a_todo_instead_of_a_map(tmp_path):

@@ -37,6 +37,9 @@ def test_a_drafted_profile_reads_its_export_and_says_what_to_check(fixture, tmp_
     assert checked.rows > 0
     assert checked.rows_quarantined < checked.rows / 4  # a few planted bad rows, not a wrong format
     assert {"work_order_id", "received_at"} <= set(report.mapped)
-    # what is left to a person is marked: value maps, guessed zones, the clock's start
+    # what is left to a person is marked: value maps, guessed zones, the calendar, the clock's start
     for todo in report.todos:
-        assert todo.split(":")[0] in {*report.mapped, "timezone", "snapshot_date", "dispatched_at"} or "map" in todo
+        assert (
+            todo.split(":")[0] in {*report.mapped, "timezone", "calendar", "snapshot_date", "dispatched_at"}
+            or "map" in todo
+        )
