@@ -721,7 +721,7 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
         report.todos.append("timezone: set the export's zone (without one, Asia/Shanghai is assumed)")
     if not chinese:
         report.todos.append(
-            "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out"
+            "calendar: weekdays counts no holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its holidays out"
         )
         lines += [
             # China's time limits and holidays are no deadline for another country's requests

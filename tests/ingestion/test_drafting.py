@@ -118,7 +118,7 @@ def test_english_311_export_maps_headers_formats_and_values(us_311):
     assert report.todos[1:] == [
         "status: 'Email Sent' -> 未知",
         "timezone: set the export's zone (without one, Asia/Shanghai is assumed)",
-        "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out",
+        "calendar: weekdays counts no holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its holidays out",
     ]
     assert report.todos[0].startswith("dispatched_at: the export has no dispatch time")
     # each is marked in the file too, which is what `profiles draft` counts
@@ -326,7 +326,7 @@ def test_values_nothing_fits_are_left_out_of_the_map_with_a_todo(tmp_path):
         "satisfaction: '4' -> 满意",
         "is_repeat: 'X' -> ?",
         "timezone: set the export's zone (without one, Asia/Shanghai is assumed)",
-        "calendar: weekdays counts no public holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its out",
+        "calendar: weekdays counts no holiday; name the country (US-NY, CA-ON, GB-ENG) to leave its holidays out",
     ]  # fmt: skip (in the contract's column order, then the settings)
 
 
