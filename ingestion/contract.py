@@ -27,16 +27,13 @@ VOCABULARY_FILES = {
 }
 # older exports write these; staging folds them into the vocabulary member
 VOCABULARY_SYNONYMS = {"appeal_types": ("表扬", "感谢")}
-# KPI inputs that are no column (kpi_inputs seed): what the source's profile allows, or its rows show
+# KPI inputs that are no column (kpi_inputs seed): what the source's profile allows, or its rows
+# show (calendar_time_limits: China's time limits may set deadlines; dispatch_recorded: a dispatch
+# time of its own, not the receipt time copied; send_back_recorded: a status that says 已退单);
+# kpi_availability says what a source lacks from the same seed
 NON_COLUMN_INPUTS = {
-    # China's time limits (time_limits seed) may set deadlines: `deadline:` is not export_only
-    "calendar_time_limits": "a profile whose deadline: setting lets China's time limits apply (not export_only)",
-    # a dispatch of its own: not the receipt time copied (a 311 export's clock starting at receipt),
-    # else no order can be told answered without dispatch (直办)
-    "dispatch_recorded": "dispatch times of their own in some row: not the receipt time itself",
-    # a status for a send-back (已退单) in some row, else an order never sent back cannot be told
-    # from one whose system has no send-back (a 311 export)
-    "send_back_recorded": "a status that says sent back (已退单) in some row, or a status map to it",
+    row["input"]: row["description"]
+    for row in csv.DictReader((CONTRACT_DIR / "kpi_non_column_inputs.csv").read_text(encoding="utf-8").splitlines())
 }
 
 

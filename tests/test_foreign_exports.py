@@ -184,7 +184,7 @@ def test_a_status_without_a_send_back_leaves_the_send_back_rate_unknown(run: Run
     availability = dict(
         query(run.published, "select source_profile, reason from kpi_availability where kpi = 'send_back_rate'")
     )
-    assert availability["us311_city_a"] == "the export has no values in send_back_recorded"
+    assert availability["us311_city_a"] == "the export has no status that says sent back (已退单)"
     assert pd.isna(yearly(run, run.expected["us311_city_a"].year)["send_back_rate"])
     # Returned and the code 06 map to 已退单: those sources say it
     for name in ("split_by_category", "provincial_codes"):
