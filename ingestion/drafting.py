@@ -774,7 +774,9 @@ def draft(path: Path, *, name: str | None = None) -> DraftReport:
             "(remove to count it)",
             *(f"  {_scalar(header)}: {marks}" for header, marks in void_when),
         ]
-        report.todos.append(f"void_when: {', '.join(header for header, _ in void_when)} say duplicates, drafted void")
+        report.todos.append(
+            f"void_when: what {', '.join(header for header, _ in void_when)} calls a duplicate or invalid, drafted void"
+        )
 
     lines += ["", "# Headers that matched no canonical column (ignored when loading):"]
     lines += [f"#   - {_comment(header)}" for header in report.unmatched_headers] or ["#   (none)"]
