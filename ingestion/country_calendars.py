@@ -27,6 +27,33 @@ create table if not exists raw.country_days_off (
 """
 
 
+def canonical_name(name: str) -> str:
+    """The `calendar:` setting as the ledger keeps it: china, weekdays, or a country's code in the
+    `holidays` package's own spelling (US, US-NY, GB-ENG, DE-BY), as raw.country_days_off keeps it."""
+    if name.strip().lower() in BUILT_IN:
+        return name.strip().lower()
+    import holidays  # only for a profile that names a country
+
+    country, _, subdivision = name.strip().partition("-")
+    known = holidays.list_supported_countries()
+    spelled = {code.upper(): code for code in known}
+    if country.upper() not in spelled:
+        raise ValueError(
+            f"{name!r} is not china, weekdays or a country the holidays package knows: "
+            "write its ISO code, e.g. US, GB-ENG or DE-BY (a subdivision after the hyphen)"
+        )
+    country = spelled[country.upper()]
+    if not subdivision:
+        return country
+    subdivisions = {code.upper(): code for code in known[country]}
+    if subdivision.upper() not in subdivisions:
+        raise ValueError(
+            f"{name!r}: the holidays package knows no subdivision {subdivision!r} of {country}; "
+            f"use one of {', '.join(sorted(subdivisions.values()))}, or {country} alone"
+        )
+    return f"{country}-{subdivisions[subdivision.upper()]}"
+
+
 def days_off(name: str, years: range) -> pd.DataFrame:
     """Every day of `years` that is no working day in the country `name` (US, US-NY)."""
     import holidays  # only where a profile names a country

@@ -25,7 +25,7 @@ import yaml
 from ingestion.contract import SEEDS_DIR, work_order_contract
 from ingestion.profiles import SEND_BACK_STATUS
 from ingestion.readers import leading_rows, read_export, refuse_repeated_headers
-from ingestion.validation import NO_DATE, parse_whole_numbers
+from ingestion.validation import NO_DATE, offset_moments, offsets_text, parse_whole_numbers, zone_fits
 
 DICTIONARY_PATH = Path(__file__).resolve().parent / "header_dictionary.yaml"
 
@@ -316,34 +316,6 @@ _LIKELY_ZONES = (
     "America/Anchorage", "Pacific/Honolulu", "Europe/London", "Europe/Paris", "Australia/Sydney",
     "Asia/Shanghai", "Asia/Tokyo", "Asia/Singapore", "Asia/Kolkata",
 )  # fmt: skip
-_OFFSET_AT_END = re.compile(r"[+-]\d{2}:?\d{2}$")
-
-
-def offset_moments(frame: pd.DataFrame, headers: list[str]) -> dict[dt.datetime, dt.timedelta]:
-    """Each instant a timestamp with a UTC offset names (2023-03-01T08:15:22-05:00), and its offset."""
-    moments: dict[dt.datetime, dt.timedelta] = {}
-    for header in headers:
-        for value in frame[header].dropna().astype(str).str.strip().unique()[:MAX_SAMPLED_VALUES]:
-            if not _OFFSET_AT_END.search(value):
-                continue
-            try:
-                moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
-            except ValueError:
-                continue
-            moments[moment.astimezone(dt.UTC)] = moment.utcoffset()
-    return moments
-
-
-def zone_fits(name: str, moments: dict[dt.datetime, dt.timedelta]) -> bool:
-    """Whether the zone has each offset at its instant: converting to it keeps the times' wall time."""
-    import zoneinfo
-
-    zone = zoneinfo.ZoneInfo(name)
-    return all(moment.astimezone(zone).utcoffset() == offset for moment, offset in moments.items())
-
-
-def offsets_text(moments: dict[dt.datetime, dt.timedelta]) -> str:
-    return ", ".join(sorted({_offset_text(offset) for offset in moments.values()}))
 
 
 def _zone_of_offsets(frame: pd.DataFrame, headers: list[str]) -> tuple[str | None, str]:
@@ -356,11 +328,6 @@ def _zone_of_offsets(frame: pd.DataFrame, headers: list[str]) -> tuple[str | Non
         return None, ""
     names = [*_LIKELY_ZONES, *sorted(zoneinfo.available_timezones() - set(_LIKELY_ZONES))]
     return next((name for name in names if zone_fits(name, moments)), None), offsets_text(moments)
-
-
-def _offset_text(offset: dt.timedelta) -> str:
-    minutes = int(offset.total_seconds() // 60)
-    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _mostly_chinese(frame: pd.DataFrame, sample: int = 200) -> bool:

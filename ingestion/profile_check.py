@@ -15,7 +15,6 @@ import pandas as pd
 from core.errors import PipelineError
 from ingestion import country_calendars
 from ingestion.contract import contract_for
-from ingestion.drafting import offset_moments, offsets_text, zone_fits
 from ingestion.loader import (
     _snapshot_date,
     export_problems,
@@ -26,7 +25,7 @@ from ingestion.loader import (
 )
 from ingestion.masking import mask_text
 from ingestion.profiles import SEND_BACK_STATUS, VOID_STATUS, SourceProfile
-from ingestion.validation import out_of_order_times, row_problems
+from ingestion.validation import offset_moments, offsets_text, out_of_order_times, row_problems, zone_fits
 
 
 @dataclass

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.errors import PipelineError
+from ingestion import country_calendars
 from ingestion.contract import Contract, contract_for
 
 COLUMN_TYPES = ("text", "timestamp", "date", "flag")
@@ -31,33 +32,6 @@ SEND_BACK_STATUS = "已退单"  # sent back by the unit: a status 311 systems do
 
 
 # --- the YAML, as declared models -------------------------------------------------------
-
-
-def working_calendar(name: str) -> str:
-    """The `calendar:` setting as the ledger keeps it: china, weekdays, or a country's code in the
-    `holidays` package's own spelling (US, US-NY, GB-ENG, DE-BY), which int_public_holidays reads."""
-    if name.strip().lower() in ("china", "weekdays"):
-        return name.strip().lower()
-    import holidays  # only for a profile that names a country
-
-    country, _, subdivision = name.strip().partition("-")
-    known = holidays.list_supported_countries()
-    spelled = {code.upper(): code for code in known}
-    if country.upper() not in spelled:
-        raise ValueError(
-            f"{name!r} is not china, weekdays or a country the holidays package knows: "
-            "write its ISO code, e.g. US, GB-ENG or DE-BY (a subdivision after the hyphen)"
-        )
-    country = spelled[country.upper()]
-    if not subdivision:
-        return country
-    subdivisions = {code.upper(): code for code in known[country]}
-    if subdivision.upper() not in subdivisions:
-        raise ValueError(
-            f"{name!r}: the holidays package knows no subdivision {subdivision!r} of {country}; "
-            f"use one of {', '.join(sorted(subdivisions.values()))}, or {country} alone"
-        )
-    return f"{country}-{subdivisions[subdivision.upper()]}"
 
 
 class _Strict(BaseModel):
@@ -156,7 +130,7 @@ class ProfileModel(_Strict):
     @field_validator("calendar")
     @classmethod
     def known_calendar(cls, name: str) -> str:
-        return working_calendar(name)
+        return country_calendars.canonical_name(name)
 
     @field_validator("table", "name")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -42,6 +43,42 @@ def _from_iso8601(values: pd.Series, zone: str) -> pd.Series:
     if (~zoned).any():
         parsed[~zoned] = pd.to_datetime(values[~zoned], format="ISO8601", errors="coerce")
     return parsed
+
+
+# an offset, not Z (ZONE_SUFFIX's other half): a time in UTC says nothing of the export's own zone
+_OFFSET_AT_END = re.compile(r"[+-]\d{2}:?\d{2}$")
+
+
+def offset_moments(frame: pd.DataFrame, headers: list[str], limit: int = 5000) -> dict[dt.datetime, dt.timedelta]:
+    """Each instant a timestamp with a UTC offset names (2023-03-01T08:15:22-05:00), and its offset."""
+    moments: dict[dt.datetime, dt.timedelta] = {}
+    for header in headers:
+        for value in frame[header].dropna().astype(str).str.strip().unique()[:limit]:
+            if not _OFFSET_AT_END.search(value):
+                continue
+            try:
+                moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1))
+            except ValueError:
+                continue
+            moments[moment.astimezone(dt.UTC)] = moment.utcoffset()
+    return moments
+
+
+def zone_fits(name: str, moments: dict[dt.datetime, dt.timedelta]) -> bool:
+    """Whether the zone has each offset at its instant: converting to it keeps the times' wall time."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(name)
+    return all(moment.astimezone(zone).utcoffset() == offset for moment, offset in moments.items())
+
+
+def offsets_text(moments: dict[dt.datetime, dt.timedelta]) -> str:
+    return ", ".join(sorted({_offset_text(offset) for offset in moments.values()}))
+
+
+def _offset_text(offset: dt.timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def parse_timestamps(
